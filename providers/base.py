@@ -1,0 +1,262 @@
+"""One place for outbound HTTP to providers: pooled sessions, timeouts, errors.
+
+Every adapter subclasses :class:`BaseClient` and sends through
+:meth:`BaseClient.request`, so every call has a timeout and every failure
+becomes one of the :class:`ProviderError` family below. Each error knows
+whether a retry is safe (``retryable``) and whether the provider may already
+have acted on the request (``maybe_delivered``) -- a read timeout on a send
+must never be retried blindly, because the message may be on its way.
+
+This package imports no Django app; it speaks only plain Python types.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+
+logger = logging.getLogger("providers")
+
+DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
+
+
+class ProviderError(Exception):
+    """Base of every provider failure.
+
+    ``message`` is the provider's own words when it gave any, ready for a user.
+    ``status`` is the HTTP status (if any), ``code`` a provider-specific code
+    (Contacto Virtual's return codes), ``body`` the parsed or raw response body.
+    """
+
+    retryable = False
+    maybe_delivered = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | int | None = None,
+        body: Any = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.body = body
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ProviderAuthError(ProviderError):
+    """Credentials refused (HTTP 401, Contacto Virtual code 2). Fix the account; do not retry."""
+
+
+class ProviderRejected(ProviderError):
+    """The provider understood the request and refused it (HTTP 400, CV codes 3-8)."""
+
+
+class ProviderRateLimited(ProviderError):
+    """HTTP 429: try again later."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached, or answered 5xx. Safe to retry."""
+
+    retryable = True
+
+
+class ProviderTimeout(ProviderError):
+    """The request was sent but no answer came in time: the outcome is unknown.
+
+    Not retryable for sends: the provider may have accepted the message.
+    """
+
+    maybe_delivered = True
+
+
+class ProviderBadResponse(ProviderError):
+    """The provider answered something this adapter cannot read."""
+
+    maybe_delivered = True
+
+
+# --- pooled sessions --------------------------------------------------------
+
+_sessions: dict[str, requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(key: str, mounts: Mapping[str, BaseAdapter] | None = None) -> requests.Session:
+    """The pooled session for ``key`` (one per provider account), created once.
+
+    Credentials travel in each request's headers or form, never on the session,
+    so a changed secret needs no new session. ``mounts`` routes URL prefixes to
+    other transport adapters (the in-process sandbox in tests).
+    """
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            for prefix, transport in (mounts or {}).items():
+                session.mount(prefix, transport)
+            _sessions[key] = session
+        return session
+
+
+def sessions_clear() -> None:
+    """Close and forget every pooled session (tests, settings changes)."""
+    with _sessions_lock:
+        for session in _sessions.values():
+            session.close()
+        _sessions.clear()
+
+
+def parse_json(response: requests.Response) -> Any:
+    """The body as JSON, or None when empty; ProviderBadResponse when not JSON.
+
+    Tolerates the trailing commas the providers' manuals show (``["x"],\\n}``).
+    """
+    text = response.text
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    relaxed = re.sub(r",(\s*[}\]])", r"\1", text)
+    try:
+        return json.loads(relaxed)
+    except ValueError as exc:
+        raise ProviderBadResponse(
+            f"The provider answered with something that is not JSON (HTTP {response.status_code}).",
+            status=response.status_code,
+            body=text[:2000],
+        ) from exc
+
+
+def first_error(body: Any) -> str | None:
+    """The first message of an ``{"errors": [...]}`` body, if that is what it is."""
+    if isinstance(body, Mapping):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            return str(errors[0]).strip()
+        if isinstance(errors, str) and errors.strip():
+            return errors.strip()
+    return None
+
+
+class BaseClient:
+    """Base of the provider adapters: base URL, pooled session, timeouts, errors."""
+
+    provider_name = "provider"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.timeout = timeout
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, Any] | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
+        """Send one request; map transport failures and HTTP errors to ProviderError.
+
+        A 2xx response is returned for the adapter to read. Errors get the
+        provider's own words when the body carries any.
+        """
+        url = self.url(path)
+        try:
+            response = self.session.request(
+                method,
+                url,
+                headers=dict(headers or {}),
+                params=params,
+                json=json_body,
+                data=form,
+                timeout=timeout or self.timeout,
+            )
+        except requests.exceptions.ConnectTimeout as exc:
+            raise ProviderUnavailable(
+                f"Could not connect to {self.provider_name} in time ({self.base_url})."
+            ) from exc
+        except requests.exceptions.ReadTimeout as exc:
+            raise ProviderTimeout(
+                f"{self.provider_name} did not answer in time; the request may or may not have been processed."
+            ) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise ProviderUnavailable(f"Could not connect to {self.provider_name} ({self.base_url}).") from exc
+        except requests.exceptions.RequestException as exc:
+            raise ProviderUnavailable(f"Request to {self.provider_name} failed: {exc}") from exc
+
+        logger.debug("%s %s -> %s", method, url, response.status_code)
+        if response.status_code >= 400:
+            self.raise_for_status(response)
+        return response
+
+    def raise_for_status(self, response: requests.Response) -> None:
+        """Turn an HTTP error into the matching ProviderError, with the provider's words."""
+        status = response.status_code
+        try:
+            body = parse_json(response)
+        except ProviderBadResponse:
+            body = response.text[:2000]
+        words = first_error(body)
+        if status == 401 or status == 403:
+            raise ProviderAuthError(
+                words or f"{self.provider_name} refused the credentials (HTTP {status}).", status=status, body=body
+            )
+        if status == 429:
+            retry_after = response.headers.get("Retry-After")
+            try:
+                seconds = float(retry_after) if retry_after else None
+            except ValueError:
+                seconds = None
+            raise ProviderRateLimited(
+                words or f"{self.provider_name} is rate limiting requests (HTTP 429).",
+                status=status,
+                body=body,
+                retry_after=seconds,
+            )
+        if status >= 500:
+            raise ProviderUnavailable(
+                words or f"{self.provider_name} had an internal error (HTTP {status}).", status=status, body=body
+            )
+        raise ProviderRejected(
+            words or f"{self.provider_name} rejected the request (HTTP {status}).", status=status, body=body
+        )
