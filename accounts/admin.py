@@ -1,0 +1,359 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from accounts import services
+from accounts.admin_base import QUALITY_CLASSES, ReadOnlyAdmin, TenantAdminMixin, badge
+from accounts.api.serializers import absolute_url
+from accounts.api.views import provider_accounts_visible, require_account_admin
+from accounts.models import (
+    AuditEntry,
+    Client,
+    Membership,
+    PhoneNumber,
+    ProviderAccount,
+    Role,
+    UserProfile,
+    WhatsAppBusinessAccount,
+)
+from providers.base import ProviderError
+from waportal.errors import ApplicationError
+
+User = get_user_model()
+
+SECRET_LABELS = {
+    "api_key": _("API key"),
+    "analytics_token": _("ISV analytics token"),
+    "token": _("Contacto Virtual token"),
+}
+
+
+class ProviderAccountForm(forms.ModelForm):
+    """Secrets are never rendered: each has a "replace" field that is empty on every page."""
+
+    replace_api_key = forms.CharField(
+        label=_("API key"), required=False, strip=True, widget=forms.PasswordInput(render_value=False)
+    )
+    replace_analytics_token = forms.CharField(
+        label=_("ISV analytics token"), required=False, strip=True, widget=forms.PasswordInput(render_value=False)
+    )
+    replace_token = forms.CharField(
+        label=_("Contacto Virtual token"), required=False, strip=True, widget=forms.PasswordInput(render_value=False)
+    )
+
+    class Meta:
+        model = ProviderAccount
+        fields = [
+            "name",
+            "provider",
+            "environment",
+            "base_url",
+            "user_id",
+            "templates_list_path",
+            "login",
+            "line_number",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for secret in ProviderAccount.SECRET_FIELDS:
+            field = self.fields[f"replace_{secret}"]
+            if self.instance.pk and getattr(self.instance, secret):
+                field.help_text = _("Stored (hidden). Type a new value to replace it; leave empty to keep it.")
+            else:
+                field.help_text = _("Not set.")
+        if self.instance.pk:
+            self.fields["provider"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        # Put replacements on the instance before model validation runs.
+        for secret in ProviderAccount.SECRET_FIELDS:
+            value = cleaned.get(f"replace_{secret}")
+            if value:
+                setattr(self.instance, secret, value)
+        return cleaned
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    form = ProviderAccountForm
+    list_display = ["name", "provider", "environment", "is_active", "sync_state", "balance", "last_sync_at"]
+    list_filter = ["provider", "environment", "is_active"]
+    search_fields = ["name", "login", "user_id"]
+    readonly_fields = ["webhook_url_display", "balance", "balance_checked_at", "last_sync_at", "last_sync_error"]
+    actions = ["action_test_connection", "action_sync"]
+    change_form_template = "admin/accounts/provideraccount/change_form.html"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["name", "provider", "environment", "base_url", "is_active"]}),
+            (
+                _("Aldeamo"),
+                {
+                    "fields": ["user_id", "replace_api_key", "replace_analytics_token", "templates_list_path"],
+                    "description": _("Sending and templates use the API key and user id; WABAs, numbers and "
+                                     "analytics use the ISV token."),
+                },
+            ),
+            (_("Contacto Virtual"), {"fields": ["login", "replace_token", "line_number"]}),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                (
+                    _("Status"),
+                    {"fields": ["webhook_url_display", "balance", "balance_checked_at", "last_sync_at",
+                                "last_sync_error"]},
+                )
+            )
+        return fieldsets
+
+    def get_queryset(self, request):
+        return provider_accounts_visible(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def has_module_permission(self, request):
+        return request.user.is_staff
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.is_staff
+        try:
+            require_account_admin(request.user, obj)
+        except ApplicationError:
+            return False
+        return True
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("accounts.add_provideraccount")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("accounts.delete_provideraccount")
+
+    @admin.display(description=_("webhook URL"))
+    def webhook_url_display(self, obj):
+        url = absolute_url(None, obj.webhook_path) if obj.pk else ""
+        if not url.startswith("http"):
+            url = absolute_url(self._request, obj.webhook_path)
+        return format_html(
+            '<input type="text" readonly value="{}" class="vTextField wa-copy-source" id="wa-webhook-url" size="80"> '
+            '<button type="button" class="button wa-copy" data-copy="wa-webhook-url">{}</button>'
+            '<div class="help">{}</div>',
+            url,
+            gettext("Copy"),
+            gettext("Configure this URL at the provider: it receives statuses, replies and template events."),
+        )
+
+    @admin.display(description=_("sync"))
+    def sync_state(self, obj):
+        if obj.last_sync_error:
+            return badge(gettext("error"), "red")
+        if obj.last_sync_at:
+            return badge(gettext("synced"), "green")
+        return badge(gettext("never"), "grey")
+
+    def get_form(self, request, obj=None, **kwargs):
+        self._request = request
+        return super().get_form(request, obj, **kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        self._request = request
+        return sensitive_post_parameters("replace_api_key", "replace_analytics_token", "replace_token")(
+            super().changeform_view
+        )(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        data = {name: getattr(obj, name) for name in ProviderAccountForm.Meta.fields if name != "provider" or not change}
+        for secret in ProviderAccount.SECRET_FIELDS:
+            if form.cleaned_data.get(f"replace_{secret}"):
+                data[secret] = form.cleaned_data[f"replace_{secret}"]
+        if change:
+            current = ProviderAccount.objects.get(pk=obj.pk)
+            services.provider_account_update(account=current, actor=request.user, **data)
+        else:
+            account = services.provider_account_create(actor=request.user, **data)
+            obj.pk = account.pk
+            obj.webhook_secret = account.webhook_secret
+            obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.provider_account_delete(account=obj, actor=request.user)
+
+    # --- actions: list action and buttons on the change page ------------------
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/test-connection/", self.admin_site.admin_view(self.test_connection_view),
+                 name="accounts_provideraccount_test"),
+            path("<int:pk>/sync/", self.admin_site.admin_view(self.sync_view), name="accounts_provideraccount_sync"),
+        ] + super().get_urls()
+
+    def _test(self, request, account):
+        check = services.provider_account_test_connection(account=account)
+        if check.ok:
+            self.message_user(request, gettext("%(name)s: connected. %(words)s") % {"name": account, "words": check.message},
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, gettext("%(name)s: not connected. The provider said: %(words)s")
+                              % {"name": account, "words": check.message}, messages.ERROR)
+
+    def _sync(self, request, account):
+        try:
+            require_account_admin(request.user, account)
+            result = services.provider_account_sync(account=account, actor=request.user)
+        except (ProviderError, ApplicationError) as exc:
+            self.message_user(request, gettext("%(name)s: sync failed: %(words)s") % {"name": account, "words": exc.message},
+                              messages.ERROR)
+            return
+        self.message_user(
+            request,
+            gettext("%(name)s: synced %(clients)d clients, %(wabas)d WABAs, %(numbers)d numbers, %(templates)d templates.")
+            % {"name": account, "clients": result.clients, "wabas": result.wabas, "numbers": result.phone_numbers,
+               "templates": result.templates},
+            messages.SUCCESS,
+        )
+        for warning in result.warnings:
+            self.message_user(request, f"{account}: {warning}", messages.WARNING)
+
+    @admin.action(description=_("Test connection"))
+    def action_test_connection(self, request, queryset):
+        for account in queryset:
+            self._test(request, account)
+
+    @admin.action(description=_("Sync now"))
+    def action_sync(self, request, queryset):
+        for account in queryset:
+            self._sync(request, account)
+
+    def _back(self, pk):
+        return HttpResponseRedirect(reverse("admin:accounts_provideraccount_change", args=[pk]))
+
+    def test_connection_view(self, request, pk):
+        account = get_object_or_404(self.get_queryset(request), pk=pk)
+        if request.method == "POST":
+            self._test(request, account)
+        return self._back(pk)
+
+    def sync_view(self, request, pk):
+        account = get_object_or_404(self.get_queryset(request), pk=pk)
+        if request.method == "POST":
+            self._sync(request, account)
+        return self._back(pk)
+
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Client)
+class ClientAdmin(TenantAdminMixin, admin.ModelAdmin):
+    client_path = "pk"
+    list_display = ["__str__", "client_id", "provider_account", "is_active", "synced_at"]
+    list_filter = ["is_active", "provider_account__provider"]
+    search_fields = ["name", "client_id"]
+    list_select_related = ["provider_account"]
+    readonly_fields = ["provider_account", "client_id", "synced_at"]
+    inlines = [MembershipInline]
+
+    def has_add_permission(self, request, *args):
+        return False  # clients come from the provider's sync
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.membership_remove(actor=request.user, membership=membership)
+        for membership in instances:
+            services.membership_set(actor=request.user, user=membership.user, client=membership.client,
+                                    role=membership.role)
+
+
+@admin.register(WhatsAppBusinessAccount)
+class WabaAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["waba_id", "name", "client", "namespace", "is_active", "synced_at"]
+    list_filter = ["is_active", "client"]
+    search_fields = ["waba_id", "name", "namespace"]
+    list_select_related = ["client"]
+    readonly_fields = ["synced_at"]
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["display_phone_number", "verified_name", "quality", "code_verification_status", "waba", "client",
+                    "is_active"]
+    list_filter = ["quality_rating", "is_active", "code_verification_status", "client"]
+    search_fields = ["digits", "display_phone_number", "verified_name", "phone_number_id"]
+    list_select_related = ["client", "waba"]
+    readonly_fields = ["synced_at"]
+
+    @admin.display(description=_("quality"), ordering="quality_rating")
+    def quality(self, obj):
+        return badge(obj.get_quality_rating_display(), QUALITY_CLASSES.get(obj.quality_rating, "grey"))
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(TenantAdminMixin, ReadOnlyAdmin):
+    change_role = None
+    list_display = ["created_at", "actor", "action", "target_repr", "client"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_repr", "actor__username", "action"]
+    list_select_related = ["actor", "client"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return queryset
+        # Tenants see their clients' entries; credential entries stay with operators.
+        return queryset.filter(client__in=Membership.objects.filter(user=request.user, role=Role.ADMIN)
+                               .values("client_id"))
+
+
+class ProfileInline(admin.StackedInline):
+    model = UserProfile
+    can_delete = False
+
+
+class UserMembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fk_name = "user"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [ProfileInline, UserMembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.membership_remove(actor=request.user, membership=membership)
+        for membership in instances:
+            services.membership_set(actor=request.user, user=membership.user, client=membership.client,
+                                    role=membership.role)
+
+
+admin.site.site_header = _("waportal · WhatsApp Business")
+admin.site.site_title = _("waportal")
+admin.site.index_title = _("Portal")
+

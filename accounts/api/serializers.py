@@ -1,0 +1,123 @@
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Client, PhoneNumber, ProviderAccount, WhatsAppBusinessAccount
+
+
+def absolute_url(request, path: str) -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    if base:
+        return base + path
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return path
+
+
+class ProviderAccountSerializer(serializers.ModelSerializer):
+    """Provider credentials. Secrets are write-only: they go in and never come back."""
+
+    api_key = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, trim_whitespace=True, style={"input_type": "password"}
+    )
+    analytics_token = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, trim_whitespace=True, style={"input_type": "password"}
+    )
+    token = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, trim_whitespace=True, style={"input_type": "password"}
+    )
+    webhook_url = serializers.SerializerMethodField(help_text=_("Give this URL to the provider for its callbacks."))
+    has_api_key = serializers.SerializerMethodField()
+    has_analytics_token = serializers.SerializerMethodField()
+    has_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProviderAccount
+        fields = [
+            "id",
+            "name",
+            "provider",
+            "environment",
+            "base_url",
+            "user_id",
+            "api_key",
+            "analytics_token",
+            "templates_list_path",
+            "login",
+            "token",
+            "line_number",
+            "is_active",
+            "webhook_url",
+            "has_api_key",
+            "has_analytics_token",
+            "has_token",
+            "balance",
+            "balance_checked_at",
+            "last_sync_at",
+            "last_sync_error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["balance", "balance_checked_at", "last_sync_at", "last_sync_error", "created_at", "updated_at"]
+
+    @extend_schema_field(serializers.URLField())
+    def get_webhook_url(self, obj: ProviderAccount) -> str:
+        return absolute_url(self.context.get("request"), obj.webhook_path)
+
+    def get_has_api_key(self, obj: ProviderAccount) -> bool:
+        return bool(obj.api_key)
+
+    def get_has_analytics_token(self, obj: ProviderAccount) -> bool:
+        return bool(obj.analytics_token)
+
+    def get_has_token(self, obj: ProviderAccount) -> bool:
+        return bool(obj.token)
+
+
+class SyncResultSerializer(serializers.Serializer):
+    clients = serializers.IntegerField()
+    wabas = serializers.IntegerField()
+    phone_numbers = serializers.IntegerField()
+    templates = serializers.IntegerField()
+    deactivated = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    provider = serializers.CharField(source="provider_account.provider", read_only=True)
+
+    class Meta:
+        model = Client
+        fields = ["id", "client_id", "name", "provider_account", "provider", "is_active", "synced_at"]
+
+
+class WabaSerializer(serializers.ModelSerializer):
+    client_id = serializers.CharField(source="client.client_id", read_only=True)
+
+    class Meta:
+        model = WhatsAppBusinessAccount
+        fields = ["id", "waba_id", "name", "namespace", "client", "client_id", "is_active", "synced_at"]
+
+
+class PhoneNumberSerializer(serializers.ModelSerializer):
+    client_id = serializers.CharField(source="client.client_id", read_only=True)
+    waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None)
+
+    class Meta:
+        model = PhoneNumber
+        fields = [
+            "id",
+            "phone_number_id",
+            "display_phone_number",
+            "digits",
+            "verified_name",
+            "code_verification_status",
+            "quality_rating",
+            "client",
+            "client_id",
+            "waba",
+            "waba_id",
+            "is_active",
+            "synced_at",
+        ]

@@ -1,0 +1,107 @@
+"""Thin API views: validate input, call a service or selector, shape the output."""
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.api.serializers import (
+    ClientSerializer,
+    PhoneNumberSerializer,
+    ProviderAccountSerializer,
+    SyncResultSerializer,
+    WabaSerializer,
+)
+from accounts.models import Client, PhoneNumber, ProviderAccount, Role, WhatsAppBusinessAccount
+from accounts.tenancy import client_ids_for, has_role, scope
+from waportal.errors import PermissionDenied
+
+
+def provider_accounts_visible(user):
+    queryset = ProviderAccount.objects.all()
+    ids = client_ids_for(user)
+    if ids is None:
+        return queryset
+    owned = Client.objects.filter(pk__in=ids).values("provider_account_id")
+    return queryset.filter(Q(pk__in=owned) | Q(created_by=user))
+
+
+def require_account_admin(user, account: ProviderAccount) -> None:
+    """Admins of one of the account's clients, its creator, and superusers may manage it."""
+    if user.is_superuser or account.created_by_id == user.pk:
+        return
+    if any(has_role(user, client_id, Role.ADMIN) for client_id in account.clients.values_list("pk", flat=True)):
+        return
+    raise PermissionDenied(_("Only an admin of this account's client may change or sync it."))
+
+
+class ProviderAccountViewSet(viewsets.ModelViewSet):
+    serializer_class = ProviderAccountSerializer
+    filterset_fields = ["provider", "environment", "is_active"]
+    search_fields = ["name", "login", "user_id"]
+    ordering_fields = ["name", "created_at", "last_sync_at"]
+
+    def get_queryset(self):
+        return provider_accounts_visible(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        if not request.user.has_perm("accounts.add_provideraccount"):
+            raise PermissionDenied(_("Only the portal's operators may add provider accounts."))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.provider_account_create(actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        account = self.get_object()
+        require_account_admin(request.user, account)
+        serializer = self.get_serializer(account, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        account = services.provider_account_update(account=account, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(account).data)
+
+    def destroy(self, request, *args, **kwargs):
+        account = self.get_object()
+        if not request.user.has_perm("accounts.delete_provideraccount"):
+            raise PermissionDenied(_("Only the portal's operators may delete provider accounts."))
+        services.provider_account_delete(account=account, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=SyncResultSerializer)
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        """Pull clients, WABAs, phone numbers and templates from the provider now."""
+        account = self.get_object()
+        require_account_admin(request.user, account)
+        result = services.provider_account_sync(account=account, actor=request.user)
+        return Response(SyncResultSerializer(result.as_dict()).data)
+
+
+class ClientViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ClientSerializer
+    filterset_fields = ["provider_account", "is_active", "client_id"]
+    search_fields = ["name", "client_id"]
+
+    def get_queryset(self):
+        return scope(Client.objects.select_related("provider_account"), self.request.user, "pk")
+
+
+class WabaViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = WabaSerializer
+    filterset_fields = ["client", "is_active", "waba_id"]
+    search_fields = ["name", "waba_id"]
+
+    def get_queryset(self):
+        return scope(WhatsAppBusinessAccount.objects.select_related("client"), self.request.user, "client")
+
+
+class PhoneNumberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = PhoneNumberSerializer
+    filterset_fields = ["client", "waba", "quality_rating", "is_active", "digits"]
+    search_fields = ["digits", "display_phone_number", "verified_name"]
+
+    def get_queryset(self):
+        return scope(PhoneNumber.objects.select_related("client", "waba"), self.request.user, "client")

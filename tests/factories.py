@@ -1,0 +1,88 @@
+"""factory_boy factories for every model the tests need."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from accounts.models import (
+    Client,
+    Membership,
+    PhoneNumber,
+    Provider,
+    ProviderAccount,
+    Role,
+    WhatsAppBusinessAccount,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    is_staff = True
+    password = factory.django.Password("pass-word-123")
+
+
+class ProviderAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProviderAccount
+
+    name = factory.Sequence(lambda n: f"Account {n}")
+    provider = Provider.ALDEAMO
+    base_url = "https://aldeamo.invalid"
+    user_id = "3777"
+    api_key = factory.Sequence(lambda n: f"api-key-secret-{n:04d}")
+    analytics_token = factory.Sequence(lambda n: f"isv-token-secret-{n:04d}")
+
+
+class ContactoVirtualAccountFactory(ProviderAccountFactory):
+    provider = Provider.CONTACTO_VIRTUAL
+    base_url = "https://cv.invalid/ws/"
+    user_id = ""
+    api_key = ""
+    analytics_token = ""
+    login = factory.Sequence(lambda n: f"demo{n}@example.com")
+    token = factory.Sequence(lambda n: f"cv-token-secret-{n:04d}")
+    line_number = "573001234567"
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    provider_account = factory.SubFactory(ProviderAccountFactory)
+    client_id = factory.Sequence(lambda n: str(900 + n))
+    name = factory.Sequence(lambda n: f"Business {n}")
+
+
+class WabaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WhatsAppBusinessAccount
+
+    client = factory.SubFactory(ClientFactory)
+    waba_id = factory.Sequence(lambda n: f"2369281783{n:05d}")
+    namespace = "f29c496f_9a16_408b_bff7_379e57d1c8d5"
+
+
+class PhoneNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PhoneNumber
+
+    waba = factory.SubFactory(WabaFactory)
+    client = factory.SelfAttribute("waba.client")
+    phone_number_id = factory.Sequence(lambda n: f"2254891632{n:07d}")
+    digits = factory.Sequence(lambda n: f"57300{n:07d}")
+    display_phone_number = factory.LazyAttribute(lambda p: f"+57 {p.digits[2:]}")
+    verified_name = "Pruebas"
+    quality_rating = "GREEN"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    client = factory.SubFactory(ClientFactory)
+    role = Role.ADMIN
