@@ -123,11 +123,17 @@ class ConnectionCheck:
 def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionCheck:
     """A clear yes/no with the provider's own words."""
     try:
-        message = provider_client(account).check_connection()
+        if account.provider == Provider.CONTACTO_VIRTUAL:
+            # The balance query proves the credentials; keep its answer too.
+            provider_account_balance_refresh(account=account)
+            message = _("Contacto Virtual accepted the login %(login)s; the balance is %(balance)s.") % {
+                "login": account.login,
+                "balance": account.balance,
+            }
+        else:
+            message = provider_client(account).check_connection()
     except ProviderError as exc:
         return ConnectionCheck(ok=False, message=exc.message)
-    if account.provider == Provider.CONTACTO_VIRTUAL:
-        provider_account_balance_refresh(account=account)
     return ConnectionCheck(ok=True, message=message)
 
 

@@ -1,6 +1,9 @@
 from rest_framework.routers import DefaultRouter
 
+from django.urls import path
+
 from accounts.api import views
+from accounts.api.auth import TokenView
 
 router = DefaultRouter()
 router.register("provider-accounts", views.ProviderAccountViewSet, basename="provider-account")
@@ -8,4 +11,4 @@ router.register("clients", views.ClientViewSet, basename="client")
 router.register("wabas", views.WabaViewSet, basename="waba")
 router.register("phone-numbers", views.PhoneNumberViewSet, basename="phone-number")
 
-urlpatterns = router.urls
+urlpatterns = [path("auth/token/", TokenView.as_view(), name="api-token"), *router.urls]
