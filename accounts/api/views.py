@@ -22,6 +22,8 @@ from waportal.errors import PermissionDenied
 
 def provider_accounts_visible(user):
     queryset = ProviderAccount.objects.all()
+    if user is None or not user.is_authenticated:
+        return queryset.none()
     ids = client_ids_for(user)
     if ids is None:
         return queryset
