@@ -131,7 +131,12 @@ def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionC
                 "balance": account.balance,
             }
         else:
-            message = provider_client(account).check_connection()
+            waba_id = (
+                WhatsAppBusinessAccount.objects.filter(client__provider_account=account, is_active=True)
+                .values_list("waba_id", flat=True)
+                .first()
+            )
+            message = provider_client(account).check_connection(waba_id=waba_id or "")
     except ProviderError as exc:
         return ConnectionCheck(ok=False, message=exc.message)
     return ConnectionCheck(ok=True, message=message)

@@ -1,6 +1,5 @@
-from rest_framework.routers import DefaultRouter
-
 from django.urls import path
+from rest_framework.routers import DefaultRouter
 
 from accounts.api import views
 from accounts.api.auth import TokenView

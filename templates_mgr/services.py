@@ -1,0 +1,221 @@
+"""Writes for templates: sync from the provider, and the history of changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.gateway import provider_client
+from accounts.models import Client, Provider, ProviderAccount, WhatsAppBusinessAccount
+from providers.base import ProviderError
+from providers.types import TemplateInfo
+from templates_mgr.models import Template, TemplateChange, TemplateStatus
+
+# getTemplate's ``limit``: WhatsApp allows at most 6,000 templates per WABA.
+SYNC_LIMIT = 6000
+
+TRACKED = ("status", "category")
+
+
+def _status(value: str) -> str:
+    value = (value or "").upper()
+    return value if value in TemplateStatus.values else TemplateStatus.UNKNOWN
+
+
+# Contacto Virtual's listing carries a free-text status; its example shows "success"
+# beside the approved text (``plantilla_aprobada``), so that reads as approved.
+CV_STATUSES = {
+    "success": TemplateStatus.APPROVED,
+    "approved": TemplateStatus.APPROVED,
+    "aprobada": TemplateStatus.APPROVED,
+    "pending": TemplateStatus.PENDING,
+    "pendiente": TemplateStatus.PENDING,
+    "rejected": TemplateStatus.REJECTED,
+    "rechazada": TemplateStatus.REJECTED,
+}
+
+
+def _cv_status(value: str) -> str:
+    return CV_STATUSES.get((value or "").strip().lower(), TemplateStatus.UNKNOWN)
+
+
+def templates_sync_for_account(*, account: ProviderAccount, warnings: list[str] | None = None) -> int:
+    """Sync the templates of every active WABA (Aldeamo) or of the account (Contacto Virtual).
+
+    Returns how many templates the provider listed. A WABA that fails is reported
+    in ``warnings`` and left as it was.
+    """
+    warnings = warnings if warnings is not None else []
+    client = provider_client(account)
+    total = 0
+    if account.provider == Provider.ALDEAMO:
+        wabas = WhatsAppBusinessAccount.objects.filter(client__provider_account=account, is_active=True).select_related(
+            "client"
+        )
+        for waba in wabas:
+            try:
+                listed = client.templates_list(waba_id=waba.waba_id, limit=SYNC_LIMIT)
+            except ProviderError as exc:
+                warnings.append(_("Templates of WABA %(waba)s: %(words)s") % {"waba": waba.waba_id, "words": exc.message})
+                continue
+            templates_upsert(client=waba.client, waba=waba, listed=listed)
+            total += len(listed)
+    else:
+        listed = client.templates_list()
+        for db_client in Client.objects.filter(provider_account=account, is_active=True):
+            templates_upsert(client=db_client, waba=None, listed=listed)
+        total = len(listed)
+    return total
+
+
+@transaction.atomic
+def templates_upsert(*, client: Client, waba: WhatsAppBusinessAccount | None, listed: Iterable[TemplateInfo]) -> None:
+    """Upsert ``listed`` as the complete set of templates of this WABA (or CV client).
+
+    Bulk writes: one read of what is stored, one bulk insert, one bulk update,
+    one history insert — a 6,000-template WABA is a handful of queries.
+    Templates missing from the listing are marked deleted, not erased.
+    """
+    now = timezone.now()
+    scope = Template.objects.filter(client=client, waba=waba)
+    existing = {(t.name, t.language): t for t in scope}
+    seen: set[tuple[str, str]] = set()
+    to_create: list[Template] = []
+    to_update: list[Template] = []
+    history: list[TemplateChange] = []
+    for info in listed:
+        language = info.language if waba is not None else ""
+        key = (info.name, language)
+        if key in seen:
+            continue
+        seen.add(key)
+        values = {
+            "status": _status(info.status) if waba is not None else _cv_status(info.status),
+            "category": info.category,
+            "components": list(info.components),
+            "text": info.text,
+        }
+        if waba is not None:
+            values["provider_template_id"] = info.id
+        if info.rejected_reason:
+            values["rejected_reason"] = info.rejected_reason
+        template = existing.get(key)
+        if template is None:
+            to_create.append(Template(client=client, waba=waba, name=info.name, language=language, synced_at=now,
+                                      **values))
+            continue
+        for field in TRACKED:
+            old = getattr(template, field)
+            if old != values[field] and old:
+                history.append(TemplateChange(template=template, field=field, old_value=old, new_value=values[field],
+                                              source=TemplateChange.Source.SYNC))
+        for field, value in values.items():
+            setattr(template, field, value)
+        template.synced_at = now
+        template.deleted_at = None
+        to_update.append(template)
+    gone = [t for key, t in existing.items() if key not in seen and t.deleted_at is None]
+    for template in gone:
+        template.deleted_at = now
+        history.append(TemplateChange(template=template, field="deleted", old_value=template.status,
+                                      new_value="", source=TemplateChange.Source.SYNC,
+                                      reason=_("No longer listed by the provider.")))
+    Template.objects.bulk_create(to_create, batch_size=1000)
+    fields = ["status", "category", "components", "text", "provider_template_id", "rejected_reason", "synced_at",
+              "deleted_at", "updated_at"]
+    for template in to_update:
+        template.updated_at = now
+    Template.objects.bulk_update(to_update + gone, fields, batch_size=500)
+    TemplateChange.objects.bulk_create(history, batch_size=1000)
+
+
+def _record(template: Template, *, field: str, old: str, new: str, source: str, actor=None, reason: str = "") -> None:
+    TemplateChange.objects.create(
+        template=template, field=field, old_value=old or "", new_value=new or "", source=source,
+        actor=actor if actor is not None and actor.is_authenticated else None, reason=reason or "",
+    )
+
+
+def template_create(
+    *,
+    actor,
+    waba: WhatsAppBusinessAccount,
+    name: str,
+    language: str,
+    category: str,
+    components: list[dict],
+) -> Template:
+    """Validate, create at the provider (createTemplate), and store it as PENDING.
+
+    Nothing is stored when the provider refuses; the ProviderError reaches the caller.
+    """
+    from accounts.audit import audit_record
+    from templates_mgr.validation import template_problems
+    from waportal.errors import ApplicationError
+
+    problems = template_problems(name=name, language=language, category=category, components=components)
+    if problems:
+        first = problems[0]
+        raise ApplicationError(
+            first.message, field=first.field, extra={"problems": [p.as_dict() for p in problems]}
+        )
+    if Template.objects.filter(waba=waba, name=name, language=language, deleted_at__isnull=True).exists():
+        raise ApplicationError(
+            _("This WABA already has a template named %(name)s in %(language)s.") % {"name": name, "language": language},
+            field="name",
+        )
+    client = provider_client(waba.client.provider_account)
+    template_id = client.template_create(
+        waba_id=waba.waba_id, name=name, language=language, category=category, components=components
+    )
+    with transaction.atomic():
+        template, _created = Template.objects.update_or_create(
+            waba=waba,
+            name=name,
+            language=language,
+            defaults={
+                "client": waba.client,
+                "provider_template_id": template_id,
+                "category": category,
+                "status": TemplateStatus.PENDING,
+                "components": components,
+                "rejected_reason": "",
+                "deleted_at": None,
+                "deleted_by": None,
+                "synced_at": timezone.now(),
+                "created_by": actor if actor is not None and actor.is_authenticated else None,
+            },
+        )
+        _record(template, field="status", old="", new=TemplateStatus.PENDING, source=TemplateChange.Source.USER,
+                actor=actor, reason=_("Created from the portal."))
+        audit_record(actor=actor, action="template.create", obj=template, client=waba.client,
+                     changes={"name": name, "language": language, "category": category})
+    return template
+
+
+def template_delete(*, actor, template: Template) -> list[Template]:
+    """Delete at the provider (deleteTemplate by name: every language goes) and mark them deleted here."""
+    from accounts.audit import audit_record
+    from waportal.errors import ApplicationError
+
+    if template.waba is None:
+        raise ApplicationError(
+            _("Contacto Virtual templates are deleted in Contacto Virtual's console; sync afterwards."), field="waba"
+        )
+    client = provider_client(template.client.provider_account)
+    client.template_delete(waba_id=template.waba.waba_id, name=template.name)
+    now = timezone.now()
+    with transaction.atomic():
+        siblings = list(Template.objects.select_for_update().filter(waba=template.waba, name=template.name,
+                                                                    deleted_at__isnull=True))
+        for sibling in siblings:
+            sibling.deleted_at = now
+            sibling.deleted_by = actor if actor is not None and actor.is_authenticated else None
+            sibling.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+            _record(sibling, field="deleted", old=sibling.status, new="", source=TemplateChange.Source.USER,
+                    actor=actor, reason=_("Deleted from the portal."))
+            audit_record(actor=actor, action="template.delete", obj=sibling, client=sibling.client)
+    return siblings
