@@ -1,0 +1,68 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import WhatsAppBusinessAccount
+from templates_mgr.models import Template, TemplateChange
+
+
+class TemplateChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TemplateChange
+        fields = ["at", "field", "old_value", "new_value", "reason", "source"]
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None)
+    is_deleted = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Template
+        fields = [
+            "id",
+            "client",
+            "waba",
+            "waba_id",
+            "provider_template_id",
+            "name",
+            "language",
+            "category",
+            "status",
+            "rejected_reason",
+            "components",
+            "text",
+            "quality_score",
+            "messages_sent_7d",
+            "messages_opened_7d",
+            "top_block_reason",
+            "synced_at",
+            "is_deleted",
+            "deleted_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TemplateDetailSerializer(TemplateSerializer):
+    history = TemplateChangeSerializer(source="changes", many=True, read_only=True)
+
+    class Meta(TemplateSerializer.Meta):
+        fields = [*TemplateSerializer.Meta.fields, "history"]
+        read_only_fields = fields
+
+
+class TemplateCreateSerializer(serializers.Serializer):
+    """Input of POST /templates/: Aldeamo's createTemplate shape, plus our WABA id."""
+
+    waba = serializers.PrimaryKeyRelatedField(
+        queryset=WhatsAppBusinessAccount.objects.none(), help_text=_("Our id of the WABA (see /api/v1/wabas/).")
+    )
+    name = serializers.CharField(max_length=512)
+    language = serializers.CharField(max_length=16)
+    category = serializers.CharField(max_length=32)
+    components = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+
+    def __init__(self, *args, wabas=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if wabas is not None:
+            self.fields["waba"].queryset = wabas
