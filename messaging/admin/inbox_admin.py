@@ -1,0 +1,1 @@
+"""Admin for conversations (the inbox) and raw webhook events."""

@@ -1,0 +1,1 @@
+"""Admin for messages and the composer."""

@@ -1,0 +1,283 @@
+"""Messages, contacts, conversations, and the raw webhook events they come from.
+
+Invariants the models own:
+- a message's status only moves forward (``Message.advance``): queued < sending
+  < sent < delivered < read; ``failed`` and ``unknown`` are terminal-ish states a
+  later, stronger status can still resolve (a ``read`` proves delivery);
+- a webhook body is stored once per account (unique hash), before anything else.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Client, PhoneNumber, ProviderAccount
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "out", _("Sent")
+    INBOUND = "in", _("Received")
+
+
+class MessageType(models.TextChoices):
+    TEXT = "text", _("Text")
+    TEMPLATE = "template", _("Template")
+    IMAGE = "image", _("Image")
+    AUDIO = "audio", _("Audio")
+    VIDEO = "video", _("Video")
+    DOCUMENT = "document", _("Document")
+    STICKER = "sticker", _("Sticker")
+    LOCATION = "location", _("Location")
+    CONTACTS = "contacts", _("Contacts")
+    INTERACTIVE = "interactive", _("Interactive")
+    # Inbound only.
+    VOICE = "voice", _("Voice note")
+    BUTTON = "button", _("Quick reply")
+    ORDER = "order", _("Order")
+    REFERRAL = "referral", _("Ad referral")
+    UNSUPPORTED = "unsupported", _("Unsupported")
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    UNKNOWN = "unknown", _("Unknown (no answer)")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
+    RECEIVED = "received", _("Received")
+
+
+# How far along a message is. A status only replaces one of lower rank.
+# ``failed`` outranks sent/delivered (a failure after acceptance is final), but
+# a ``read`` still beats it: the customer saw the message, whatever failed.
+STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.UNKNOWN: 2,
+    MessageStatus.SENT: 3,
+    MessageStatus.DELIVERED: 4,
+    MessageStatus.FAILED: 5,
+    MessageStatus.READ: 6,
+    MessageStatus.RECEIVED: 6,
+}
+
+
+class Contact(models.Model):
+    """A customer's WhatsApp number, per client, with the profile name they show."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("client"))
+    wa_id = models.CharField(_("WhatsApp number"), max_length=20)
+    profile_name = models.CharField(_("name"), max_length=200, blank=True)
+    opted_out = models.BooleanField(_("opted out"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [models.UniqueConstraint(fields=["client", "wa_id"], name="contact_unique_per_client")]
+
+    def __str__(self) -> str:
+        return f"{self.profile_name} (+{self.wa_id})" if self.profile_name else f"+{self.wa_id}"
+
+
+class Conversation(models.Model):
+    """One business number talking with one contact: the inbox's unit."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="conversations")
+    phone_number = models.ForeignKey(
+        PhoneNumber, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("business number")
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations",
+                                verbose_name=_("contact"))
+    last_message_at = models.DateTimeField(_("last activity"), null=True, blank=True, db_index=True)
+    last_inbound_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
+    last_message_preview = models.CharField(_("last message"), max_length=200, blank=True)
+    unread_count = models.PositiveIntegerField(_("unread"), default=0)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        ordering = ["-last_message_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["phone_number", "contact"], name="conversation_unique_pair"),
+        ]
+        indexes = [models.Index(fields=["client", "-last_message_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ↔ {self.phone_number.display_phone_number}"
+
+
+class Message(models.Model):
+    """One WhatsApp message, sent or received.
+
+    Outbound messages are stored before the provider is called, with the exact
+    request body, so a crash or timeout never leaves a send unaccounted for.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
+                                     null=True, blank=True)
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="messages",
+                                     verbose_name=_("business number"))
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    type = models.CharField(_("type"), max_length=16, choices=MessageType.choices)
+    from_number = models.CharField(_("from"), max_length=20, db_index=True)
+    to_number = models.CharField(_("to"), max_length=20, db_index=True)
+    content = models.JSONField(_("content"), default=dict, blank=True)
+    request_body = models.JSONField(_("request as sent"), null=True, blank=True)
+    context_id = models.CharField(_("reply to (provider id)"), max_length=128, blank=True)
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies",
+                                 verbose_name=_("reply to"))
+    template = models.ForeignKey("templates_mgr.Template", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="messages")
+    provider_message_id = models.CharField(_("provider id"), max_length=128, blank=True, db_index=True)
+    whatsapp_id = models.CharField(_("WhatsApp id"), max_length=128, blank=True, db_index=True)
+    custom_field = models.CharField(_("custom field"), max_length=1000, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=MessageStatus.choices, db_index=True)
+    status_at = models.DateTimeField(_("status time"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    error_title = models.TextField(_("error"), blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="message_idempotency_key",
+            ),
+            models.UniqueConstraint(
+                fields=["phone_number", "provider_message_id"],
+                condition=models.Q(direction="in"),
+                name="inbound_message_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "-created_at"]),
+            models.Index(fields=["client", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.type} {self.to_number if self.direction == 'out' else self.from_number}"
+
+    def can_become(self, status: str) -> bool:
+        """Whether ``status`` moves this message forward (never backwards, never sideways)."""
+        return STATUS_RANK[MessageStatus(status)] > STATUS_RANK[MessageStatus(self.status)]
+
+    def advance(self, status: str, at=None) -> bool:
+        """Move to ``status`` if that is forward; fill its timestamp. Returns whether it moved.
+
+        A late event that does not move the status still fills its own timestamp
+        when missing (``delivered`` arriving after ``read``). Does not save: the
+        caller decides how (one save, or bulk_update for a batch).
+        """
+        stamp = STATUS_TIMESTAMP.get(MessageStatus(status))
+        if stamp and at is not None and getattr(self, stamp) is None:
+            setattr(self, stamp, at)
+        if not self.can_become(status):
+            return False
+        self.status = status
+        self.status_at = at
+        return True
+
+
+STATUS_TIMESTAMP = {
+    MessageStatus.SENT: "sent_at",
+    MessageStatus.DELIVERED: "delivered_at",
+    MessageStatus.READ: "read_at",
+    MessageStatus.FAILED: "failed_at",
+}
+
+
+class StatusEvent(models.Model):
+    """One status the provider reported, kept in the message's history.
+
+    Stored even when the message is not known yet (the webhook can beat the
+    send's commit); ``message`` is linked when it appears.
+    """
+
+    provider_account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="status_events")
+    provider_message_id = models.CharField(max_length=128, db_index=True)
+    status = models.CharField(_("status"), max_length=16)
+    timestamp = models.DateTimeField(_("when"), null=True, blank=True)
+    recipient_id = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_title = models.TextField(blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    conversation_id = models.CharField(max_length=128, blank=True)
+    conversation_origin = models.CharField(max_length=64, blank=True)
+    conversation_expiration = models.DateTimeField(null=True, blank=True)
+    pricing = models.JSONField(null=True, blank=True)
+    webhook_event = models.ForeignKey("WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("status event")
+        verbose_name_plural = _("status history")
+        ordering = ["timestamp", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_account", "provider_message_id", "status"], name="status_event_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["provider_account", "provider_message_id"], condition=models.Q(message=None),
+                                name="status_event_unlinked")]
+
+    def __str__(self) -> str:
+        return f"{self.provider_message_id} {self.status}"
+
+
+class WebhookEvent(models.Model):
+    """A provider's callback exactly as received: stored first, processed later, replayable."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        UNPROCESSED = "unprocessed", _("Not understood")
+        ERROR = "error", _("Error")
+
+    provider_account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="webhook_events")
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    body_sha256 = models.CharField(max_length=64)
+    body = models.TextField(_("body"))
+    content_type = models.CharField(max_length=120, blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(_("reason"), blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider_account", "body_sha256"], name="webhook_event_once"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "id"], condition=models.Q(state="pending"), name="webhook_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_account} {self.received_at:%Y-%m-%d %H:%M:%S} {self.get_state_display()}"

@@ -1,0 +1,3 @@
+"""Provider callbacks: /webhooks/<provider>/<secret>/ (filled by the webhooks work)."""
+
+urlpatterns: list = []
