@@ -20,6 +20,8 @@ from providers.base import ProviderError, sessions_clear
 
 ALDEAMO_NAME = "Sandbox Aldeamo"
 CV_NAME = "Sandbox Contacto Virtual"
+# Contacto Virtual lists no numbers: the demo line is entered as an admin would.
+DEMO_CV_LINE = "573001112233"
 
 
 class Command(BaseCommand):
@@ -35,7 +37,7 @@ class Command(BaseCommand):
         base_url = base_url.rstrip("/")
         self._admin_user()
 
-        from providers.sandbox.services import sandbox_account_set_webhooks, sandbox_provision
+        from providers.sandbox.services import sandbox_account_update_webhook, sandbox_provision
 
         creds = sandbox_provision(seed_history_days=history_days)
         aldeamo = self._account(
@@ -52,10 +54,10 @@ class Command(BaseCommand):
             base_url=f"{base_url}/sandbox/contacto-virtual/",
             login=creds.cv_login,
             token=creds.cv_token,
-            line_number=creds.cv_line_number,
+            line_number=getattr(creds, "cv_line_number", "") or DEMO_CV_LINE,
         )
-        sandbox_account_set_webhooks(
-            aldeamo_webhook_url=f"{base_url}{aldeamo.webhook_path}",
+        sandbox_account_update_webhook(
+            webhook_url=f"{base_url}{aldeamo.webhook_path}",
             cv_webhook_url=f"{base_url}{cv.webhook_path}",
         )
 
