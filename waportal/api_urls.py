@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("templates_mgr.api.urls")),
     path("", include("messaging.api.urls")),
+    path("", include("campaigns.api.urls")),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "templates_mgr",
     "messaging",
     "analytics",
+    "campaigns",
     "providers.sandbox",
 ]
 
