@@ -1,0 +1,21 @@
+"""Benchmark settings: production settings, served on loopback over plain HTTP.
+
+Only what a benchmark on 127.0.0.1 needs differs from production: no HTTPS
+redirect (no TLS terminator in front), the bench URLs with the baselines, and
+the sandbox mounted when a scenario asks for it in-process.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+from waportal.settings.production import *  # noqa: E402,F403
+
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+ROOT_URLCONF = "bench.urls"
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
