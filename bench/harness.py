@@ -152,7 +152,7 @@ def sandbox_server(env: dict[str, str], *, port: int | None = None) -> Iterator[
     """The sandbox provider as its own process (``manage.py run_sandbox``); yields its base URL."""
     port = port or free_port()
     cmd = [PYTHON, "manage.py", "run_sandbox", "--port", str(port)]
-    with process(cmd, {**env, "SANDBOX_ENABLED": "true"}, f"http://127.0.0.1:{port}/sandbox/healthz", "sandbox"):
+    with process(cmd, {**env, "SANDBOX_ENABLED": "true"}, f"http://127.0.0.1:{port}/healthz", "sandbox"):
         yield f"http://127.0.0.1:{port}"
 
 

@@ -1,0 +1,159 @@
+"""``manage.py run_sandbox --port N [--host 127.0.0.1]``: the sandbox as its own HTTP server.
+
+Serves only the sandbox URLs (``providers.sandbox.standalone_urls``, chosen per
+request instead of overriding ``ROOT_URLCONF``: the same
+``/sandbox/…`` paths as inside the portal, plus ``/healthz``) with a bounded
+pool of worker threads, so benchmarks and outside checks can aim the portal
+at a separate process. Callbacks that fall due are delivered by a background
+loop (``--no-deliver`` leaves them to ``db_worker``). Stops on Ctrl-C, or
+after ``--duration`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+from django.db import close_old_connections, connections
+
+STANDALONE_URLCONF = "providers.sandbox.standalone_urls"
+logger = logging.getLogger("providers.sandbox")
+
+
+class PooledWSGIServer(WSGIServer):
+    """A WSGI server handling each connection on a fixed pool of threads.
+
+    socketserver's ThreadingMixIn starts one thread per connection with no
+    limit; a benchmark hammering the sandbox must not be able to exhaust the
+    machine, so connections queue for ``max_threads`` workers instead.
+    """
+
+    def __init__(self, *args: Any, max_threads: int = 16, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="sandbox-http")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.pool.submit(self._process, request, client_address)
+
+    def _process(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            connections.close_all()  # this thread's connections; the next request opens fresh ones
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+class StandaloneHandler(WSGIHandler):
+    """Django's WSGI handler answering from the sandbox-only URLconf.
+
+    The URLconf is chosen per request (``request.urlconf``, which Django's
+    resolver honours) rather than by rewriting ``settings.ROOT_URLCONF``, so
+    nothing global changes -- the command can even run inside a test process.
+    """
+
+    def get_response(self, request: Any) -> Any:
+        request.urlconf = STANDALONE_URLCONF
+        return super().get_response(request)
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Django's request logging, but not for every request when ``--quiet``."""
+
+    quiet = False
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.quiet:
+            super().log_message(format, *args)
+
+
+class Command(BaseCommand):
+    help = "Serve the sandbox provider (Aldeamo and Contacto Virtual simulations) as a standalone HTTP server."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, required=True, help="TCP port (0 picks a free one).")
+        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1).")
+        parser.add_argument("--threads", type=int, default=16, help="Worker threads (default 16).")
+        parser.add_argument("--duration", type=float, default=0, help="Stop after this many seconds (0: until Ctrl-C).")
+        parser.add_argument("--no-deliver", action="store_true", help="Do not deliver due callbacks from this process.")
+        parser.add_argument("--deliver-interval", type=float, default=1.0, help="Seconds between delivery passes.")
+        parser.add_argument("--quiet", action="store_true", help="Do not log every request.")
+        parser.add_argument(
+            "--force", action="store_true", help="Run even when settings.SANDBOX_ENABLED is off (never in production)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not getattr(settings, "SANDBOX_ENABLED", False) and not options["force"]:
+            raise CommandError("SANDBOX_ENABLED is off in these settings; pass --force if you really mean it.")
+        if options["threads"] < 1:
+            raise CommandError("--threads must be at least 1.")
+
+        from providers.sandbox.models import SandboxAccount
+
+        if SandboxAccount._meta.db_table not in connections["default"].introspection.table_names():
+            raise CommandError("The sandbox tables do not exist: run `manage.py migrate` first.")
+
+        QuietRequestHandler.quiet = options["quiet"]
+        handler = StandaloneHandler()
+        try:
+            server = PooledWSGIServer(
+                (options["host"], options["port"]), QuietRequestHandler, max_threads=options["threads"]
+            )
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc}")
+        server.set_app(handler)
+        host, port = server.server_address[:2]
+        self.stdout.write(f"Sandbox listening on http://{host}:{port}/sandbox/ (Ctrl-C to stop)", ending="\n")
+        self.stdout.flush()
+
+        stop = threading.Event()
+        threads = [threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)]
+        if not options["no_deliver"]:
+            threads.append(
+                threading.Thread(target=self._deliver_loop, args=(stop, options["deliver_interval"]), daemon=True)
+            )
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + options["duration"] if options["duration"] > 0 else None
+        try:
+            while not stop.is_set():
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                stop.wait(0.2)
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping the sandbox…")
+        finally:
+            stop.set()
+            server.shutdown()
+            server.server_close()
+            for thread in threads[1:]:
+                thread.join(timeout=5)
+        self.stdout.write("Sandbox stopped.")
+
+    def _deliver_loop(self, stop: threading.Event, interval: float) -> None:
+        """Post callbacks as they fall due, so the standalone sandbox works without a task worker."""
+        from providers.sandbox.callbacks import sandbox_deliver_due
+
+        last_error = ""
+        while not stop.wait(interval):
+            try:
+                close_old_connections()
+                sandbox_deliver_due()
+                last_error = ""
+            except Exception as exc:  # keep serving; the next pass retries
+                if str(exc) != last_error:  # log a persistent failure once, not every second
+                    logger.exception("sandbox: delivery pass failed")
+                last_error = str(exc)
+        connections.close_all()

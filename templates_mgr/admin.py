@@ -1,0 +1,346 @@
+"""Templates in the admin: the list, a read-only detail with the preview, the builder, and deletion at the provider.
+
+A template is never edited in place: WhatsApp reviews what was submitted, so
+the detail page is read-only, "Add" opens the builder (which submits to the
+provider through ``templates_mgr.services.template_create``), and deleting
+goes through the provider too (``deleteTemplate`` deletes every language of a
+name), never a local-only delete.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin_base import TenantAdminMixin, badge
+from accounts.models import Provider, Role, WhatsAppBusinessAccount
+from accounts.tenancy import scope
+from providers.base import ProviderError
+from templates_mgr import services
+from templates_mgr.builder import components_from_plain_text, form_initial_from_components, render_preview
+from templates_mgr.forms import BUTTONS_HELP, LIMITS, TemplateBuilderForm, initial_from_builder
+from templates_mgr.models import Template, TemplateChange, TemplateStatus
+from waportal.errors import ApplicationError
+
+STATUS_TONES = {
+    TemplateStatus.APPROVED: "green",
+    TemplateStatus.PENDING: "yellow",
+    TemplateStatus.IN_APPEAL: "yellow",
+    TemplateStatus.PENDING_DELETION: "yellow",
+    TemplateStatus.REJECTED: "red",
+    TemplateStatus.PAUSED: "red",
+    TemplateStatus.DISABLED: "red",
+    TemplateStatus.FLAGGED: "red",
+}
+
+
+def status_tone(template: Template) -> str:
+    """The badge colour: green approved, yellow waiting, red refused or stopped, grey deleted or unknown."""
+    if template.is_deleted:
+        return "grey"
+    return STATUS_TONES.get(template.status, "grey")
+
+
+def template_preview(template: Template) -> dict[str, Any]:
+    """The bubble for a stored template; Contacto Virtual's have only their approved text."""
+    components = template.components or (components_from_plain_text(template.text) if template.text else [])
+    return render_preview(components)
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = _("deleted")
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("No")), ("yes", _("Yes"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+class TemplateChangeInline(admin.TabularInline):
+    """The history of status and category changes: written by sync, events and people, never edited here."""
+
+    model = TemplateChange
+    fields = ["at", "field", "old_value", "new_value", "reason", "source", "actor"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_view_permission(self, request, obj=None):
+        # The template's own admin already decided whether this user sees it.
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Template)
+class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
+    client_path = "client"
+    change_role = Role.ADMIN
+    list_display = ["name", "language", "waba", "category", "status_badge", "problem_flag", "messages_sent_7d",
+                    "messages_opened_7d", "synced_at"]
+    list_filter = [("waba", admin.RelatedOnlyFieldListFilter), "status", "category", "language", DeletedFilter]
+    search_fields = ["name"]
+    list_select_related = ["waba"]
+    list_per_page = 100
+    inlines = [TemplateChangeInline]
+    change_form_template = "admin/templates_mgr/template/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["name", "language", "waba", "client", "category", "status_badge", "rejected_reason",
+                           "provider_template_id"]}),
+        (_("Preview"), {"fields": ["preview"]}),
+        (_("Performance (7 days)"), {"fields": ["quality_score", "messages_sent_7d", "messages_opened_7d",
+                                                "top_block_reason"]}),
+        (_("Components"), {"fields": ["components_json"]}),
+        (_("Record"), {"fields": ["text", "synced_at", "created_by", "created_at", "deleted_at", "deleted_by"]}),
+    ]
+    readonly_fields = ["status_badge", "preview", "components_json"]
+
+    # --- list ------------------------------------------------------------------
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: Template) -> str:
+        text = gettext("deleted") if obj.is_deleted else obj.get_status_display()
+        return badge(text, status_tone(obj))
+
+    @admin.display(description=_("problem"), ordering="status")
+    def problem_flag(self, obj: Template) -> str:
+        if obj.is_deleted or not obj.has_problem:
+            return ""
+        reason = obj.rejected_reason or obj.top_block_reason or obj.get_status_display()
+        return format_html('<span class="wa-badge wa-badge-red wa-problem" title="{}">⚠ {}</span>', reason,
+                           gettext("needs attention"))
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        # Deleting rows here would leave the templates alive at the provider.
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # --- detail ------------------------------------------------------------------
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj: Template) -> str:
+        return render_to_string("templates_mgr/preview.html", {"preview": template_preview(obj)})
+
+    @admin.display(description=_("components (as the provider has them)"))
+    def components_json(self, obj: Template) -> str:
+        return format_html('<pre class="wa-json">{}</pre>', json.dumps(obj.components, indent=2, ensure_ascii=False))
+
+    def has_change_permission(self, request, obj=None):
+        # Object pages are read-only: WhatsApp reviews what was submitted, so a
+        # change is a new template built in the builder.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.is_deleted or obj.waba_id is None):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context.update(
+            compose_url=reverse("admin:index") + "messaging/compose/?" + urlencode({"template": object_id}),
+            builder_copy_url=self._url("build") + "?" + urlencode({"from": object_id}),
+            can_build=self.has_add_permission(request),
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        query = request.GET.urlencode()
+        return HttpResponseRedirect(self._url("build") + (f"?{query}" if query else ""))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return HttpResponseRedirect(self._url("delete_at_provider", quote(object_id)))
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("build/", self.admin_site.admin_view(self.build_view), name=f"{prefix}_build"),
+            path("<path:object_id>/delete-at-provider/", self.admin_site.admin_view(self.delete_at_provider_view),
+                 name=f"{prefix}_delete_at_provider"),
+            *super().get_urls(),
+        ]
+
+    def _url(self, name: str, *args: Any) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args,
+                       current_app=self.admin_site.name)
+
+    def _context(self, request: HttpRequest, **values: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "has_view_permission": self.has_view_permission(request),
+            **values,
+        }
+
+    # --- builder -----------------------------------------------------------------
+
+    def builder_wabas(self, request: HttpRequest):
+        """The WABAs this user may create templates in: active, Aldeamo (Contacto Virtual has no createTemplate)."""
+        wabas = WhatsAppBusinessAccount.objects.filter(
+            is_active=True, client__provider_account__provider=Provider.ALDEAMO
+        ).select_related("client")
+        return scope(wabas, request.user, "client", Role.ADMIN)
+
+    def _builder_initial(self, request: HttpRequest, wabas) -> dict[str, Any]:
+        initial: dict[str, Any] = {"language": "es"}
+        source_id = request.GET.get("from")
+        if source_id:
+            source = self.get_queryset(request).filter(pk=source_id).first() if source_id.isdigit() else None
+            if source is None:
+                raise Http404(gettext("No such template."))
+            components = source.components or components_from_plain_text(source.text)
+            initial.update(initial_from_builder(form_initial_from_components(
+                components, name=source.name, language=source.language, category=source.category
+            )))
+            if source.waba_id:
+                initial["waba"] = source.waba_id
+        waba = request.GET.get("waba")
+        if waba and waba.isdigit():
+            initial["waba"] = int(waba)
+        elif "waba" not in initial:
+            only = list(wabas[:2])
+            if len(only) == 1:
+                initial["waba"] = only[0].pk
+        return initial
+
+    def build_view(self, request: HttpRequest) -> HttpResponse:
+        """The builder: the form with a live preview; a valid submit goes to the provider."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        wabas = self.builder_wabas(request)
+        if request.method == "POST":
+            form = TemplateBuilderForm(request.POST, wabas=wabas)
+            if form.is_valid():
+                template = self._submit(request, form)
+                if template is not None:
+                    self.message_user(request, gettext(
+                        "%(name)s (%(language)s) was sent to WhatsApp for review; its status is pending until the "
+                        "provider answers.") % {"name": template.name, "language": template.language},
+                        messages.SUCCESS)
+                    return HttpResponseRedirect(self._url("change", quote(template.pk)))
+        else:
+            form = TemplateBuilderForm(initial=self._builder_initial(request, wabas), wabas=wabas)
+        request.current_app = self.admin_site.name
+        context = self._context(
+            request,
+            title=gettext("Build a template"),
+            form=form,
+            preview=form.preview(),
+            limits=LIMITS,
+            buttons_help=BUTTONS_HELP,
+            example_label=gettext("Example for {{%(number)d}}") % {"number": 0},
+            errors=form.errors,
+            media=self.media + form.media,
+        )
+        return TemplateResponse(request, "admin/templates_mgr/template/build.html", context)
+
+    def _submit(self, request: HttpRequest, form: TemplateBuilderForm) -> Template | None:
+        """Create at the provider; on refusal, put the reason on the form (which keeps every input)."""
+        data = form.cleaned_data
+        try:
+            return services.template_create(
+                actor=request.user, waba=data["waba"], name=data["name"], language=data["language"],
+                category=data["category"], components=data["components"],
+            )
+        except ApplicationError as exc:
+            problems = exc.extra.get("problems")
+            if problems:
+                form.add_problems(problems)
+            else:
+                form.add_error(form.field_for(exc.field), exc.message)
+        except ProviderError as exc:
+            if exc.maybe_delivered:
+                form.add_error(None, gettext(
+                    "The provider did not answer in time, so the template may have been created. Sync the templates "
+                    "before submitting again. (%(words)s)") % {"words": exc.message})
+            else:
+                form.add_error(None, gettext("The provider refused the template: %(words)s") % {"words": exc.message})
+        return None
+
+    # --- delete at the provider ----------------------------------------------------------
+
+    def delete_at_provider_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Confirm, then delete by name at the provider: every language of the name goes."""
+        pk = unquote(object_id)
+        template = None
+        if pk.isdigit():
+            template = self.get_queryset(request).select_related("waba", "client").filter(pk=pk).first()
+        if template is None:
+            raise Http404(gettext("No such template."))
+        if not super().has_delete_permission(request, template):
+            raise PermissionDenied
+        change_url = self._url("change", quote(template.pk))
+        if template.is_deleted:
+            self.message_user(request, gettext("This template is already deleted."), messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        if template.waba_id is None:
+            self.message_user(request, gettext("Contacto Virtual templates are deleted in Contacto Virtual's console; "
+                                               "sync afterwards."), messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        siblings = list(
+            Template.objects.filter(waba=template.waba, name=template.name, deleted_at__isnull=True)
+            .order_by("language").values_list("language", "status")
+        )
+        error = ""
+        if request.method == "POST":
+            try:
+                deleted = services.template_delete(actor=request.user, template=template)
+            except ApplicationError as exc:
+                error = exc.message
+            except ProviderError as exc:
+                if exc.maybe_delivered:
+                    error = gettext("The provider did not answer in time, so the template may have been deleted. "
+                                    "Sync the templates to see. (%(words)s)") % {"words": exc.message}
+                else:
+                    error = gettext("The provider did not delete the template: %(words)s") % {"words": exc.message}
+            else:
+                self.message_user(request, gettext(
+                    "%(name)s was deleted at the provider from WABA %(waba)s (languages: %(languages)s).")
+                    % {"name": template.name, "waba": template.waba,
+                       "languages": ", ".join(t.language for t in deleted) or "—"}, messages.SUCCESS)
+                return HttpResponseRedirect(self._url("changelist"))
+        request.current_app = self.admin_site.name
+        context = self._context(
+            request,
+            title=gettext("Delete a template at the provider"),
+            object=template,
+            original=template,
+            languages=[{"code": code, "status": TemplateStatus(status).label if status in TemplateStatus.values
+                        else status} for code, status in siblings],
+            error=error,
+            change_url=change_url,
+        )
+        return TemplateResponse(request, "admin/templates_mgr/template/delete_at_provider.html", context)

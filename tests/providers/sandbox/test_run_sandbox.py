@@ -1,0 +1,49 @@
+"""manage.py run_sandbox: a standalone, bounded server of the sandbox URLs only."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import time
+
+import pytest
+import requests
+from django.core.management import CommandError, call_command
+
+
+def _start(**options) -> tuple[threading.Thread, io.StringIO, int]:
+    out = io.StringIO()
+    thread = threading.Thread(
+        target=call_command, args=("run_sandbox",), kwargs={"stdout": out, **options}, daemon=True
+    )
+    thread.start()
+    for _ in range(100):
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", out.getvalue())
+        if match:
+            return thread, out, int(match.group(1))
+        time.sleep(0.05)
+    raise AssertionError(f"run_sandbox did not start: {out.getvalue()!r}")
+
+
+@pytest.mark.django_db
+def test_serves_only_the_sandbox_and_stops_after_its_duration():
+    thread, out, port = _start(port=0, duration=1.5, no_deliver=True, quiet=True)
+
+    health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    assert health.json() == {"status": "ok", "service": "sandbox"}
+    assert requests.get(f"http://127.0.0.1:{port}/admin/", timeout=5).status_code == 404  # nothing of the portal
+    assert requests.get(f"http://127.0.0.1:{port}/sandbox/aldeamo/getFiles/x.pdf", timeout=5).content.startswith(
+        b"%PDF"
+    )
+
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert "Sandbox stopped." in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_refuses_when_the_sandbox_is_disabled(settings):
+    settings.SANDBOX_ENABLED = False
+    with pytest.raises(CommandError, match="SANDBOX_ENABLED"):
+        call_command("run_sandbox", port=0)
