@@ -75,7 +75,7 @@ class ProviderAccountSerializer(serializers.ModelSerializer):
         return bool(obj.token)
 
 
-class SyncResultSerializer(serializers.Serializer):
+class AccountSyncResultSerializer(serializers.Serializer):
     clients = serializers.IntegerField()
     wabas = serializers.IntegerField()
     phone_numbers = serializers.IntegerField()

@@ -12,7 +12,7 @@ from accounts.api.serializers import (
     ClientSerializer,
     PhoneNumberSerializer,
     ProviderAccountSerializer,
-    SyncResultSerializer,
+    AccountSyncResultSerializer,
     WabaSerializer,
 )
 from accounts.models import Client, PhoneNumber, ProviderAccount, Role, WhatsAppBusinessAccount
@@ -72,14 +72,14 @@ class ProviderAccountViewSet(viewsets.ModelViewSet):
         services.provider_account_delete(account=account, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses=SyncResultSerializer)
+    @extend_schema(request=None, responses=AccountSyncResultSerializer)
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         """Pull clients, WABAs, phone numbers and templates from the provider now."""
         account = self.get_object()
         require_account_admin(request.user, account)
         result = services.provider_account_sync(account=account, actor=request.user)
-        return Response(SyncResultSerializer(result.as_dict()).data)
+        return Response(AccountSyncResultSerializer(result.as_dict()).data)
 
 
 class ClientViewSet(viewsets.ReadOnlyModelViewSet):
