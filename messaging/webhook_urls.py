@@ -1,3 +1,13 @@
-"""Provider callbacks: /webhooks/<provider>/<secret>/ (filled by the webhooks work)."""
+"""Provider callbacks: ``/webhooks/aldeamo/<secret>/`` and ``/webhooks/contacto-virtual/<secret>/`` (the contract)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from messaging.webhooks import webhook_receive
+
+app_name = "webhooks"
+
+urlpatterns = [
+    path("aldeamo/<str:secret>/", webhook_receive, {"provider": "aldeamo"}, name="aldeamo"),
+    path("contacto-virtual/<str:secret>/", webhook_receive, {"provider": "contacto-virtual"},
+         name="contacto_virtual"),
+]
