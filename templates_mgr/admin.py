@@ -170,7 +170,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         extra_context.update(
-            compose_url=reverse("admin:index") + "messaging/compose/?" + urlencode({"template": object_id}),
+            compose_url=reverse("admin:messaging_message_compose") + "?" + urlencode({"template": object_id}),
             builder_copy_url=self._url("build") + "?" + urlencode({"from": object_id}),
             can_build=self.has_add_permission(request),
         )

@@ -42,7 +42,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.dateparse import parse_datetime
@@ -312,10 +312,7 @@ def window_state(conversation: Conversation, *, now: datetime | None = None) -> 
 
 def compose_url(conversation: Conversation, *, context: Message | None = None) -> str:
     """The composer, preset with this conversation's number and customer (for templates outside the window)."""
-    try:
-        base = reverse("admin:messaging_message_compose")
-    except NoReverseMatch:
-        base = reverse("admin:index") + "messaging/compose/"
+    base = reverse("admin:messaging_message_compose")
     query = {"from": conversation.phone_number_id, "to": conversation.contact.wa_id}
     if context is not None and (context.provider_message_id or context.whatsapp_id):
         query["context"] = context.provider_message_id or context.whatsapp_id

@@ -196,7 +196,7 @@ def test_detail_is_read_only_with_preview_json_history_and_links(admin_client, w
     assert "Tienda Pruebas" in html and "Ver pedido" in html
     assert "wa-json" in html and "&quot;QUICK_REPLY&quot;" in html
     assert "Looks good" in html  # history
-    assert f'href="/admin/messaging/compose/?template={template.pk}"' in html
+    assert f'href="/admin/messaging/message/compose/?template={template.pk}"' in html
     assert f'href="{BUILD}?from={template.pk}"' in html
     assert f"{CHANGELIST}{template.pk}/delete-at-provider/" in html
     assert 'name="_save"' not in html
