@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts import services
-from accounts.models import Provider, ProviderAccount
+from accounts.models import Provider, ProviderAccount, WhatsAppBusinessAccount
 from providers.base import ProviderError, sessions_clear
 
 ALDEAMO_NAME = "Sandbox Aldeamo"
@@ -79,7 +79,22 @@ class Command(BaseCommand):
                 )
         finally:
             sessions_clear()
+        self._namespaces()
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {base_url}/admin/"))
+
+    def _namespaces(self) -> None:
+        """Fill each WABA's template namespace, as an admin copies it from the provider's console.
+
+        Aldeamo's API lists WABAs without their namespace; template sends need it.
+        """
+        from providers.sandbox.models import SandboxWaba
+
+        known = dict(SandboxWaba.objects.values_list("waba_id", "name"))
+        namespaces = dict(SandboxWaba.objects.values_list("waba_id", "namespace"))
+        for waba in WhatsAppBusinessAccount.objects.filter(waba_id__in=namespaces, namespace=""):
+            waba.namespace = namespaces[waba.waba_id]
+            waba.name = waba.name or known.get(waba.waba_id, "")
+            waba.save(update_fields=["namespace", "name", "updated_at"])
 
     def _admin_user(self) -> None:
         User = get_user_model()
