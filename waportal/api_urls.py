@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("templates_mgr.api.urls")),
     path("", include("messaging.api.urls")),
     path("", include("campaigns.api.urls")),
+    path("", include("analytics.api.urls")),
 ]

@@ -9,10 +9,10 @@ from rest_framework.response import Response
 
 from accounts import services
 from accounts.api.serializers import (
+    AccountSyncResultSerializer,
     ClientSerializer,
     PhoneNumberSerializer,
     ProviderAccountSerializer,
-    AccountSyncResultSerializer,
     WabaSerializer,
 )
 from accounts.models import Client, PhoneNumber, ProviderAccount, Role, WhatsAppBusinessAccount

@@ -81,3 +81,31 @@ def admin_login(page, live_server, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_selector("#user-tools")
+
+
+@pytest.fixture
+def demo(live_server, django_user_model):
+    """The demo world aimed at the live server: sandbox provisioned, both accounts synced, an admin ``ana``."""
+    from django.core.management import call_command
+
+    django_user_model.objects.create_superuser("ana", "ana@example.com", "pass-word-123")
+    from providers.sandbox.models import SandboxAccount
+
+    call_command("demo_setup", base_url=live_server.url, history_days=1, stdout=open(os.devnull, "w"))
+    # Deterministic customers: every message is delivered and read, nobody answers on their own.
+    SandboxAccount.objects.update(failed_share=0, read_share=1, reply_share=0, duplicate_share=0, reorder_share=0)
+    return live_server
+
+
+def pump(rounds: int = 2) -> None:
+    """Do the background workers' job now: the sandbox posts what is due, the portal processes it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from messaging.ingest import webhook_events_process
+    from providers.sandbox.callbacks import sandbox_deliver_due
+
+    for _ in range(rounds):
+        sandbox_deliver_due(now=timezone.now() + timedelta(hours=1))
+        webhook_events_process()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +23,23 @@ ALDEAMO_NAME = "Sandbox Aldeamo"
 CV_NAME = "Sandbox Contacto Virtual"
 # Contacto Virtual lists no numbers: the demo line is entered as an admin would.
 DEMO_CV_LINE = "573001112233"
+
+
+@contextmanager
+def in_process(base_url: str):
+    """Route provider calls for ``base_url`` to the in-process sandbox for the duration."""
+    from accounts import gateway
+
+    mounts = settings.PROVIDER_TRANSPORT_MOUNTS
+    settings.PROVIDER_TRANSPORT_MOUNTS = {f"{base_url}/": "providers.sandbox.transport.InProcessTransport"}
+    gateway._transport.cache_clear()
+    sessions_clear()
+    try:
+        yield
+    finally:
+        settings.PROVIDER_TRANSPORT_MOUNTS = mounts
+        gateway._transport.cache_clear()
+        sessions_clear()
 
 
 class Command(BaseCommand):
@@ -62,12 +80,7 @@ class Command(BaseCommand):
         )
 
         # Sync now, in-process: the web server is not up yet.
-        settings.PROVIDER_TRANSPORT_MOUNTS = {f"{base_url}/": "providers.sandbox.transport.InProcessTransport"}
-        sessions_clear()
-        from accounts import gateway
-
-        gateway._transport.cache_clear()
-        try:
+        with in_process(base_url):
             for account in (aldeamo, cv):
                 try:
                     result = services.provider_account_sync(account=account)
@@ -77,10 +90,21 @@ class Command(BaseCommand):
                     f"Synced {account}: {result.clients} clients, {result.wabas} WABAs, "
                     f"{result.phone_numbers} numbers, {result.templates} templates."
                 )
-        finally:
-            sessions_clear()
-        self._namespaces()
+            self._namespaces()
+            self._analytics(history_days)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {base_url}/admin/"))
+
+    def _analytics(self, history_days: int) -> None:
+        """Pull the sandbox's analytics history (daily) so the charts open full, and schedule the daily sync."""
+        from analytics.services import analytics_sync_recent
+        from analytics.tasks import schedule_daily_sync
+
+        try:
+            analytics_sync_recent(days=history_days, granularities=["DAILY"])
+        except ProviderError as exc:
+            self.stdout.write(self.style.WARNING(f"Analytics sync failed: {exc.message}"))
+        schedule_daily_sync()
+        self.stdout.write(f"Analytics: {history_days} days synced; the daily sync is scheduled.")
 
     def _namespaces(self) -> None:
         """Fill each WABA's template namespace, as an admin copies it from the provider's console.

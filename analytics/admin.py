@@ -1,0 +1,173 @@
+"""Admin: the charts page (the changelist of conversation analytics), the plain list, syncs on demand.
+
+``/admin/analytics/conversationdatapoint/`` is the charts page; the usual
+table of stored points stays at ``…/list/``. Data points are written only by
+the sync, so nothing here adds, changes or deletes them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.admin_base import TenantAdminMixin, badge
+from accounts.models import Role, WhatsAppBusinessAccount
+from accounts.tenancy import scope
+from analytics import services
+from analytics.dashboard import CHART_KEYS, build_dashboard, csv_for
+from analytics.models import AnalyticsSync, ConversationDataPoint, Granularity
+from analytics.ranges import date_range
+from providers.base import ProviderError
+from waportal.errors import ApplicationError
+
+# A page-initiated sync runs in the request: keep it to a handful of WABAs.
+MAX_SYNC_WABAS = 10
+STATE_TONES = {"ok": "green", "empty": "grey", "error": "red", "running": "blue"}
+
+
+class _ReadOnly:
+    """Points and sync logs are written by the sync service only: nobody edits them by hand."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConversationDataPoint)
+class ConversationDataPointAdmin(_ReadOnly, TenantAdminMixin, admin.ModelAdmin):
+    change_role = None
+    list_display = [
+        "start",
+        "granularity",
+        "waba",
+        "phone_number",
+        "country",
+        "conversation_type",
+        "conversation_direction",
+        "conversations",
+        "synced_at",
+    ]
+    list_filter = ["granularity", "conversation_type", "conversation_direction", "country"]
+    search_fields = ["phone_number", "waba__waba_id", "country"]
+    list_select_related = ["waba"]
+    date_hierarchy = "start"
+    show_full_result_count = False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("list/", wrap(self.list_view), name="analytics_conversationdatapoint_list"),
+            path("sync/", wrap(self.sync_view), name="analytics_conversationdatapoint_sync"),
+            *super().get_urls(),
+        ]
+
+    def list_view(self, request: HttpRequest) -> HttpResponse:
+        """The plain table of stored points (the changelist URL shows the charts)."""
+        return super().changelist_view(request, extra_context={"title": _("Conversation analytics: data points")})
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """The charts page; ``?export=<chart>`` answers the CSV of that chart with the same filters."""
+        if not self.has_view_or_change_permission(request):
+            raise DjangoPermissionDenied
+        params = request.GET.copy()
+        export = params.pop("export", [""])[-1]
+        tz = timezone.get_current_timezone()
+        dashboard = build_dashboard(user=request.user, params=params, tz=tz)
+        if export:
+            exported = csv_for(dashboard, export) if export in CHART_KEYS else None
+            if exported is None:
+                return HttpResponse(_("No such chart on this page."), status=404, content_type="text/plain")
+            filename, text = exported
+            response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+        query = params.urlencode()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Conversation analytics"),
+            "dashboard": dashboard,
+            "form": dashboard.form,
+            "query": query,
+            "export_links": {
+                key: f"?{query}&export={key}" if query else f"?export={key}" for key in dashboard.charts
+            },
+            "sync_granularity": dashboard.granularity,
+            "granularity_label": Granularity(dashboard.granularity).label,
+            "time_zone": str(tz),
+            "max_sync_wabas": MAX_SYNC_WABAS,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/analytics/charts.html", context)
+
+    def sync_view(self, request: HttpRequest) -> HttpResponse:
+        """POST: sync the posted WABAs for the posted range now, then back to the same charts."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        back = reverse("admin:analytics_conversationdatapoint_changelist")
+        query = QueryDict(request.POST.get("query", "")).urlencode()
+        back_url = f"{back}?{query}" if query else back
+        tz = timezone.get_current_timezone()
+        try:
+            span = date_range(start=request.POST.get("start"), end=request.POST.get("end"), tz=tz)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(back_url)
+        granularity = request.POST.get("granularity") or Granularity.HALF_HOUR
+        pks = [int(pk) for pk in request.POST.getlist("waba") if pk.isdigit()][: MAX_SYNC_WABAS + 1]
+        wabas = list(
+            scope(
+                WhatsAppBusinessAccount.objects.select_related("client__provider_account"),
+                request.user,
+                "client",
+                Role.ADMIN,
+            ).filter(pk__in=pks)
+        )
+        if not wabas:
+            self.message_user(request, _("Choose a WABA whose client you administer to sync it."), messages.ERROR)
+            return HttpResponseRedirect(back_url)
+        if len(wabas) > MAX_SYNC_WABAS:
+            self.message_user(
+                request,
+                _("Sync at most %(max)d WABAs at once from this page: choose a client or WABAs first.")
+                % {"max": MAX_SYNC_WABAS},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(back_url)
+        for waba in wabas:
+            try:
+                result = services.analytics_sync(
+                    waba=waba, start=span.start, end=span.end, granularity=granularity, actor=request.user
+                )
+            except (ApplicationError, ProviderError) as exc:
+                self.message_user(request, f"{waba}: {exc.message}", messages.ERROR)
+                continue
+            level = messages.SUCCESS if result.points else messages.WARNING
+            self.message_user(request, result.message, level)
+        return HttpResponseRedirect(back_url)
+
+
+@admin.register(AnalyticsSync)
+class AnalyticsSyncAdmin(_ReadOnly, TenantAdminMixin, admin.ModelAdmin):
+    change_role = None
+    list_display = ["started_at", "waba", "granularity", "range_start", "range_end", "result", "points", "actor"]
+    list_filter = ["state", "granularity"]
+    search_fields = ["waba__waba_id", "message"]
+    list_select_related = ["waba", "actor"]
+    date_hierarchy = "started_at"
+    readonly_fields = [f.name for f in AnalyticsSync._meta.fields]
+
+    @admin.display(description=gettext_lazy("result"), ordering="state")
+    def result(self, obj: AnalyticsSync) -> str:
+        return badge(obj.get_state_display(), STATE_TONES.get(obj.state, "grey"))

@@ -1,0 +1,572 @@
+"""Reads of the analytics app: conversation series from synced points, and our own message funnel.
+
+Every sum, grouping and date truncation happens in the database
+(``Sum``/``Count`` with ``TruncDay``/``TruncMonth`` in the viewer's zone);
+Python only shapes the aggregated rows that come back (and adds up a
+series' own rows for its total, so the two always agree). Each function
+runs a fixed number of queries whatever the data size.
+
+**Which stored points a series reads.** A WABA may hold points of several
+granularities (the daily task syncs all three for recent days; a person may
+sync one of them for a long range). Adding two granularities together would
+double every conversation, so each WABA's series comes from exactly one:
+the granularity asked for when that WABA has points of it in the range,
+otherwise the nearest finer one that has (MONTHLY falls back to DAILY, then
+HALF_HOUR; DAILY to HALF_HOUR), summed into the asked periods by the
+database. :func:`resolve_sources` decides this in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from django.db import connections
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import WhatsAppBusinessAccount
+from analytics.models import DIMENSIONS, GRANULARITY_ORDER, ConversationDataPoint, Granularity
+from analytics.services import PointFilters
+from waportal.errors import ApplicationError
+
+# Outbound messages count as "replied" when the customer wrote back in the same
+# conversation within WhatsApp's customer-service window, or replied to them explicitly.
+REPLY_WINDOW = timedelta(hours=24)
+
+
+# --- sources --------------------------------------------------------------------------
+
+
+def _candidates(granularity: str) -> list[str]:
+    """Stored granularities that can answer ``granularity``, in order of preference."""
+    index = GRANULARITY_ORDER.index(granularity)
+    return [GRANULARITY_ORDER[i] for i in range(index, -1, -1)]
+
+
+def _has_points(granularity: str, start: datetime, end: datetime) -> Exists:
+    return Exists(
+        ConversationDataPoint.objects.filter(
+            waba=OuterRef("pk"), granularity=granularity, start__gte=start, start__lt=end
+        )
+    )
+
+
+def source_annotations(*, granularity: str, start: datetime, end: datetime) -> dict[str, Exists]:
+    """``has_<GRANULARITY>`` Exists annotations for a WABA queryset (index probes, no scans)."""
+    return {f"has_{g}": _has_points(g, start, end) for g in _candidates(granularity)}
+
+
+def pick_source(row: Mapping[str, Any], granularity: str) -> str:
+    """The granularity to read for one WABA row annotated with :func:`source_annotations`."""
+    for candidate in _candidates(granularity):
+        if row.get(f"has_{candidate}"):
+            return candidate
+    return granularity
+
+
+def resolve_sources(
+    *, wabas_qs: QuerySet[WhatsAppBusinessAccount], granularity: str, start: datetime, end: datetime
+) -> dict[int, str]:
+    """WABA pk → the stored granularity its series is read from (one query)."""
+    annotations = source_annotations(granularity=granularity, start=start, end=end)
+    rows = wabas_qs.order_by().annotate(**annotations).values("pk", *annotations)
+    return {row["pk"]: pick_source(row, granularity) for row in rows}
+
+
+def points_for(*, sources: Mapping[int, str], start: datetime, end: datetime, filters: PointFilters) -> QuerySet:
+    """The stored points of ``sources`` (WABA pk → granularity) between ``start`` and ``end``."""
+    by_granularity: dict[str, list[int]] = {}
+    for waba_pk, granularity in sources.items():
+        by_granularity.setdefault(granularity, []).append(waba_pk)
+    if not by_granularity:
+        return ConversationDataPoint.objects.none()
+    condition = Q()
+    for granularity, pks in by_granularity.items():
+        condition |= Q(waba_id__in=pks, granularity=granularity)
+    queryset = ConversationDataPoint.objects.filter(condition, start__gte=start, start__lt=end).order_by()
+    return filters.apply(queryset)
+
+
+# --- periods --------------------------------------------------------------------------
+
+
+def bucket_expression(granularity: str, tz: tzinfo):
+    """The period a point belongs to, computed by the database in ``tz``."""
+    if granularity == Granularity.DAILY:
+        return TruncDay("start", tzinfo=tz)
+    if granularity == Granularity.MONTHLY:
+        return TruncMonth("start", tzinfo=tz)
+    return F("start")
+
+
+def period_starts(*, start: datetime, end: datetime, granularity: str, tz: tzinfo) -> list[datetime]:
+    """Every period start in ``[start, end)`` in ``tz``: the x axis, zeros included (no data is not no period)."""
+    local = start.astimezone(tz)
+    if granularity == Granularity.HALF_HOUR:
+        current = local.replace(minute=0 if local.minute < 30 else 30, second=0, microsecond=0)
+    elif granularity == Granularity.DAILY:
+        current = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    else:
+        current = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    result: list[datetime] = []
+    while current < end:
+        result.append(current)
+        if granularity == Granularity.HALF_HOUR:
+            # Step in absolute time: half hours exist in UTC, whatever the wall clock does.
+            current = (current.astimezone(UTC) + timedelta(minutes=30)).astimezone(tz)
+        elif granularity == Granularity.DAILY:
+            naive = current.replace(tzinfo=None) + timedelta(days=1)
+            current = timezone.make_aware(naive, tz)
+        else:
+            month = current.month % 12 + 1
+            year = current.year + (1 if current.month == 12 else 0)
+            current = timezone.make_aware(datetime(year, month, 1), tz)
+    return result
+
+
+def period_key(moment: datetime, tz: tzinfo) -> str:
+    """A stable key for a period start (ISO 8601 in ``tz``), equal for the axis and the database rows."""
+    return moment.astimezone(tz).isoformat()
+
+
+# --- conversation series --------------------------------------------------------------
+
+
+def parse_group_by(group_by: str | Iterable[str] | None) -> list[str]:
+    """Validated dimensions (repeatable or comma list); ApplicationError names ``group_by``."""
+    if group_by is None:
+        return []
+    values = [group_by] if isinstance(group_by, str) else list(group_by)
+    dims: list[str] = []
+    for value in values:
+        for part in str(value).split(","):
+            name = part.strip().lower()
+            if not name:
+                continue
+            if name == "phone":  # the manual's name for the dimension
+                name = "phone_number"
+            if name not in DIMENSIONS:
+                raise ApplicationError(
+                    _("Cannot group by “%(value)s”: use %(choices)s.")
+                    % {"value": part.strip(), "choices": ", ".join(DIMENSIONS)},
+                    field="group_by",
+                )
+            if name not in dims:
+                dims.append(name)
+    return dims
+
+
+def change_percent(current: int, previous: int) -> float | None:
+    """Change against the previous period in percent; None when there is nothing to compare with."""
+    if not previous:
+        return None
+    return round((current - previous) * 100.0 / previous, 1)
+
+
+@dataclass
+class Series:
+    """Conversations per period (and per group), with the total and the previous period's."""
+
+    granularity: str
+    start: datetime
+    end: datetime
+    group_by: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+    previous_total: int
+    sources: dict[int, str] = field(default_factory=dict)
+    truncated: bool = False
+
+    @property
+    def change(self) -> float | None:
+        return change_percent(self.total, self.previous_total)
+
+
+def analytics_series(
+    *,
+    start: datetime,
+    end: datetime,
+    granularity: str,
+    wabas_qs: QuerySet[WhatsAppBusinessAccount] | None = None,
+    sources: Mapping[int, str] | None = None,
+    group_by: str | Iterable[str] | None = None,
+    filters: PointFilters | None = None,
+    tz: tzinfo | None = None,
+    with_previous: bool = True,
+    limit: int | None = None,
+) -> Series:
+    """Conversations of the WABAs in ``wabas_qs`` per ``granularity`` period of ``[start, end)``.
+
+    ``group_by``: None, one dimension or several (conversation_type,
+    conversation_direction, phone_number, country). Periods are truncated in
+    ``tz`` (default: the active zone, i.e. the viewer's). Pass ``sources``
+    (from :func:`resolve_sources`) instead of ``wabas_qs`` when already
+    known. ``limit`` caps the rows (``truncated`` says when more existed).
+    Queries: 1 for the sources (unless given), 1 for the rows, 1 for the
+    previous period's total (unless ``with_previous`` is False).
+    """
+    if granularity not in Granularity.values:
+        raise ApplicationError(
+            _("Granularity must be one of %(choices)s.") % {"choices": ", ".join(Granularity.values)},
+            field="granularity",
+        )
+    if end <= start:
+        raise ApplicationError(_("The end of the range must be after its start."), field="end")
+    dims = parse_group_by(group_by)
+    filters = filters or PointFilters()
+    tz = tz or timezone.get_current_timezone()
+    if sources is None:
+        if wabas_qs is None:
+            raise ValueError("analytics_series needs wabas_qs or sources.")
+        sources = resolve_sources(wabas_qs=wabas_qs, granularity=granularity, start=start, end=end)
+    fields = [DIMENSIONS[d] for d in dims]
+    points = points_for(sources=sources, start=start, end=end, filters=filters)
+    rows_qs = (
+        points.annotate(period=bucket_expression(granularity, tz))
+        .values("period", *fields)
+        .annotate(conversations=Sum("conversations"))
+        .order_by("period", *fields)
+    )
+    if limit is not None:
+        rows_qs = rows_qs[: limit + 1]
+    rows = []
+    for row in rows_qs:
+        shaped = {"start": row["period"].astimezone(tz), "conversations": row["conversations"]}
+        for dim, name in zip(dims, fields, strict=True):
+            shaped[dim] = row[name]
+        rows.append(shaped)
+    truncated = limit is not None and len(rows) > limit
+    if truncated:
+        rows = rows[:limit]
+    # The total is the database's per-period sums added up, so it always equals the rows the
+    # caller receives; only a truncated answer needs its own SUM.
+    total = sum(row["conversations"] for row in rows)
+    previous = 0
+    if truncated:
+        total = _sum(sources=sources, start=start, end=end, filters=filters)
+    if with_previous:
+        previous = _sum(sources=sources, start=previous_start(start, end), end=start, filters=filters)
+    return Series(
+        granularity=granularity,
+        start=start,
+        end=end,
+        group_by=dims,
+        rows=rows,
+        total=total,
+        previous_total=previous,
+        sources=dict(sources),
+        truncated=truncated,
+    )
+
+
+def previous_start(start: datetime, end: datetime) -> datetime:
+    """The previous period is as long as the current one and ends where it starts."""
+    return start - (end - start)
+
+
+def _sum(*, sources: Mapping[int, str], start: datetime, end: datetime, filters: PointFilters) -> int:
+    """Conversations of ``[start, end)``: one SUM."""
+    points = points_for(sources=sources, start=start, end=end, filters=filters)
+    return int(points.aggregate(n=Coalesce(Sum("conversations"), 0))["n"])
+
+
+@dataclass
+class Breakdown:
+    """Totals of the range and the previous period, overall and per value of each dimension."""
+
+    total: int = 0
+    previous_total: int = 0
+    by: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def change(self) -> float | None:
+        return change_percent(self.total, self.previous_total)
+
+
+def analytics_breakdown(
+    *,
+    sources: Mapping[int, str],
+    start: datetime,
+    end: datetime,
+    filters: PointFilters | None = None,
+    dimensions: Sequence[str] = tuple(DIMENSIONS),
+) -> Breakdown:
+    """The totals and every per-dimension ranking of the charts page, in one query and one scan.
+
+    The points of the range and of the previous period are read once and
+    summed per combination of the dimensions (conditional sums split the two
+    periods) in a CTE the ORM compiles; the overall total and one ranking per
+    dimension are then ``UNION ALL``-ed GROUP BYs over that small CTE. One
+    UNION of full GROUP BYs instead would scan the points once per dimension.
+    ``by[dim]`` rows are ``{"key", "current", "previous", "change"}``, largest
+    ``current`` first, values with no conversations in either period left out.
+    """
+    filters = filters or PointFilters()
+    fields = [DIMENSIONS[dim] for dim in dimensions]
+    combos = (
+        points_for(sources=sources, start=previous_start(start, end), end=end, filters=filters)
+        .values(*fields)
+        .annotate(
+            current=Coalesce(Sum("conversations", filter=Q(start__gte=start)), 0),
+            previous=Coalesce(Sum("conversations", filter=Q(start__lt=start)), 0),
+        )
+        .order_by()
+    )
+    result = Breakdown(by={dim: [] for dim in dimensions})
+    if not sources:
+        return result
+    connection = connections[combos.db]
+    inner_sql, params = combos.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    parts = ["SELECT '' AS dim, '' AS dim_key, SUM(current) AS current, SUM(previous) AS previous FROM combos"]
+    for dim, name in zip(dimensions, fields, strict=True):
+        # ``dim`` and ``name`` come from DIMENSIONS (fixed identifiers), never from input.
+        parts.append(f"SELECT '{dim}', {quote(name)}, SUM(current), SUM(previous) FROM combos GROUP BY {quote(name)}")
+    sql = f"WITH combos AS ({inner_sql}) " + " UNION ALL ".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for dim, key, current, previous in rows:
+        current, previous = int(current or 0), int(previous or 0)
+        if dim == "":
+            result.total, result.previous_total = current, previous
+            continue
+        if current or previous:
+            result.by[dim].append(
+                {"key": key, "current": current, "previous": previous, "change": change_percent(current, previous)}
+            )
+    for ranking in result.by.values():
+        ranking.sort(key=lambda r: (-r["current"], -r["previous"], r["key"]))
+    return result
+
+
+# --- our own messages -----------------------------------------------------------------
+
+
+def _message_model():
+    from messaging.models import Message
+
+    return Message
+
+
+def _campaign_link():
+    """(lookup from a message to its campaign, the campaign model), or None while messages have none.
+
+    The campaigns app may link messages directly (``campaign``) or through its
+    recipient rows (``campaign_recipient__campaign``); whichever exists is used,
+    and the campaign funnel is simply left out when neither does.
+    """
+    from django.core.exceptions import FieldDoesNotExist
+
+    for path in ("campaign", "campaign_recipient__campaign"):
+        model = _message_model()
+        try:
+            for part in path.split("__"):
+                field_ = model._meta.get_field(part)
+                if not field_.is_relation or field_.related_model is None:
+                    raise FieldDoesNotExist(part)
+                model = field_.related_model
+        except FieldDoesNotExist:
+            continue
+        return path, model
+    return None
+
+
+def campaign_path() -> str | None:
+    """The lookup from a message to its campaign, or None while messages have none."""
+    link = _campaign_link()
+    return link[0] if link else None
+
+
+def campaigns_available() -> bool:
+    """Whether messages carry a campaign yet."""
+    return campaign_path() is not None
+
+
+def _outbound(*, wabas_qs, start: datetime, end: datetime, phone_numbers: Sequence[str] = ()):
+    from messaging.models import Direction
+
+    Message = _message_model()
+    queryset = Message.objects.filter(
+        direction=Direction.OUTBOUND,
+        phone_number__waba__in=wabas_qs.order_by().values("pk"),
+        created_at__gte=start,
+        created_at__lt=end,
+    ).order_by()
+    if phone_numbers:
+        queryset = queryset.filter(phone_number__digits__in=list(phone_numbers))
+    return queryset
+
+
+def _funnel_aggregates() -> dict[str, Any]:
+    """sent → delivered → read → replied, plus failed, from status timestamps (and the status as a fallback).
+
+    A later stage proves the earlier ones: a read message was delivered and sent,
+    whatever events were missed.
+    """
+    from messaging.models import Direction, MessageStatus
+
+    Message = _message_model()
+    read = Q(read_at__isnull=False) | Q(status=MessageStatus.READ)
+    delivered = read | Q(delivered_at__isnull=False) | Q(status=MessageStatus.DELIVERED)
+    sent = delivered | Q(sent_at__isnull=False) | Q(status=MessageStatus.SENT)
+    replied = Exists(
+        Message.objects.filter(direction=Direction.INBOUND).filter(
+            Q(reply_to=OuterRef("pk"))
+            | Q(
+                conversation=OuterRef("conversation"),
+                created_at__gt=OuterRef("created_at"),
+                created_at__lte=OuterRef("created_at") + REPLY_WINDOW,
+            )
+        )
+    )
+    return {
+        "total": Count("pk"),
+        "sent": Count("pk", filter=sent),
+        "delivered": Count("pk", filter=delivered),
+        "read": Count("pk", filter=read),
+        "replied": Count("pk", filter=replied),
+        "failed": Count("pk", filter=Q(status=MessageStatus.FAILED)),
+    }
+
+
+FUNNEL_STAGES = ("sent", "delivered", "read", "replied")
+FUNNEL_COUNTS = ("total", "failed", *FUNNEL_STAGES)
+
+
+def _funnel_part(queryset, by: str):
+    """One grouping of the funnel as (dim, key, name, detail, counts...) rows, ready for a UNION."""
+    text = CharField()
+    if by == "phone_number":
+        keys = {
+            "dim": Value(by, output_field=text),
+            "key": F("phone_number_id"),
+            "name": F("phone_number__display_phone_number"),
+            "detail": F("phone_number__verified_name"),
+        }
+    elif by == "campaign":
+        link = _campaign_link()
+        if link is None:
+            return None
+        path, campaign_model = link
+        queryset = queryset.filter(**{f"{path}__isnull": False})
+        has_name = any(f.name == "name" for f in campaign_model._meta.get_fields())
+        keys = {
+            "dim": Value(by, output_field=text),
+            "key": F(path),
+            "name": F(f"{path}__name") if has_name else Value("", output_field=text),
+            "detail": Value("", output_field=text),
+        }
+    else:
+        raise ValueError(f"Unknown funnel grouping {by!r}.")
+    return queryset.values(**keys).annotate(**_funnel_aggregates()).order_by()
+
+
+def message_funnels(
+    *,
+    wabas_qs,
+    start: datetime,
+    end: datetime,
+    by: Sequence[str] = ("phone_number", "campaign"),
+    phone_numbers: Sequence[str] = (),
+    limit: int = 50,
+) -> dict[str, list[dict[str, Any]]]:
+    """Our outbound messages of ``[start, end)`` through sent → delivered → read → replied, per grouping.
+
+    ``by``: ``phone_number`` (business number) and/or ``campaign`` (left out,
+    as an empty list, while messages have no campaign). One query: a UNION
+    ALL of one GROUP BY per grouping. Rows are ``{key, label, total, sent,
+    delivered, read, replied, failed}``, most messages first, at most
+    ``limit`` per grouping.
+    """
+    base = _outbound(wabas_qs=wabas_qs, start=start, end=end, phone_numbers=phone_numbers)
+    result: dict[str, list[dict[str, Any]]] = {name: [] for name in by}
+    parts = [part for part in (_funnel_part(base, name) for name in by) if part is not None]
+    if not parts:
+        return result
+    combined = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
+    for row in combined:
+        shaped = {name: row[name] for name in FUNNEL_COUNTS}
+        shaped["key"] = row["key"]
+        if row["dim"] == "phone_number":
+            shaped["label"] = f"{row['name']} · {row['detail']}" if row["detail"] else row["name"]
+        else:
+            shaped["label"] = row["name"] or _("Campaign %(id)s") % {"id": row["key"]}
+        result[row["dim"]].append(shaped)
+    for name, rows in result.items():
+        rows.sort(key=lambda r: (-r["total"], str(r["label"])))
+        result[name] = rows[:limit]
+    return result
+
+
+def template_funnel(
+    *, wabas_qs, start: datetime, end: datetime, phone_numbers: Sequence[str] = (), limit: int = 50
+) -> list[dict[str, Any]]:
+    """The funnel per template, beside the provider's 7-day metrics from the webhook (one query).
+
+    ``provider_sent_7d``, ``provider_opened_7d`` and ``provider_top_block_reason``
+    are what WhatsApp last reported for the template (``template_performance_metrics``);
+    ours count the messages of the range.
+    """
+    rows = (
+        _outbound(wabas_qs=wabas_qs, start=start, end=end, phone_numbers=phone_numbers)
+        .filter(template__isnull=False)
+        .values(
+            "template_id",
+            "template__name",
+            "template__language",
+            "template__messages_sent_7d",
+            "template__messages_opened_7d",
+            "template__top_block_reason",
+        )
+        .annotate(**_funnel_aggregates())
+        .order_by("-total", "template__name")[:limit]
+    )
+    result = []
+    for row in rows:
+        name, language = row["template__name"], row["template__language"]
+        result.append(
+            {
+                **{count: row[count] for count in FUNNEL_COUNTS},
+                "key": row["template_id"],
+                "label": f"{name} ({language})" if language else name,
+                "provider_sent_7d": row["template__messages_sent_7d"],
+                "provider_opened_7d": row["template__messages_opened_7d"],
+                "provider_top_block_reason": row["template__top_block_reason"] or "",
+            }
+        )
+    return result
+
+
+def message_funnel(
+    *, wabas_qs, start: datetime, end: datetime, by: str, phone_numbers: Sequence[str] = (), limit: int = 50
+) -> list[dict[str, Any]]:
+    """The funnel for one grouping: ``phone_number``, ``campaign`` or ``template`` (one query)."""
+    common = {"wabas_qs": wabas_qs, "start": start, "end": end, "phone_numbers": phone_numbers, "limit": limit}
+    if by == "template":
+        return template_funnel(**common)
+    return message_funnels(by=(by,), **common)[by]
+
+
+def failure_reasons(
+    *, wabas_qs, start: datetime, end: datetime, phone_numbers: Sequence[str] = (), limit: int = 15
+) -> list[dict[str, Any]]:
+    """Why our messages of ``[start, end)`` failed, most frequent first: ``{code, title, count}`` (one query)."""
+    from messaging.models import MessageStatus
+
+    rows = (
+        _outbound(wabas_qs=wabas_qs, start=start, end=end, phone_numbers=phone_numbers)
+        .filter(status=MessageStatus.FAILED)
+        .values("error_code", "error_title")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "error_code")[:limit]
+    )
+    return [
+        {"code": row["error_code"], "title": row["error_title"] or _("No reason given"), "count": row["count"]}
+        for row in rows
+    ]

@@ -1,0 +1,633 @@
+"""Writes of the analytics app: pulling conversation analytics from the provider.
+
+``analytics_sync`` asks Aldeamo's getAnalytics for one WABA and range and
+upserts the answer. Decisions it owns:
+
+- **Clock.** Aldeamo speaks zone-less wall-clock times; they are in the
+  account's clock, :func:`provider_time_zone` (``America/Bogota`` unless
+  ``settings.ANALYTICS_PROVIDER_TIME_ZONE`` says otherwise). Ranges are
+  converted to that clock before they are sent, and points back from it.
+- **Alignment.** The range is widened to whole periods of the granularity
+  (half hours, days, months in the account's clock). A stored point is then
+  always a whole period: a partial month saved by a mid-month range would
+  later be overwritten by another partial month and be wrong both times.
+- **Chunks.** Long ranges are split into requests of at most
+  :data:`CHUNK_SIZES` (HALF_HOUR 7 days -- 336 periods per phone and
+  combination, a few thousand points --; DAILY 90 days; MONTHLY 12 months),
+  each aligned to the granularity, so no period straddles two requests. The
+  manual's example ends a day at ``23:59:00``, i.e. it treats the end as
+  inclusive: each request ends on the last second before the next chunk.
+- **Upsert, then prune.** Each chunk's points are upserted in bulk on their
+  full key (``bulk_create(update_conflicts=True)``, PostgreSQL and SQLite),
+  so syncing twice never doubles a count; rows of that chunk the provider no
+  longer reports (within the same filters, and older than this write) are
+  then deleted, so a re-sync leaves exactly what the provider says now. Network calls happen outside
+  transactions; each chunk is written in one.
+- **Words.** The three answers that are not data become sentences:
+  ``Data not found for search criteria`` (HTTP 200) is zero points with a
+  message saying so; ``Unparseable date`` (400) and ``… does not belong to
+  the client …`` (401) are ``ApplicationError`` naming the field at fault,
+  with the provider's words and what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.gateway import provider_client
+from accounts.models import Provider, WhatsAppBusinessAccount
+from analytics.models import (
+    DIRECTION_ALIASES,
+    POINT_KEY_FIELDS,
+    AnalyticsSync,
+    ConversationDataPoint,
+    ConversationDirection,
+    ConversationType,
+    Granularity,
+)
+from providers.base import ProviderAuthError, ProviderError, ProviderRejected
+from providers.types import ConversationPoint
+from waportal.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PROVIDER_TIME_ZONE = "America/Bogota"
+
+# Longest span of one getAnalytics request, per granularity (MONTHLY in months).
+CHUNK_SIZES: dict[str, timedelta | int] = {
+    Granularity.HALF_HOUR: timedelta(days=7),
+    Granularity.DAILY: timedelta(days=90),
+    Granularity.MONTHLY: 12,
+}
+# Longest range one sync accepts: a typo in a year must not start a thousand requests.
+MAX_RANGES: dict[str, timedelta] = {
+    Granularity.HALF_HOUR: timedelta(days=400),
+    Granularity.DAILY: timedelta(days=3 * 366),
+    Granularity.MONTHLY: timedelta(days=10 * 366),
+}
+HALF_HOUR = timedelta(minutes=30)
+ONE_SECOND = timedelta(seconds=1)
+UNPARSEABLE_DATE = "unparseable date"
+NOT_THE_CLIENTS = "does not belong to the client"
+
+
+def provider_time_zone() -> zoneinfo.ZoneInfo:
+    """The clock Aldeamo's analytics times are written in (see the module docstring)."""
+    name = getattr(settings, "ANALYTICS_PROVIDER_TIME_ZONE", "") or DEFAULT_PROVIDER_TIME_ZONE
+    return zoneinfo.ZoneInfo(name)
+
+
+# --- ranges ---------------------------------------------------------------------------
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    return moment.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+def period_floor(moment: datetime, granularity: str) -> datetime:
+    """The start of the period ``moment`` (naive, account clock) falls in."""
+    if granularity == Granularity.HALF_HOUR:
+        return moment.replace(minute=0 if moment.minute < 30 else 30, second=0, microsecond=0)
+    if granularity == Granularity.DAILY:
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def period_ceil(moment: datetime, granularity: str) -> datetime:
+    """The first period start at or after ``moment`` (naive, account clock)."""
+    floor = period_floor(moment, granularity)
+    if floor == moment:
+        return floor
+    if granularity == Granularity.HALF_HOUR:
+        return floor + HALF_HOUR
+    if granularity == Granularity.DAILY:
+        return floor + timedelta(days=1)
+    return _add_months(floor, 1)
+
+
+def _to_provider_clock(value: datetime | date, tz: zoneinfo.ZoneInfo, *, is_end: bool) -> datetime:
+    """A range bound as naive wall-clock time of the account.
+
+    A ``date`` means its whole day: a start at its midnight, an end at the
+    next midnight (dates are inclusive). An aware datetime is converted; a
+    naive one is taken as already in the account's clock.
+    """
+    if not isinstance(value, datetime):
+        moment = datetime(value.year, value.month, value.day)
+        return moment + timedelta(days=1) if is_end else moment
+    if timezone.is_aware(value):
+        return value.astimezone(tz).replace(tzinfo=None)
+    return value
+
+
+def _aware(moment: datetime, tz: zoneinfo.ZoneInfo) -> datetime:
+    """A naive account-clock time as an aware UTC datetime (what the database stores)."""
+    return moment.replace(tzinfo=tz).astimezone(UTC)
+
+
+def sync_chunks(*, start: datetime, end: datetime, granularity: str) -> list[tuple[datetime, datetime]]:
+    """``[start, end)`` (naive, account clock) aligned to the granularity and cut into requests.
+
+    Every chunk starts and ends on a period boundary and spans at most
+    ``CHUNK_SIZES[granularity]``; consecutive chunks share their boundary.
+    """
+    current = period_floor(start, granularity)
+    stop = period_ceil(end, granularity)
+    size = CHUNK_SIZES[granularity]
+    chunks: list[tuple[datetime, datetime]] = []
+    while current < stop:
+        nxt = _add_months(current, size) if isinstance(size, int) else current + size
+        nxt = min(nxt, stop)
+        chunks.append((current, nxt))
+        current = nxt
+    return chunks
+
+
+# --- input ----------------------------------------------------------------------------
+
+
+def _clean_list(values: Iterable[Any] | str | None) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = values.replace(";", ",").replace(" ", ",").split(",")
+    return [str(v).strip() for v in values if str(v).strip()]
+
+
+@dataclass(frozen=True)
+class PointFilters:
+    """The dimension filters of a sync or a chart, validated and in the provider's spelling.
+
+    Empty means "all", as in getAnalytics.
+    """
+
+    phone_numbers: tuple[str, ...] = ()
+    country_codes: tuple[str, ...] = ()
+    conversation_types: tuple[str, ...] = ()
+    conversation_directions: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "phone_numbers": list(self.phone_numbers),
+            "country_codes": list(self.country_codes),
+            "conversation_types": list(self.conversation_types),
+            "conversation_directions": list(self.conversation_directions),
+        }
+
+    def apply(self, queryset):
+        """``queryset`` of points narrowed to these filters."""
+        if self.phone_numbers:
+            queryset = queryset.filter(phone_number__in=self.phone_numbers)
+        if self.country_codes:
+            queryset = queryset.filter(country__in=self.country_codes)
+        if self.conversation_types:
+            queryset = queryset.filter(conversation_type__in=self.conversation_types)
+        if self.conversation_directions:
+            queryset = queryset.filter(conversation_direction__in=self.conversation_directions)
+        return queryset
+
+
+def point_filters(
+    *,
+    phone_numbers: Iterable[Any] | str | None = (),
+    country_codes: Iterable[Any] | str | None = (),
+    conversation_types: Iterable[Any] | str | None = (),
+    conversation_directions: Iterable[Any] | str | None = (),
+) -> PointFilters:
+    """Validate filter values (lists or comma-separated text); ApplicationError names the bad field.
+
+    Phone numbers are digits (a leading ``+`` and spaces are dropped),
+    countries ISO 3166 alpha-2 codes, types and directions the manual's
+    values (``USER_BUSINESS`` is read as ``BUSINESS_INITIATED``).
+    """
+    numbers: list[str] = []
+    for raw in _clean_list(phone_numbers):
+        digits = raw.lstrip("+").replace("-", "")
+        if not digits.isdigit() or not 6 <= len(digits) <= 20:
+            raise ApplicationError(
+                _("“%(value)s” is not a phone number: write the digits with the country code, e.g. 573245550101.")
+                % {"value": raw},
+                field="phone_numbers",
+            )
+        numbers.append(digits)
+    countries: list[str] = []
+    for raw in _clean_list(country_codes):
+        code = raw.upper()
+        if len(code) != 2 or not code.isalpha() or not code.isascii():
+            raise ApplicationError(
+                _("“%(value)s” is not a country code: use two letters (ISO 3166), e.g. CO, PE, MX.") % {"value": raw},
+                field="country_codes",
+            )
+        countries.append(code)
+    types: list[str] = []
+    for raw in _clean_list(conversation_types):
+        value = raw.upper()
+        if value not in ConversationType.values:
+            raise ApplicationError(
+                _("“%(value)s” is not a conversation type: use %(choices)s.")
+                % {"value": raw, "choices": ", ".join(ConversationType.values)},
+                field="conversation_types",
+            )
+        types.append(value)
+    directions: list[str] = []
+    for raw in _clean_list(conversation_directions):
+        value = DIRECTION_ALIASES.get(raw.upper(), raw.upper())
+        if value not in ConversationDirection.values:
+            raise ApplicationError(
+                _("“%(value)s” is not a conversation direction: use %(choices)s.")
+                % {"value": raw, "choices": ", ".join(ConversationDirection.values)},
+                field="conversation_directions",
+            )
+        directions.append(value)
+    return PointFilters(
+        phone_numbers=tuple(dict.fromkeys(numbers)),
+        country_codes=tuple(dict.fromkeys(countries)),
+        conversation_types=tuple(dict.fromkeys(types)),
+        conversation_directions=tuple(dict.fromkeys(directions)),
+    )
+
+
+def _check_granularity(granularity: str) -> str:
+    value = str(granularity or "").upper()
+    if value not in Granularity.values:
+        raise ApplicationError(
+            _("Granularity must be one of %(choices)s.") % {"choices": ", ".join(Granularity.values)},
+            field="granularity",
+        )
+    return value
+
+
+def _check_waba(waba: WhatsAppBusinessAccount) -> None:
+    account = waba.client.provider_account
+    if account.provider != Provider.ALDEAMO:
+        raise ApplicationError(
+            _("Conversation analytics come from Aldeamo's ISV API; the account of WABA %(waba)s is %(provider)s.")
+            % {"waba": waba.waba_id, "provider": account.get_provider_display()},
+            field="waba",
+        )
+    if not account.analytics_token:
+        raise ApplicationError(
+            _("The provider account %(account)s has no ISV analytics token: set it to sync analytics.")
+            % {"account": account.name},
+            field="waba",
+        )
+
+
+# --- sync -----------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    """What one ``analytics_sync`` did; ``message`` says it in words."""
+
+    waba_id: str
+    granularity: str
+    start: datetime
+    end: datetime
+    requests: int = 0
+    empty_requests: int = 0
+    points: int = 0
+    removed: int = 0
+    conversations: int = 0
+    message: str = ""
+    sync_id: int | None = None
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        return AnalyticsSync.State.EMPTY if self.points == 0 else AnalyticsSync.State.OK
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "waba_id": self.waba_id,
+            "granularity": self.granularity,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "requests": self.requests,
+            "empty_requests": self.empty_requests,
+            "points": self.points,
+            "removed": self.removed,
+            "conversations": self.conversations,
+            "state": str(self.state),
+            "message": self.message,
+            "sync_id": self.sync_id,
+            "filters": self.filters,
+        }
+
+
+def _store_chunk(
+    *,
+    waba: WhatsAppBusinessAccount,
+    granularity: str,
+    points: Sequence[ConversationPoint],
+    chunk_start: datetime,
+    chunk_end: datetime,
+    filters: PointFilters,
+    tz: zoneinfo.ZoneInfo,
+) -> tuple[int, int, int]:
+    """Upsert one request's points and prune what the provider stopped reporting; (stored, removed, conversations).
+
+    Duplicate keys inside one answer keep the last (an upsert cannot touch a
+    row twice in one statement, and adding them up could double a count).
+    """
+    now = timezone.now()
+    rows: dict[tuple, ConversationDataPoint] = {}
+    for point in points:
+        start = _aware(point.start, tz)
+        key = (start, point.phone_number, point.country, point.conversation_type, point.conversation_direction)
+        rows[key] = ConversationDataPoint(
+            waba=waba,
+            client_id=waba.client_id,
+            granularity=granularity,
+            start=start,
+            end=_aware(point.end, tz),
+            phone_number=point.phone_number,
+            country=point.country,
+            conversation_type=point.conversation_type,
+            conversation_direction=point.conversation_direction,
+            conversations=point.conversations,
+            synced_at=now,
+        )
+    with transaction.atomic():
+        if rows:
+            ConversationDataPoint.objects.bulk_create(
+                list(rows.values()),
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=list(POINT_KEY_FIELDS),
+                update_fields=["end", "conversations", "synced_at", "client"],
+            )
+        stale = filters.apply(
+            ConversationDataPoint.objects.filter(
+                waba=waba,
+                granularity=granularity,
+                start__gte=_aware(chunk_start, tz),
+                start__lt=_aware(chunk_end, tz),
+            )
+        ).filter(synced_at__lt=now)
+        # Older than this write, not merely different: a sync of the same range running at the
+        # same time wrote its own, newer rows, and those must stay.
+        removed, _detail = stale.delete()
+    return len(rows), removed, sum(row.conversations for row in rows.values())
+
+
+def _in_words(exc: ProviderError, *, waba: WhatsAppBusinessAccount, tz: zoneinfo.ZoneInfo) -> ApplicationError | None:
+    """The two error answers of getAnalytics as ApplicationErrors with a hint; None for any other failure."""
+    words = exc.message
+    lowered = words.lower()
+    extra = {"provider_error": type(exc).__name__, "provider_status": exc.status}
+    if isinstance(exc, ProviderRejected) and lowered.startswith(UNPARSEABLE_DATE):
+        return ApplicationError(
+            _(
+                "Aldeamo could not read the dates: “%(words)s”. The portal sends them as yyyy-mm-dd hh:mm:ss in "
+                "the account's clock (%(zone)s); check that the range holds real dates, and tell the operators "
+                "if a valid range keeps failing."
+            )
+            % {"words": words, "zone": tz.key},
+            field="start",
+            extra=extra,
+        )
+    if isinstance(exc, ProviderAuthError | ProviderRejected) and NOT_THE_CLIENTS in lowered:
+        return ApplicationError(
+            _(
+                "Aldeamo says: “%(words)s”. WABA %(waba)s is not registered under client %(client)s for this "
+                "analytics token: sync the provider account to refresh its clients and WABAs, or ask Aldeamo "
+                "to link the WABA to the client."
+            )
+            % {"words": words, "waba": waba.waba_id, "client": waba.client.client_id},
+            field="waba",
+            extra=extra,
+        )
+    return None
+
+
+def analytics_sync(
+    *,
+    waba: WhatsAppBusinessAccount,
+    start: datetime | date,
+    end: datetime | date,
+    granularity: str,
+    phone_numbers: Iterable[str] | str = (),
+    country_codes: Iterable[str] | str = (),
+    conversation_types: Iterable[str] | str = (),
+    conversation_directions: Iterable[str] | str = (),
+    actor=None,
+) -> SyncResult:
+    """Pull ``waba``'s conversation analytics for ``[start, end)`` and store them.
+
+    ``start``/``end``: aware datetimes, naive ones in the account's clock, or
+    dates (whole days, ``end`` included). Permission checks are the caller's
+    (viewers read analytics; syncing is for admins). Every run is logged as an
+    :class:`AnalyticsSync`, failures included. Raises ``ApplicationError``
+    for bad input and for the provider's two refusals (with a hint), and lets
+    any other ``ProviderError`` through (what is stored before it stays).
+    """
+    granularity = _check_granularity(granularity)
+    filters = point_filters(
+        phone_numbers=phone_numbers,
+        country_codes=country_codes,
+        conversation_types=conversation_types,
+        conversation_directions=conversation_directions,
+    )
+    _check_waba(waba)
+    tz = provider_time_zone()
+    local_start = _to_provider_clock(start, tz, is_end=False)
+    local_end = _to_provider_clock(end, tz, is_end=True)
+    if local_end <= local_start:
+        raise ApplicationError(_("The end of the range must be after its start."), field="end")
+    if local_end - local_start > MAX_RANGES[granularity]:
+        raise ApplicationError(
+            _("A %(granularity)s sync covers at most %(days)d days: shorten the range or sync it in parts.")
+            % {"granularity": granularity, "days": MAX_RANGES[granularity].days},
+            field="start",
+        )
+    chunks = sync_chunks(start=local_start, end=local_end, granularity=granularity)
+    aligned_start, aligned_end = _aware(chunks[0][0], tz), _aware(chunks[-1][1], tz)
+    result = SyncResult(
+        waba_id=waba.waba_id,
+        granularity=granularity,
+        start=aligned_start,
+        end=aligned_end,
+        filters=filters.as_dict(),
+    )
+    log = AnalyticsSync.objects.create(
+        waba=waba,
+        client_id=waba.client_id,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        granularity=granularity,
+        range_start=aligned_start,
+        range_end=aligned_end,
+        filters={k: v for k, v in filters.as_dict().items() if v},
+    )
+    result.sync_id = log.pk
+    client = provider_client(waba.client.provider_account)
+    try:
+        for chunk_start, chunk_end in chunks:
+            points = client.analytics(
+                waba_id=waba.waba_id,
+                client_id=waba.client.client_id,
+                start=chunk_start,
+                end=chunk_end - ONE_SECOND,
+                granularity=granularity,
+                phone_numbers=filters.phone_numbers,
+                country_codes=filters.country_codes,
+                conversation_types=filters.conversation_types,
+                conversation_directions=filters.conversation_directions,
+            )
+            result.requests += 1
+            if not points:
+                result.empty_requests += 1
+            stored, removed, conversations = _store_chunk(
+                waba=waba,
+                granularity=granularity,
+                points=points,
+                chunk_start=chunk_start,
+                chunk_end=chunk_end,
+                filters=filters,
+                tz=tz,
+            )
+            result.points += stored
+            result.removed += removed
+            result.conversations += conversations
+    except ProviderError as exc:
+        translated = _in_words(exc, waba=waba, tz=tz)
+        words = translated.message if translated else exc.message
+        if result.requests:
+            words = _("%(words)s (%(done)d of %(total)d requests were stored before this answer.)") % {
+                "words": words,
+                "done": result.requests,
+                "total": len(chunks),
+            }
+        _finish(log, result, state=AnalyticsSync.State.ERROR, message=words)
+        logger.info("analytics sync of WABA %s failed: %s", waba.waba_id, exc.message)
+        if translated is not None:
+            raise translated from exc
+        raise
+    except Exception as exc:
+        # Never leave a log "running" forever: say what broke, then let it through.
+        _finish(log, result, state=AnalyticsSync.State.ERROR, message=f"{type(exc).__name__}: {exc}")
+        raise
+
+    result.message = _summary(result, chunks=len(chunks), tz=tz)
+    _finish(log, result, state=result.state, message=result.message)
+    return result
+
+
+def _summary(result: SyncResult, *, chunks: int, tz: zoneinfo.ZoneInfo) -> str:
+    span = {
+        "waba": result.waba_id,
+        "start": result.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "end": result.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "zone": tz.key,
+        "granularity": result.granularity,
+    }
+    if result.points == 0:
+        return (
+            _(
+                "Aldeamo has no conversation data for WABA %(waba)s from %(start)s to %(end)s (%(zone)s) with "
+                "these filters: it answered “Data not found for search criteria”."
+            )
+            % span
+        )
+    return _(
+        "Synced %(points)d %(granularity)s points (%(conversations)d conversations) for WABA %(waba)s from "
+        "%(start)s to %(end)s (%(zone)s) in %(requests)d requests; %(removed)d points the provider no longer "
+        "reports were removed."
+    ) % {
+        **span,
+        "points": result.points,
+        "conversations": result.conversations,
+        "requests": result.requests,
+        "removed": result.removed,
+    }
+
+
+def _finish(log: AnalyticsSync, result: SyncResult, *, state: str, message: str) -> None:
+    AnalyticsSync.objects.filter(pk=log.pk).update(
+        finished_at=timezone.now(),
+        state=state,
+        requests=result.requests,
+        points=result.points,
+        removed=result.removed,
+        conversations=result.conversations,
+        message=message,
+    )
+
+
+# --- the daily sync ---------------------------------------------------------------------
+
+
+def wabas_with_analytics():
+    """Active WABAs of active clients on active Aldeamo accounts that have an ISV token."""
+    return (
+        WhatsAppBusinessAccount.objects.filter(
+            is_active=True,
+            client__is_active=True,
+            client__provider_account__is_active=True,
+            client__provider_account__provider=Provider.ALDEAMO,
+        )
+        .exclude(client__provider_account__analytics_token="")
+        .select_related("client__provider_account")
+        .order_by("pk")
+    )
+
+
+@dataclass
+class RecentSyncReport:
+    """What :func:`analytics_sync_recent` did, WABA by WABA."""
+
+    results: list[SyncResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "synced": len(self.results),
+            "points": sum(r.points for r in self.results),
+            "errors": self.errors,
+        }
+
+
+def analytics_sync_recent(
+    *,
+    days: int = 2,
+    granularities: Sequence[str] = tuple(Granularity.values),
+    wabas=None,
+    now: datetime | None = None,
+    actor=None,
+) -> RecentSyncReport:
+    """Sync the last ``days`` days (today included, whole days in the account's clock) for every WABA.
+
+    All three granularities by default: the charts read DAILY and MONTHLY
+    points where they were synced, so refreshing only half hours would leave
+    a stale today in those series. One WABA's failure is recorded and the
+    others still sync.
+    """
+    if days < 1:
+        raise ApplicationError(_("Sync at least one day."), field="days")
+    tz = provider_time_zone()
+    today = (now or timezone.now()).astimezone(tz).date()
+    first = today - timedelta(days=days - 1)
+    report = RecentSyncReport()
+    for waba in wabas if wabas is not None else wabas_with_analytics():
+        for granularity in granularities:
+            try:
+                report.results.append(
+                    analytics_sync(waba=waba, start=first, end=today, granularity=granularity, actor=actor)
+                )
+            except (ApplicationError, ProviderError) as exc:
+                report.errors.append(
+                    _("WABA %(waba)s, %(granularity)s: %(words)s")
+                    % {"waba": waba.waba_id, "granularity": granularity, "words": exc.message}
+                )
+    return report

@@ -1,0 +1,110 @@
+"""Fixtures of the analytics tests: a fake Aldeamo client, and the sandbox served in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from providers.types import ConversationPoint
+from tests.factories import MembershipFactory, PhoneNumberFactory
+
+SANDBOX_BASE = "http://sandbox.internal/sandbox/aldeamo"
+
+
+@pytest.fixture(autouse=True)
+def _default_provider_clock(settings):
+    """Every test reads the provider's times in the documented default clock (America/Bogota) unless it says otherwise."""
+    settings.ANALYTICS_PROVIDER_TIME_ZONE = ""
+
+
+@dataclass
+class FakeAldeamo:
+    """Stands in for ``AldeamoClient``: records each getAnalytics call and answers from ``answer``.
+
+    ``answer`` is a list of points (returned for every call), a callable of
+    the call's keyword arguments, or an exception instance to raise.
+    """
+
+    answer: Any = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def analytics(self, **kwargs: Any) -> list[ConversationPoint]:
+        self.calls.append(kwargs)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        if callable(self.answer):
+            return self.answer(**kwargs)
+        return list(self.answer)
+
+
+@pytest.fixture
+def fake_aldeamo(monkeypatch) -> FakeAldeamo:
+    fake = FakeAldeamo()
+    monkeypatch.setattr("analytics.services.provider_client", lambda account: fake)
+    return fake
+
+
+@pytest.fixture
+def number(db):
+    """A business number on a WABA of an Aldeamo client with an analytics token."""
+    return PhoneNumberFactory(digits="573245550101", display_phone_number="+57 324 555 0101")
+
+
+@pytest.fixture
+def waba(number):
+    return number.waba
+
+
+def point(start: str, count: int = 1, **dims: str) -> ConversationPoint:
+    """A data point as the adapter returns it (naive, provider clock); dims default to the seed's values."""
+    begin = datetime.strptime(start, "%Y-%m-%d %H:%M")
+    values = {
+        "country": "CO",
+        "phone_number": "573245550101",
+        "conversation_type": "REGULAR",
+        "conversation_direction": "USER_INITIATED",
+        **dims,
+    }
+    return ConversationPoint(start=begin, end=begin, conversations=count, **values)
+
+
+@pytest.fixture
+def sandbox(db, settings):
+    """The sandbox provisioned with 3 days of history and an Aldeamo account synced from it, in-process."""
+    from accounts import gateway
+    from accounts.services import provider_account_create, provider_account_sync
+    from providers.base import sessions_clear
+    from providers.sandbox.services import sandbox_provision
+
+    settings.SANDBOX_ENABLED = True
+    settings.PROVIDER_TRANSPORT_MOUNTS = {"http://sandbox.internal/": "providers.sandbox.transport.InProcessTransport"}
+    # The sandbox writes its wall clock in UTC; read it that way so hours line up in these tests.
+    settings.ANALYTICS_PROVIDER_TIME_ZONE = "UTC"
+    gateway._transport.cache_clear()
+    sessions_clear()
+    creds = sandbox_provision(seed_history_days=3)
+    account = provider_account_create(
+        actor=None,
+        name="Sandbox Aldeamo",
+        provider="aldeamo",
+        base_url=SANDBOX_BASE,
+        user_id=creds.aldeamo_user_id,
+        api_key=creds.aldeamo_api_key,
+        analytics_token=creds.aldeamo_token,
+    )
+    provider_account_sync(account=account)
+    yield account
+    sessions_clear()
+    gateway._transport.cache_clear()
+
+
+@pytest.fixture
+def member_of() -> Callable:
+    def _member(client, role: str = "admin"):
+        return MembershipFactory(client=client, role=role).user
+
+    return _member
