@@ -5,7 +5,7 @@ local threads = {}
 local counter = 0
 local distinct = 0
 local last_body = nil
-local tid = 0
+tid = 0  -- global: setup() sets it per thread with thread:set("tid", …)
 
 function setup(thread)
   tid = tid + 1
