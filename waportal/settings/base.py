@@ -186,6 +186,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "TemplateStatusEnum": "templates_mgr.models.TemplateStatus",
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
     },
 }
 
@@ -210,6 +211,9 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+
+# Campaigns: messages per second per business number (WhatsApp's default tier is 80/s).
+CAMPAIGN_PACE_LIMIT = env.int("CAMPAIGN_PACE_LIMIT", default=80)
 
 LOGIN_URL = "admin:login"
 SESSION_COOKIE_HTTPONLY = True

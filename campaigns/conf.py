@@ -1,0 +1,53 @@
+"""Campaign settings, read at call time so tests and deployments can override them.
+
+Every name can be set in Django settings; the defaults below are what the
+portal ships with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Messages per second when the person does not choose.
+    "CAMPAIGN_DEFAULT_PACE": 20,
+    # A number's ceiling, messages per second: WhatsApp's default throughput for
+    # a business number is 80 mps (numbers upgraded by Meta reach 1,000).
+    "CAMPAIGN_PACE_LIMIT": 80,
+    # Per-number ceilings by digits, e.g. {"573001234567": 1000}.
+    "CAMPAIGN_PACE_LIMITS": {},
+    # Tasks started per campaign: how many db_worker processes can share it.
+    "CAMPAIGN_WORKERS": 2,
+    # A chunk is at most this many recipients and about this many seconds of work;
+    # workers re-read the campaign (pause, cancel, template status) between chunks.
+    "CAMPAIGN_CHUNK_MAX": 50,
+    "CAMPAIGN_CHUNK_SECONDS": 0.5,
+    # A task works this long, then re-enqueues itself so other tasks get a turn.
+    "CAMPAIGN_SLICE_SECONDS": 10.0,
+    # A claim older than this may be taken over (its worker is presumed dead).
+    "CAMPAIGN_CLAIM_LEASE_SECONDS": 120,
+    # A recipient claimed this many times without an outcome is marked failed.
+    "CAMPAIGN_MAX_ATTEMPTS": 3,
+    # Automatic stop: pause when more than RATIO of the last WINDOW outcomes failed.
+    "CAMPAIGN_FAILURE_WINDOW": 50,
+    "CAMPAIGN_FAILURE_RATIO": 0.2,
+    # A running campaign with no worker activity for this long gets new tasks.
+    "CAMPAIGN_STALL_SECONDS": 180,
+    # Validation: rows per bulk insert; recipients accepted in one JSON request.
+    "CAMPAIGN_BATCH_SIZE": 2000,
+    "CAMPAIGN_JSON_MAX_RECIPIENTS": 10000,
+    # Cached counts are recomputed at most this often (seconds).
+    "CAMPAIGN_COUNTS_MAX_AGE": 2.0,
+}
+
+
+def setting(name: str) -> Any:
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def pace_limit_for(digits: str) -> int:
+    """The highest pace a business number may be given (messages per second)."""
+    limits = setting("CAMPAIGN_PACE_LIMITS") or {}
+    return int(limits.get(digits, setting("CAMPAIGN_PACE_LIMIT")))

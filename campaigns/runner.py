@@ -1,0 +1,505 @@
+"""The campaign worker: claim a chunk, keep the pace, send, record, check, repeat.
+
+One call of :func:`campaign_work` is one *slice* of a background task (see
+:mod:`campaigns.tasks`): it works for about ``CAMPAIGN_SLICE_SECONDS`` and says
+whether the task should run again. Any number of slices may run at once, in
+any number of ``db_worker`` processes; these rules keep that safe:
+
+**Claims.** A chunk of recipients is claimed with one UPDATE that marks rows
+``claimed`` with this worker's id and a lease and returns them
+(``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`` on
+PostgreSQL; on SQLite the same single statement runs under the database's
+write lock). Only ``pending`` rows, or ``claimed`` rows whose lease has
+expired (their worker died), can be claimed.
+
+**Never twice.** Every send carries the key ``campaign:<id>:recipient:<id>``,
+unique per client in the message table: the send service returns the first
+message for a repeated key without calling the provider. A recipient claimed a
+second time (``attempts > 1``) is first looked up by that key and, when a
+message exists, only linked — never handed to the send service again.
+
+**Pace.** ``Campaign.pace_next_slot`` is a token bucket shared by all workers:
+before sending a chunk of *n*, a worker reserves *n* slots with one atomic
+``UPDATE … SET pace_next_slot = max(pace_next_slot, now) + n/pace RETURNING``
+and sends message *i* at ``start + i/pace``. Whatever the number of workers,
+slots never overlap, so the campaign's rate never exceeds its pace.
+
+**Control.** Between chunks (at most ~``CAMPAIGN_CHUNK_SECONDS`` of sending
+each) the worker re-reads the campaign: a pause, a cancel, a newer generation
+(a resume started fresh tasks) or a template that became PAUSED, REJECTED or
+DISABLED stops it. A 401 from the provider or a failure ratio above the
+threshold pauses the campaign with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_record
+from accounts.models import PhoneNumber, Provider
+from campaigns import conf, tracking
+from campaigns.models import (
+    OPEN_STATES,
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    OptOut,
+    PauseKind,
+    RecipientState,
+    SkipReason,
+)
+from campaigns.variables import ContentBuilder, template_slots
+from messaging import sending
+from messaging.models import Contact, Message, MessageStatus
+from providers.base import ProviderAuthError, ProviderError
+from templates_mgr.models import Template, TemplateStatus
+from waportal.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+# The template statuses that stop a campaign (WhatsApp refuses sends with them).
+STOPPING_TEMPLATE_STATUSES = {
+    TemplateStatus.PAUSED, TemplateStatus.REJECTED, TemplateStatus.DISABLED, TemplateStatus.PENDING_DELETION,
+    TemplateStatus.DELETED,
+}
+AUTH_ERROR_CODES = {"401", "403"}
+# Contacto Virtual answers "authentication error" as return code 2.
+CV_AUTH_ERROR_CODES = {"2"}
+FAILED_STATES = (RecipientState.FAILED, RecipientState.UNKNOWN)
+HEARTBEAT_EVERY = 5.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    phone: str
+    variables: dict[str, str]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SliceOutcome:
+    """What a slice did and whether its task should run again (and when)."""
+
+    again: bool
+    reason: str
+    sent: int = 0
+    run_after: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"again": self.again, "reason": self.reason, "sent": self.sent,
+                "run_after": self.run_after.isoformat() if self.run_after else None}
+
+
+@dataclass
+class ChunkResult:
+    sent: int = 0
+    failures: int = 0
+    auth_failure: str = ""
+
+
+# --- claims ------------------------------------------------------------------------
+
+
+def _db_time(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def claim_chunk(*, campaign_id: int, worker_id: str, size: int, lease_seconds: float) -> list[Claimed]:
+    """Atomically claim up to ``size`` open recipients (pending, or claimed with an expired lease)."""
+    now = timezone.now()
+    table = CampaignRecipient._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    sql = (
+        f"UPDATE {table} SET state = %s, claimed_by = %s, claimed_at = %s, lease_until = %s, attempts = attempts + 1 "
+        f"WHERE id IN (SELECT id FROM {table} WHERE campaign_id = %s AND state IN (%s, %s) "
+        f"AND (state = %s OR lease_until < %s) ORDER BY id LIMIT %s{lock}) "
+        f"AND (state = %s OR lease_until < %s) "
+        f"RETURNING id, phone, variables, attempts"
+    )
+    params = [
+        RecipientState.CLAIMED, worker_id, _db_time(now), _db_time(now + timedelta(seconds=lease_seconds)),
+        campaign_id, RecipientState.PENDING, RecipientState.CLAIMED, RecipientState.PENDING, _db_time(now), size,
+        RecipientState.PENDING, _db_time(now),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    claimed = [
+        Claimed(id=row[0], phone=row[1], variables=row[2] if isinstance(row[2], dict) else json.loads(row[2] or "{}"),
+                attempts=row[3])
+        for row in rows
+    ]
+    claimed.sort(key=lambda c: c.id)
+    return claimed
+
+
+def release(*, recipient_ids: list[int], worker_id: str) -> None:
+    """Give back claimed recipients this worker did not get to (their claim did not count)."""
+    if recipient_ids:
+        CampaignRecipient.objects.filter(
+            pk__in=recipient_ids, state=RecipientState.CLAIMED, claimed_by=worker_id
+        ).update(state=RecipientState.PENDING, claimed_by="", lease_until=None, attempts=F("attempts") - 1)
+
+
+def extend_lease(*, recipient_ids: list[int], worker_id: str, lease_seconds: float) -> None:
+    if recipient_ids:
+        CampaignRecipient.objects.filter(
+            pk__in=recipient_ids, state=RecipientState.CLAIMED, claimed_by=worker_id
+        ).update(lease_until=timezone.now() + timedelta(seconds=lease_seconds))
+
+
+def record_outcomes(recipients: list[CampaignRecipient]) -> None:
+    """Write a chunk's outcomes in one ``UPDATE … FROM (VALUES …)`` statement.
+
+    ``bulk_update`` builds a CASE per field per row in Python, which costs more
+    than the send itself at campaign speeds; one statement with a VALUES list
+    costs one round trip and no expression building (PostgreSQL, SQLite ≥ 3.33).
+    """
+    if not recipients:
+        return
+    table = CampaignRecipient._meta.db_table
+    message_pk = Message._meta.pk
+    postgres = connection.vendor == "postgresql"
+
+    def typed(expression: str, sql_type: str) -> str:
+        # PostgreSQL types a VALUES column from its values; an all-NULL column would be text.
+        return f"CAST({expression} AS {sql_type})" if postgres else expression
+
+    params: list[Any] = []
+    for recipient in recipients:
+        params += [
+            recipient.pk, recipient.state,
+            message_pk.get_db_prep_value(recipient.message_id, connection) if recipient.message_id else None,
+            recipient.error_code, recipient.error, _db_time(recipient.finished_at),
+        ]
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(recipients))
+    sql = (
+        f"UPDATE {table} SET state = v.column2, message_id = {typed('v.column3', 'uuid')}, "
+        f"error_code = v.column4, error = v.column5, "
+        f"finished_at = {typed('v.column6', 'timestamp with time zone')}, claimed_by = '', lease_until = NULL "
+        f"FROM (VALUES {values}) AS v WHERE {table}.id = {typed('v.column1', 'bigint')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# --- pace ------------------------------------------------------------------------
+
+
+def reserve_slots(*, campaign_id: int, count: int, pace: int) -> tuple[float, float]:
+    """Reserve ``count`` send slots in the shared bucket; returns (first slot, interval), epoch seconds.
+
+    One atomic statement: concurrent workers get disjoint windows. Workers use
+    their own clock (``time.time()``); on one machine, or NTP-synced ones, the
+    skew is far below a slot.
+    """
+    interval = 1.0 / max(pace, 1)
+    now = time.time()
+    table = Campaign._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET pace_next_slot = "
+            f"(CASE WHEN pace_next_slot > %s THEN pace_next_slot ELSE %s END) + %s "
+            f"WHERE id = %s RETURNING pace_next_slot",
+            [now, now, count * interval, campaign_id],
+        )
+        row = cursor.fetchone()
+    end = float(row[0]) if row else now + count * interval
+    return end - count * interval, interval
+
+
+def _sleep_until(moment: float) -> None:
+    delay = moment - time.time()
+    if delay > 0:
+        time.sleep(delay)
+
+
+# --- the slice ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    status: str
+    generation: int
+    pace: int
+    start_at: datetime | None
+    template_status: str
+    template_deleted: bool
+
+
+def _snapshot(campaign_id: int) -> Snapshot | None:
+    row = (
+        Campaign.objects.filter(pk=campaign_id)
+        .values_list("status", "generation", "pace", "start_at", "template__status", "template__deleted_at")
+        .first()
+    )
+    if row is None:
+        return None
+    return Snapshot(status=row[0], generation=row[1], pace=row[2], start_at=row[3], template_status=row[4],
+                    template_deleted=row[5] is not None)
+
+
+def auto_pause(*, campaign: Campaign, kind: str, reason: str) -> bool:
+    """Pause a running (or scheduled) campaign by itself, with the reason shown; audited."""
+    moved = campaign.transition(
+        CampaignStatus.PAUSED, only_from=(CampaignStatus.RUNNING, CampaignStatus.SCHEDULED),
+        pause_kind=kind, pause_reason=reason, paused_at=timezone.now(),
+    )
+    if moved:
+        logger.warning("campaign %s paused automatically: %s", campaign.pk, reason)
+        audit_record(actor=None, action="campaign.auto_pause", obj=campaign, client=campaign.client,
+                     changes={"pause_kind": kind, "pause_reason": reason})
+    return moved
+
+
+def template_stop_reason(*, name: str, status: str, deleted: bool) -> str:
+    if deleted:
+        return _("The template %(name)s was deleted at the provider.") % {"name": name}
+    return _("The template %(name)s is now %(status)s; WhatsApp will not send it.") % {
+        "name": name, "status": TemplateStatus(status).label if status in TemplateStatus.values else status,
+    }
+
+
+class CampaignWorker:
+    """One slice of work on one campaign (objects loaded once, state re-read per chunk)."""
+
+    def __init__(self, *, campaign: Campaign, generation: int, worker_id: str) -> None:
+        self.campaign = campaign
+        self.generation = generation
+        self.worker_id = worker_id[:64]
+        self.phone_number: PhoneNumber = campaign.phone_number
+        self.template: Template = campaign.template
+        self.builder = ContentBuilder(self.template, template_slots(self.template), campaign.variables)
+        provider = self.phone_number.client.provider_account.provider
+        self.auth_codes = AUTH_ERROR_CODES | (CV_AUTH_ERROR_CODES if provider == Provider.CONTACTO_VIRTUAL else set())
+        self.lease = float(conf.setting("CAMPAIGN_CLAIM_LEASE_SECONDS"))
+        self.chunk_seconds = float(conf.setting("CAMPAIGN_CHUNK_SECONDS"))
+        self.chunk_max = int(conf.setting("CAMPAIGN_CHUNK_MAX"))
+        self.max_attempts = int(conf.setting("CAMPAIGN_MAX_ATTEMPTS"))
+        self.send_seconds = 0.0  # moving average of one send, to size chunks
+        self.last_heartbeat = 0.0
+
+    # -- the loop --
+
+    def run(self, *, budget_seconds: float) -> SliceOutcome:
+        deadline = time.monotonic() + budget_seconds
+        sent = 0
+        while True:
+            snap = _snapshot(self.campaign.pk)
+            if snap is None:
+                return SliceOutcome(again=False, reason="deleted", sent=sent)
+            if snap.generation != self.generation:
+                return SliceOutcome(again=False, reason="superseded", sent=sent)
+            if snap.status == CampaignStatus.SCHEDULED:
+                if snap.start_at and snap.start_at > timezone.now():
+                    return SliceOutcome(again=True, reason="scheduled", sent=sent, run_after=snap.start_at)
+                self.campaign.transition(CampaignStatus.RUNNING, only_from=(CampaignStatus.SCHEDULED,),
+                                         started_at=timezone.now())
+                continue
+            if snap.status != CampaignStatus.RUNNING:
+                return SliceOutcome(again=False, reason=snap.status, sent=sent)
+            if snap.template_deleted or snap.template_status in STOPPING_TEMPLATE_STATUSES:
+                auto_pause(campaign=self.campaign, kind=PauseKind.TEMPLATE, reason=template_stop_reason(
+                    name=self.template.name, status=snap.template_status, deleted=snap.template_deleted))
+                return SliceOutcome(again=False, reason="template", sent=sent)
+            self._heartbeat()
+            chunk = claim_chunk(campaign_id=self.campaign.pk, worker_id=self.worker_id,
+                                size=self._chunk_size(snap.pace), lease_seconds=self.lease)
+            if not chunk:
+                return self._nothing_to_claim(sent)
+            result = self._process(chunk, pace=snap.pace)
+            sent += result.sent
+            if result.auth_failure:
+                auto_pause(campaign=self.campaign, kind=PauseKind.AUTH, reason=result.auth_failure)
+                return SliceOutcome(again=False, reason="auth", sent=sent)
+            if result.failures and self._too_many_failures():
+                return SliceOutcome(again=False, reason="failures", sent=sent)
+            if time.monotonic() >= deadline:
+                return SliceOutcome(again=True, reason="slice", sent=sent)
+
+    def _chunk_size(self, pace: int) -> int:
+        """About CHUNK_SECONDS of work: bounded by the pace and by how long sends take."""
+        by_pace = pace * self.chunk_seconds
+        by_speed = self.chunk_seconds / self.send_seconds if self.send_seconds else self.chunk_max
+        return max(1, min(self.chunk_max, int(by_pace), int(by_speed) or 1))
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if now - self.last_heartbeat >= HEARTBEAT_EVERY:
+            Campaign.objects.filter(pk=self.campaign.pk).update(heartbeat_at=timezone.now())
+            self.last_heartbeat = now
+
+    def _nothing_to_claim(self, sent: int) -> SliceOutcome:
+        """Nothing claimable: finish the campaign, or wait for claims other workers hold."""
+        held = CampaignRecipient.objects.filter(campaign_id=self.campaign.pk, state__in=OPEN_STATES).aggregate(
+            lease=Min("lease_until"))
+        if held["lease"] is None and not CampaignRecipient.objects.filter(
+            campaign_id=self.campaign.pk, state=RecipientState.PENDING
+        ).exists():
+            if self.campaign.transition(CampaignStatus.COMPLETED, only_from=(CampaignStatus.RUNNING,),
+                                        finished_at=timezone.now()):
+                audit_record(actor=None, action="campaign.complete", obj=self.campaign, client=self.campaign.client)
+                tracking.campaigns_refresh(campaign_ids=[self.campaign.pk], force=True)
+            return SliceOutcome(again=False, reason="completed", sent=sent)
+        # Another worker holds claims: come back shortly (it usually completes the
+        # campaign first), and no later than its lease, to take over if it died.
+        soon = timezone.now() + timedelta(seconds=2)
+        return SliceOutcome(again=True, reason="waiting", sent=sent, run_after=min(soon, held["lease"] or soon))
+
+    # -- one chunk --
+
+    def _process(self, chunk: list[Claimed], *, pace: int) -> ChunkResult:
+        result = ChunkResult()
+        existing = self._existing_messages([c for c in chunk if c.attempts > 1])
+        done: list[CampaignRecipient] = []
+        opted_out = self._opted_out_since_check(chunk, existing)
+        if opted_out:
+            CampaignRecipient.objects.filter(pk__in=opted_out).update(
+                state=RecipientState.SKIPPED, skip_reason=SkipReason.OPTED_OUT, claimed_by="", lease_until=None,
+                skip_detail=_("This person asked not to receive messages (after the list was checked)."))
+            chunk = [c for c in chunk if c.id not in opted_out]
+            if not chunk:
+                return result
+        start, interval = reserve_slots(campaign_id=self.campaign.pk, count=len(chunk), pace=pace)
+        cutoff = start + len(chunk) * interval + self.chunk_seconds
+        lease_renew_at = time.time() + self.lease / 2
+        for index, claimed in enumerate(chunk):
+            if time.time() > cutoff:
+                release(recipient_ids=[c.id for c in chunk[index:]], worker_id=self.worker_id)
+                break
+            if time.time() > lease_renew_at:
+                extend_lease(recipient_ids=[c.id for c in chunk[index:]], worker_id=self.worker_id,
+                             lease_seconds=self.lease)
+                lease_renew_at = time.time() + self.lease / 2
+            key = CampaignRecipient.idempotency_key(self.campaign.pk, claimed.id)
+            message = existing.get(key)
+            if message is not None:
+                done.append(self._outcome_of(claimed, message))
+                continue
+            if claimed.attempts > self.max_attempts:
+                done.append(self._failed(claimed, "attempts", _("Could not be sent after %(n)d attempts.")
+                                         % {"n": self.max_attempts}))
+                result.failures += 1
+                continue
+            _sleep_until(start + index * interval)
+            recipient = self._send(claimed, key)
+            if recipient is None:
+                continue  # unexpected error: left claimed, retried after the lease
+            done.append(recipient)
+            result.sent += 1
+            if recipient.state in FAILED_STATES:
+                result.failures += 1
+                if recipient.error_code in self.auth_codes:
+                    result.auth_failure = _("The provider refused the account's credentials (%(code)s): %(words)s") % {
+                        "code": recipient.error_code, "words": recipient.error or _("authentication error")}
+                    release(recipient_ids=[c.id for c in chunk[index + 1:]], worker_id=self.worker_id)
+                    break
+        record_outcomes(done)
+        return result
+
+    def _opted_out_since_check(self, chunk: list[Claimed], existing: dict[str, Message]) -> set[int]:
+        """Recipients who opted out after the dry run (a "stop" reply mid-campaign): not sent."""
+        phones = {c.phone for c in chunk}
+        stopped = set(
+            Contact.objects.filter(client_id=self.campaign.client_id, wa_id__in=phones, opted_out=True)
+            .values_list("wa_id", flat=True)
+        ) | set(OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)
+                .values_list("phone", flat=True))
+        return {c.id for c in chunk if c.phone in stopped
+                and CampaignRecipient.idempotency_key(self.campaign.pk, c.id) not in existing}
+
+    def _existing_messages(self, reclaimed: list[Claimed]) -> dict[str, Message]:
+        """Messages already stored for re-claimed recipients (their first worker died after sending)."""
+        if not reclaimed:
+            return {}
+        keys = [CampaignRecipient.idempotency_key(self.campaign.pk, c.id) for c in reclaimed]
+        messages = Message.objects.filter(client_id=self.campaign.client_id, idempotency_key__in=keys).only(
+            "id", "idempotency_key", "status", "error_code", "error_title", "created_at")
+        return {m.idempotency_key: m for m in messages}
+
+    def _send(self, claimed: Claimed, key: str) -> CampaignRecipient | None:
+        started = time.monotonic()
+        try:
+            # actor=None: a system send (the person who started the campaign was
+            # checked then; a later change of their role must not fail every row).
+            message = sending.message_send(
+                actor=None, phone_number=self.phone_number, to=claimed.phone, type="template",
+                content=self.builder.content(claimed.variables), template=self.template, idempotency_key=key,
+            )
+        except ApplicationError as exc:
+            return self._failed(claimed, "refused", exc.message)
+        except ProviderAuthError as exc:
+            return self._failed(claimed, str(exc.status or "401"), exc.message)
+        except ProviderError as exc:
+            if exc.maybe_delivered:
+                return self._finished(claimed, RecipientState.UNKNOWN, code=type(exc).__name__, error=exc.message)
+            return self._failed(claimed, str(exc.status or exc.code or type(exc).__name__), exc.message)
+        except Exception:
+            logger.exception("campaign %s: sending to recipient %s failed unexpectedly", self.campaign.pk, claimed.id)
+            return None
+        finally:
+            elapsed = time.monotonic() - started
+            self.send_seconds = elapsed if not self.send_seconds else 0.8 * self.send_seconds + 0.2 * elapsed
+        return self._outcome_of(claimed, message)
+
+    def _outcome_of(self, claimed: Claimed, message: Message) -> CampaignRecipient:
+        return self._finished(claimed, tracking.state_for_message(message.status), message_id=message.pk,
+                              code=message.error_code if message.status == MessageStatus.FAILED else "",
+                              error=message.error_title if message.status == MessageStatus.FAILED else "")
+
+    def _failed(self, claimed: Claimed, code: str, error: str) -> CampaignRecipient:
+        return self._finished(claimed, RecipientState.FAILED, code=code, error=error)
+
+    @staticmethod
+    def _finished(claimed: Claimed, state: str, *, message_id=None, code: str = "", error: str = "") -> CampaignRecipient:
+        return CampaignRecipient(
+            pk=claimed.id, state=state, message_id=message_id, error_code=(code or "")[:32], error=error or "",
+            finished_at=timezone.now(), claimed_by="", lease_until=None,
+        )
+
+    # -- automatic stops --
+
+    def _too_many_failures(self) -> bool:
+        """Pause when more than RATIO of the last WINDOW outcomes failed (or got no answer)."""
+        window = int(conf.setting("CAMPAIGN_FAILURE_WINDOW"))
+        ratio = float(conf.setting("CAMPAIGN_FAILURE_RATIO"))
+        recent = list(
+            CampaignRecipient.objects.filter(campaign_id=self.campaign.pk, finished_at__isnull=False)
+            .order_by("-finished_at").values_list("state", flat=True)[:window]
+        )
+        failures = sum(1 for state in recent if state in FAILED_STATES)
+        if failures <= ratio * window:
+            return False
+        return auto_pause(
+            campaign=self.campaign, kind=PauseKind.FAILURES,
+            reason=_("%(failures)d of the last %(total)d messages failed or got no answer (the limit is "
+                     "%(percent)d%%). Check the failure reasons, then resume.")
+            % {"failures": failures, "total": len(recent), "percent": round(ratio * 100)},
+        )
+
+
+def campaign_work(*, campaign_id: int, generation: int, worker_id: str, budget_seconds: float | None = None
+                  ) -> SliceOutcome:
+    """Work on a campaign for about ``budget_seconds``; say whether to run again."""
+    campaign = (
+        Campaign.objects.select_related("client", "phone_number__client__provider_account", "template")
+        .filter(pk=campaign_id).first()
+    )
+    if campaign is None:
+        return SliceOutcome(again=False, reason="deleted")
+    if campaign.generation != generation:
+        return SliceOutcome(again=False, reason="superseded")
+    budget = float(conf.setting("CAMPAIGN_SLICE_SECONDS")) if budget_seconds is None else budget_seconds
+    worker = CampaignWorker(campaign=campaign, generation=generation, worker_id=worker_id)
+    return worker.run(budget_seconds=budget)

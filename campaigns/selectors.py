@@ -1,0 +1,259 @@
+"""Reads for campaigns: progress, failure reasons in words, the report, the export.
+
+Progress comes from the counts cached on the campaign (see
+:mod:`campaigns.tracking`), so list pages cost no query per campaign; the
+campaign page adds two small grouped queries (failure reasons, recent rate).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Provider, Role
+from accounts.tenancy import scope
+from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState, SkipReason
+from campaigns.variables import template_slots
+
+# The progress groups the campaign page shows, in bar order.
+GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
+    ("replied", gettext_lazy("Replied"), (RecipientState.REPLIED,)),
+    ("read", gettext_lazy("Read"), (RecipientState.READ,)),
+    ("delivered", gettext_lazy("Delivered"), (RecipientState.DELIVERED,)),
+    ("sent", gettext_lazy("Sent"), (RecipientState.SENT,)),
+    ("unknown", gettext_lazy("Unknown"), (RecipientState.UNKNOWN,)),
+    ("failed", gettext_lazy("Failed"), (RecipientState.FAILED,)),
+    ("sending", gettext_lazy("Sending"), (RecipientState.CLAIMED, RecipientState.SENDING)),
+    ("queued", gettext_lazy("Queued"), (RecipientState.PENDING,)),
+    ("cancelled", gettext_lazy("Cancelled"), (RecipientState.CANCELLED,)),
+]
+NOT_DONE = ("queued", "sending")
+
+# Meta's error codes (Cloud API and on-premises) as a person would say them.
+META_ERRORS = {
+    "470": gettext_lazy("More than 24 hours since the customer last wrote."),
+    "1013": gettext_lazy("The number is not a WhatsApp user."),
+    "130429": gettext_lazy("The sender number reached its throughput limit."),
+    "131000": gettext_lazy("WhatsApp had an unexpected error."),
+    "131008": gettext_lazy("A required parameter is missing."),
+    "131009": gettext_lazy("A parameter value is not valid."),
+    "131016": gettext_lazy("WhatsApp was temporarily unavailable."),
+    "131021": gettext_lazy("The recipient is the sender number itself."),
+    "131026": gettext_lazy("The number cannot receive this message (not on WhatsApp, an old app, or terms not "
+                           "accepted)."),
+    "131031": gettext_lazy("The business account is locked or restricted."),
+    "131042": gettext_lazy("A payment problem with the business account."),
+    "131045": gettext_lazy("The sender number is not registered."),
+    "131047": gettext_lazy("More than 24 hours since the customer last wrote."),
+    "131048": gettext_lazy("Spam limit: too many of this business's messages were blocked or reported."),
+    "131049": gettext_lazy("WhatsApp held it back to protect the customer (marketing messages limit)."),
+    "131050": gettext_lazy("The customer stopped marketing messages from this business."),
+    "131051": gettext_lazy("WhatsApp does not support this message type."),
+    "131053": gettext_lazy("The media could not be downloaded."),
+    "131056": gettext_lazy("Too many messages to this number in a short time."),
+    "132000": gettext_lazy("The number of variables does not match the template."),
+    "132001": gettext_lazy("The template does not exist in this language or is not approved."),
+    "132005": gettext_lazy("The message is too long once the variables are filled in."),
+    "132007": gettext_lazy("The template's content breaks WhatsApp's policy."),
+    "132012": gettext_lazy("A variable's format does not match the template."),
+    "132015": gettext_lazy("The template is paused for low quality."),
+    "132016": gettext_lazy("The template is disabled."),
+    "132018": gettext_lazy("A variable has a line break, a tab or too many spaces."),
+    "133010": gettext_lazy("The sender number is not registered on WhatsApp."),
+}
+# Contacto Virtual's return codes (send answer and later failure events).
+CV_ERRORS = {
+    "2": gettext_lazy("The provider refused the account's credentials."),
+    "3": gettext_lazy("The account has no multiagent/chatbot service."),
+    "4": gettext_lazy("The mobile number is not valid."),
+    "5": gettext_lazy("No balance, or the account is inactive."),
+    "6": gettext_lazy("The message was empty."),
+    "7": gettext_lazy("The template is not in the account's project."),
+    "8": gettext_lazy("The number of variables does not match the template."),
+    "1002": gettext_lazy("The number is not active on WhatsApp."),
+    "1003": gettext_lazy("Not enough balance in the wallet."),
+    "1008": gettext_lazy("Template variables are missing."),
+    "1010": gettext_lazy("The media link is not valid."),
+    "1011": gettext_lazy("The message is too large."),
+}
+PORTAL_ERRORS = {
+    "401": gettext_lazy("The provider refused the account's credentials."),
+    "403": gettext_lazy("The provider refused the account's credentials."),
+    "attempts": gettext_lazy("Could not be sent after several attempts."),
+    "ProviderTimeout": gettext_lazy("The provider did not answer in time (it may have sent the message)."),
+    "ProviderBadResponse": gettext_lazy("The provider answered something unreadable (it may have sent the message)."),
+}
+
+
+def campaigns_visible(user, min_role: str = Role.VIEWER) -> QuerySet[Campaign]:
+    return scope(Campaign.objects.all(), user, "client", min_role)
+
+
+def failure_words(*, code: str, error: str, provider: str = Provider.ALDEAMO) -> str:
+    """A failure as a person would say it: a known code's meaning, else the provider's own words."""
+    code = (code or "").strip()
+    table = CV_ERRORS if provider == Provider.CONTACTO_VIRTUAL else META_ERRORS
+    words = PORTAL_ERRORS.get(code) or table.get(code)
+    if words:
+        return str(words)
+    if error:
+        return error
+    return _("Error %(code)s") % {"code": code} if code else _("No reason given")
+
+
+def group_counts(counts: dict[str, int]) -> dict[str, int]:
+    return {key: sum(counts.get(state, 0) for state in states) for key, _label, states in GROUPS}
+
+
+def bar_segments(campaign: Campaign) -> list[dict[str, Any]]:
+    """The progress bar's segments from the cached counts (percent of the sendable recipients)."""
+    grouped = group_counts(campaign.counts or {})
+    total = sum(grouped.values()) or 0
+    left = 0.0
+    segments = []
+    for key, label, _states in GROUPS:
+        value = grouped[key]
+        width = (100.0 * value / total) if total else 0.0
+        segments.append({"key": key, "label": str(label), "count": value, "x": round(left, 3),
+                         "width": round(width, 3)})
+        left += width
+    return segments
+
+
+def percent_done(campaign: Campaign) -> int:
+    grouped = group_counts(campaign.counts or {})
+    total = sum(grouped.values())
+    if not total:
+        return 0
+    done = total - sum(grouped[key] for key in NOT_DONE)
+    return int(100 * done / total)
+
+
+def top_failures(*, campaign: Campaign, limit: int = 5) -> list[dict[str, Any]]:
+    provider = campaign.phone_number.client.provider_account.provider
+    rows = (
+        CampaignRecipient.objects.filter(campaign=campaign, state__in=[RecipientState.FAILED, RecipientState.UNKNOWN])
+        .values("state", "error_code", "error")
+        .annotate(n=Count("id"))
+        .order_by("-n", "error_code")[: limit * 3]
+    )
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["state"] == RecipientState.UNKNOWN and not row["error_code"] and not row["error"]:
+            words = str(PORTAL_ERRORS["ProviderTimeout"])
+        else:
+            words = failure_words(code=row["error_code"], error=row["error"], provider=provider)
+        entry = merged.setdefault(words, {"reason": words, "code": row["error_code"], "count": 0})
+        entry["count"] += row["n"]
+    return sorted(merged.values(), key=lambda entry: -entry["count"])[:limit]
+
+
+def eta_seconds(*, campaign: Campaign, remaining: int) -> tuple[int | None, float | None]:
+    """Seconds to finish and the recent rate (messages/s), from the last 30 s of sends or the pace."""
+    if remaining == 0 or campaign.status not in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED):
+        return (0 if remaining == 0 else None), None
+    now = timezone.now()
+    window = 30
+    recent = CampaignRecipient.objects.filter(campaign=campaign, finished_at__gte=now - timedelta(seconds=window)
+                                              ).count()
+    measured = recent / window if recent else None
+    rate = min(measured, float(campaign.pace)) if measured else float(campaign.pace)
+    wait = 0.0
+    if campaign.status == CampaignStatus.SCHEDULED and campaign.start_at and campaign.start_at > now:
+        wait = (campaign.start_at - now).total_seconds()
+    return int(wait + remaining / rate), measured
+
+
+def campaign_progress(*, campaign: Campaign) -> dict[str, Any]:
+    """What the campaign page shows and polls: counts by group, bar, reasons, ETA."""
+    grouped = group_counts(campaign.counts or {})
+    total = sum(grouped.values())
+    remaining = sum(grouped[key] for key in NOT_DONE)
+    eta, rate = eta_seconds(campaign=campaign, remaining=remaining)
+    return {
+        "id": campaign.pk,
+        "status": campaign.status,
+        "status_label": campaign.get_status_display(),
+        "pause_kind": campaign.pause_kind,
+        "pause_reason": campaign.pause_reason,
+        "total": total,
+        "done": total - remaining,
+        "percent": percent_done(campaign),
+        "counts": grouped,
+        "labels": {key: str(label) for key, label, _states in GROUPS},
+        "segments": bar_segments(campaign),
+        "top_failures": top_failures(campaign=campaign),
+        "eta_seconds": eta,
+        "rate_per_second": round(rate, 2) if rate is not None else None,
+        "finished": campaign.is_finished,
+        "counts_at": campaign.counts_at.isoformat() if campaign.counts_at else None,
+    }
+
+
+def report_issues(*, campaign: Campaign) -> QuerySet[CampaignRecipient]:
+    """Every row that will not be sent, in file order."""
+    return CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.SKIPPED).order_by("row_number")
+
+
+def report_summary(*, campaign: Campaign) -> dict[str, Any]:
+    report = campaign.report or {}
+    reasons = report.get("reasons", {})
+    return {
+        "rows": report.get("rows", 0),
+        "sendable": report.get("sendable", 0),
+        "skipped": report.get("skipped", 0),
+        "reasons": [
+            {"reason": value, "label": str(label), "count": reasons.get(value, 0)}
+            for value, label in SkipReason.choices if value and reasons.get(value)
+        ],
+        "checked_at": campaign.report_at.isoformat() if campaign.report_at else None,
+        "seen_at": campaign.report_seen_at.isoformat() if campaign.report_seen_at else None,
+    }
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+class _Echo:
+    """A file-like object whose write returns the line: csv.writer feeding a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: Any) -> str:
+    """A value safe to open in a spreadsheet (no formula injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_lines(*, campaign: Campaign) -> Iterator[str]:
+    """The per-recipient results as CSV lines, read from the database in batches."""
+    slots = [slot.key for slot in template_slots(campaign.template)]
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(
+        ["row", "phone", "state", *slots, "message_id", "provider_message_id", "message_status", "error_code",
+         "error", "sent_at", "not_sent_because", "detail"]
+    )
+    rows = (
+        CampaignRecipient.objects.filter(campaign=campaign).order_by("row_number")
+        .values_list("row_number", "phone", "state", "variables", "message_id", "message__provider_message_id",
+                     "message__status", "error_code", "error", "finished_at", "skip_reason", "skip_detail")
+        .iterator(chunk_size=2000)
+    )
+    fixed = campaign.variables or {}
+    for (row, phone, state, variables, message_id, provider_id, message_status, code, error, finished, skip,
+         detail) in rows:
+        values = {**fixed, **(variables or {})}
+        yield writer.writerow([
+            row, _cell(phone), state, *[_cell(values.get(key, "")) for key in slots],
+            message_id or "", provider_id or "", message_status or "", code, _cell(error),
+            finished.isoformat() if finished else "", skip, _cell(detail),
+        ])
