@@ -10,6 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_WORKERS ?= 2
 WEB_THREADS ?= 8
+TASK_WORKERS ?= 3
 PYTEST_ARGS ?=
 
 # The first interpreter >= 3.12 that actually runs (pyenv shims may exist but refuse).
@@ -48,9 +49,10 @@ demo-setup: migrate
 	$(PY) manage.py demo_setup --base-url http://$(HOST):$(PORT)
 
 serve: install
-	@echo "Serving http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/) — Ctrl-C stops web and worker."
-	@trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py db_worker --interval 0.5 & WORKER=$$!; \
+	@echo "Serving http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/) — Ctrl-C stops web and workers."
+	@trap 'kill $$WORKERS 2>/dev/null; wait $$WORKERS 2>/dev/null' EXIT INT TERM; \
+	WORKERS=""; for i in $$(seq $(TASK_WORKERS)); do \
+	  $(PY) manage.py db_worker --interval 0.5 --no-reload & WORKERS="$$WORKERS $$!"; done; \
 	$(VENV)/bin/gunicorn waportal.wsgi:application --bind $(HOST):$(PORT) --workers $(WEB_WORKERS) \
 	  --threads $(WEB_THREADS) --access-logfile - --graceful-timeout 5
 
