@@ -111,12 +111,14 @@ class ProviderAccount(TimeStamped):
     balance = models.DecimalField(_("balance"), max_digits=14, decimal_places=2, null=True, blank=True)
     balance_checked_at = models.DateTimeField(_("balance checked"), null=True, blank=True)
 
-    webhook_secret = models.CharField(max_length=64, unique=True, default=new_webhook_secret, editable=False)
+    webhook_secret = models.CharField(_("webhook secret"), max_length=64, unique=True, default=new_webhook_secret,
+                                      editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
     last_sync_error = models.TextField(_("last sync error"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("created by"),
     )
 
     SECRET_FIELDS = ("api_key", "analytics_token", "token")
@@ -273,7 +275,8 @@ class Membership(TimeStamped):
 class UserProfile(models.Model):
     """Per-user display preferences."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_profile")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_profile",
+                                verbose_name=_("user"))
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, help_text=_("e.g. America/Bogota"))
 
     class Meta:

@@ -27,7 +27,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.models import Membership, Role, WhatsAppBusinessAccount
 from accounts.tenancy import scope
@@ -307,11 +307,11 @@ def ranking_chart(
 def funnel_chart(rows: list[dict[str, Any]]) -> Chart:
     """Our messages per business number through sent → delivered → read → replied (and failed)."""
     stages = [
-        ("sent", _("Sent")),
-        ("delivered", _("Delivered")),
-        ("read", _("Read")),
-        ("replied", _("Replied")),
-        ("failed", _("Failed")),
+        ("sent", pgettext("message count", "Sent")),
+        ("delivered", pgettext("message count", "Delivered")),
+        ("read", pgettext("message count", "Read")),
+        ("replied", pgettext("message count", "Replied")),
+        ("failed", pgettext("message count", "Failed")),
     ]
     return Chart(
         key="funnel",
@@ -325,11 +325,11 @@ def funnel_chart(rows: list[dict[str, Any]]) -> Chart:
 def _funnel_table(key: str, title: str, header: str, rows: list[dict[str, Any]], *, provider: bool) -> Chart:
     columns = [
         ("total", _("Messages")),
-        ("sent", _("Sent")),
-        ("delivered", _("Delivered")),
-        ("read", _("Read")),
-        ("replied", _("Replied")),
-        ("failed", _("Failed")),
+        ("sent", pgettext("message count", "Sent")),
+        ("delivered", pgettext("message count", "Delivered")),
+        ("read", pgettext("message count", "Read")),
+        ("replied", pgettext("message count", "Replied")),
+        ("failed", pgettext("message count", "Failed")),
     ]
     if provider:
         columns += [

@@ -22,6 +22,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Client, WhatsAppBusinessAccount
 
@@ -134,7 +135,7 @@ class AnalyticsSync(models.Model):
         RUNNING = "running", _("Running")
         OK = "ok", _("Synced")
         EMPTY = "empty", _("No data")
-        ERROR = "error", _("Failed")
+        ERROR = "error", pgettext_lazy("analytics sync", "Failed")
 
     waba = models.ForeignKey(
         WhatsAppBusinessAccount, on_delete=models.CASCADE, related_name="analytics_syncs", verbose_name=_("WABA")

@@ -90,7 +90,7 @@ class Contact(models.Model):
 class Conversation(models.Model):
     """One business number talking with one contact: the inbox's unit."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="conversations")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("client"))
     phone_number = models.ForeignKey(
         PhoneNumber, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("business number")
     )
@@ -122,9 +122,9 @@ class Message(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="messages")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="messages", verbose_name=_("client"))
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
-                                     null=True, blank=True)
+                                     null=True, blank=True, verbose_name=_("conversation"))
     phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="messages",
                                      verbose_name=_("business number"))
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
@@ -137,7 +137,7 @@ class Message(models.Model):
     reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies",
                                  verbose_name=_("reply to"))
     template = models.ForeignKey("templates_mgr.Template", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="messages")
+                                 related_name="messages", verbose_name=_("template"))
     provider_message_id = models.CharField(_("provider id"), max_length=128, blank=True, db_index=True)
     whatsapp_id = models.CharField(_("WhatsApp id"), max_length=128, blank=True, db_index=True)
     custom_field = models.CharField(_("custom field"), max_length=1000, blank=True)
@@ -145,10 +145,10 @@ class Message(models.Model):
     status_at = models.DateTimeField(_("status time"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
     error_title = models.TextField(_("error"), blank=True)
-    idempotency_key = models.CharField(max_length=200, blank=True)
-    request_fingerprint = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True)
+    request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
@@ -247,6 +247,14 @@ class StatusEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.provider_message_id} {self.status}"
 
+    @property
+    def status_display(self) -> str:
+        """The status in the user's language (a value the portal does not know is shown as given)."""
+        try:
+            return str(MessageStatus(self.status).label)
+        except ValueError:
+            return self.status
+
 
 class WebhookEvent(models.Model):
     """A provider's callback exactly as received: stored first, processed later, replayable."""
@@ -257,15 +265,16 @@ class WebhookEvent(models.Model):
         UNPROCESSED = "unprocessed", _("Not understood")
         ERROR = "error", _("Error")
 
-    provider_account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="webhook_events")
+    provider_account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="webhook_events",
+                                         verbose_name=_("provider account"))
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
-    body_sha256 = models.CharField(max_length=64)
+    body_sha256 = models.CharField(_("body SHA-256"), max_length=64)
     body = models.TextField(_("body"))
-    content_type = models.CharField(max_length=120, blank=True)
+    content_type = models.CharField(_("content type"), max_length=120, blank=True)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     reason = models.TextField(_("reason"), blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
 
     class Meta:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import WhatsAppBusinessAccount
@@ -117,7 +118,7 @@ class TemplateBuilderForm(forms.Form):
 
     waba = forms.ModelChoiceField(
         queryset=WhatsAppBusinessAccount.objects.none(),
-        label=_("WhatsApp Business account"),
+        label=capfirst(_("WhatsApp Business account")),  # the msgid is also the model's (lowercase) name
         help_text=_("Templates belong to a WABA; only WABAs you administer are listed."),
     )
     name = forms.CharField(

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Client, TimeStamped, WhatsAppBusinessAccount
 
@@ -20,7 +21,7 @@ class TemplateStatus(models.TextChoices):
     PENDING = "PENDING", _("Pending")
     REJECTED = "REJECTED", _("Rejected")
     PAUSED = "PAUSED", _("Paused")
-    DISABLED = "DISABLED", _("Disabled")
+    DISABLED = "DISABLED", pgettext_lazy("template status", "Disabled")
     IN_APPEAL = "IN_APPEAL", _("In appeal")
     FLAGGED = "FLAGGED", _("Flagged")
     PENDING_DELETION = "PENDING_DELETION", _("Pending deletion")
@@ -113,14 +114,15 @@ class TemplateChange(models.Model):
         WEBHOOK = "webhook", _("Provider event")
         USER = "user", _("Person")
 
-    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="changes")
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="changes", verbose_name=_("template"))
     at = models.DateTimeField(_("when"), auto_now_add=True)
     field = models.CharField(_("field"), max_length=32)
-    old_value = models.CharField(_("from"), max_length=64, blank=True)
-    new_value = models.CharField(_("to"), max_length=64, blank=True)
+    old_value = models.CharField(pgettext_lazy("value change", "from"), max_length=64, blank=True)
+    new_value = models.CharField(pgettext_lazy("value change", "to"), max_length=64, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=_("who"))
 
     class Meta:
         verbose_name = _("template change")

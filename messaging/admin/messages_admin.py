@@ -441,6 +441,19 @@ class ComposeForm(forms.Form):
             self.add_error(None, error.message)
 
 
+class PhoneNumberFilter(admin.RelatedFieldListFilter):
+    """The business numbers the user may see, read from their own table.
+
+    ``RelatedOnlyFieldListFilter`` would ask for the DISTINCT numbers of every
+    message the user can see: a read of the whole message table on each page
+    (issue 9 measured 50-270 ms with a million messages).
+    """
+
+    def field_choices(self, field, request, model_admin):
+        numbers = scope(PhoneNumber.objects.order_by("digits"), request.user, "client")
+        return [(number.pk, str(number)) for number in numbers]
+
+
 @admin.register(Message)
 class MessageAdmin(TenantAdminMixin, admin.ModelAdmin):
     """Sent and received messages: read-only; created only by sending."""
@@ -448,9 +461,11 @@ class MessageAdmin(TenantAdminMixin, admin.ModelAdmin):
     change_role = None
     list_display = ["created_at", "direction", "type", "from_number", "to_number", "status_badge", "error_short"]
     list_display_links = ["created_at"]
-    list_filter = ["direction", "status", "type", ("phone_number", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["direction", "status", "type", ("phone_number", PhoneNumberFilter)]
     search_fields = ["to_number", "from_number", "provider_message_id", "whatsapp_id"]
     list_select_related = ["phone_number"]
+    # One COUNT per page, not two: the unfiltered total of a million-row table costs as much again.
+    show_full_result_count = False
     ordering = ["-created_at"]
     actions = ["action_send_again"]
     change_form_template = "admin/messaging/message/change_form.html"
@@ -555,6 +570,7 @@ class MessageAdmin(TenantAdminMixin, admin.ModelAdmin):
             "history": [
                 {
                     "status": event.status,
+                    "status_display": event.status_display,
                     "timestamp": event.timestamp.isoformat() if event.timestamp else None,
                     # Formatted like the server-rendered rows: the user's time zone and locale.
                     "timestamp_display": formats.localize(timezone.localtime(event.timestamp)) if event.timestamp

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 SHARE_VALIDATORS = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
@@ -101,8 +102,8 @@ class SandboxAccount(models.Model):
         help_text=_("Created templates stay PENDING this long, then become APPROVED (or REJECTED, see docs)."),
     )
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("sandbox account")
@@ -119,7 +120,8 @@ class SandboxAccount(models.Model):
 class SandboxClient(models.Model):
     """An Aldeamo client (``clientId``) of the ISV account."""
 
-    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="clients")
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="clients",
+                                verbose_name=_("sandbox account"))
     client_id = models.PositiveIntegerField(_("clientId"))
     name = models.CharField(_("name"), max_length=150)
 
@@ -136,7 +138,8 @@ class SandboxClient(models.Model):
 class SandboxWaba(models.Model):
     """A WhatsApp Business Account; its namespace must match on template sends."""
 
-    client = models.ForeignKey(SandboxClient, on_delete=models.CASCADE, related_name="wabas")
+    client = models.ForeignKey(SandboxClient, on_delete=models.CASCADE, related_name="wabas",
+                               verbose_name=_("sandbox client"))
     waba_id = models.CharField(_("WABA id"), max_length=32, unique=True)
     namespace = models.CharField(_("namespace"), max_length=64)
     name = models.CharField(_("name"), max_length=150, blank=True)
@@ -166,7 +169,8 @@ class CodeVerificationStatus(models.TextChoices):
 class SandboxPhoneNumber(models.Model):
     """A business number. ``number`` (digits) is what sends use in ``from``."""
 
-    waba = models.ForeignKey(SandboxWaba, on_delete=models.CASCADE, related_name="phone_numbers")
+    waba = models.ForeignKey(SandboxWaba, on_delete=models.CASCADE, related_name="phone_numbers",
+                             verbose_name=_("sandbox WABA"))
     phone_number_id = models.CharField(_("phone number id"), max_length=32, unique=True)
     number = models.CharField(_("number (digits)"), max_length=20, unique=True)
     display_phone_number = models.CharField(_("display number"), max_length=32)
@@ -200,7 +204,7 @@ class TemplateStatus(models.TextChoices):
     PENDING = "PENDING", _("Pending")
     REJECTED = "REJECTED", _("Rejected")
     PAUSED = "PAUSED", _("Paused")
-    DISABLED = "DISABLED", _("Disabled")
+    DISABLED = "DISABLED", pgettext_lazy("template status", "Disabled")
 
 
 class SandboxTemplate(models.Model):
@@ -210,7 +214,8 @@ class SandboxTemplate(models.Model):
     empty means it waits for a person (the admin's approve/reject actions).
     """
 
-    waba = models.ForeignKey(SandboxWaba, on_delete=models.CASCADE, related_name="templates")
+    waba = models.ForeignKey(SandboxWaba, on_delete=models.CASCADE, related_name="templates",
+                             verbose_name=_("sandbox WABA"))
     template_id = models.CharField(_("template id"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=512)
     language = models.CharField(_("language"), max_length=16)
@@ -221,8 +226,8 @@ class SandboxTemplate(models.Model):
     components = models.JSONField(_("components"), default=list)
     rejected_reason = models.CharField(_("rejection reason"), max_length=200, blank=True)
     review_due_at = models.DateTimeField(_("automatic review at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("sandbox template")
@@ -245,7 +250,8 @@ class CVTemplateStatus(models.TextChoices):
 class SandboxCVTemplate(models.Model):
     """A Contacto Virtual template: numeric id, name and text with ``{1}`` placeholders."""
 
-    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="cv_templates")
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="cv_templates",
+                                verbose_name=_("sandbox account"))
     id_template = models.PositiveIntegerField(_("id_template"))
     name = models.CharField(_("name"), max_length=200)
     text = models.TextField(_("text"))
@@ -286,7 +292,8 @@ class SandboxMessage(models.Model):
     WhatsApp-side id, shown as ``messageId_whatsapp`` in Contacto Virtual events.
     """
 
-    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="messages")
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="messages",
+                                verbose_name=_("sandbox account"))
     provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.OUTBOUND)
     message_id = models.CharField(_("message id"), max_length=100, unique=True)
@@ -302,8 +309,8 @@ class SandboxMessage(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.ACCEPTED)
     error_code = models.CharField(_("error code"), max_length=10, blank=True)
     error_title = models.CharField(_("error title"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("sandbox message")
@@ -335,12 +342,14 @@ class SandboxAnalyticsPoint(models.Model):
     ``start`` is UTC, and so are the dates getAnalytics receives and answers.
     """
 
-    waba = models.ForeignKey(SandboxWaba, on_delete=models.CASCADE, related_name="analytics_points")
+    waba = models.ForeignKey(SandboxWaba, on_delete=models.CASCADE, related_name="analytics_points",
+                             verbose_name=_("sandbox WABA"))
     phone_number = models.CharField(_("phone number"), max_length=20)
     start = models.DateTimeField(_("start"))
     country = models.CharField(_("country"), max_length=2)
-    conversation_type = models.CharField(max_length=20, choices=ConversationType.choices)
-    conversation_direction = models.CharField(max_length=20, choices=ConversationDirection.choices)
+    conversation_type = models.CharField(_("conversation type"), max_length=20, choices=ConversationType.choices)
+    conversation_direction = models.CharField(_("conversation direction"), max_length=20,
+                                              choices=ConversationDirection.choices)
     conversations = models.PositiveIntegerField(_("conversations"))
 
     class Meta:
@@ -382,27 +391,30 @@ class SandboxCallback(models.Model):
     decision, a refund), applied once when the event falls due.
     """
 
-    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="callbacks")
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="callbacks",
+                                verbose_name=_("sandbox account"))
     provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
     kind = models.CharField(_("kind"), max_length=24, choices=CallbackKind.choices)
     payload = models.JSONField(_("payload"))
     effect = models.JSONField(_("effect"), default=dict, blank=True)
-    effect_applied = models.BooleanField(default=False)
+    effect_applied = models.BooleanField(_("effect applied"), default=False)
     message = models.ForeignKey(
-        SandboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="callbacks"
+        SandboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="callbacks",
+        verbose_name=_("sandbox message"),
     )
     template = models.ForeignKey(
-        SandboxTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="callbacks"
+        SandboxTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="callbacks",
+        verbose_name=_("sandbox template"),
     )
     due_at = models.DateTimeField(_("due at"))
     state = models.CharField(_("state"), max_length=12, choices=CallbackState.choices, default=CallbackState.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     delivered_to = models.URLField(_("delivered to"), max_length=500, blank=True)
     last_status_code = models.PositiveIntegerField(_("last HTTP status"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("sandbox callback")

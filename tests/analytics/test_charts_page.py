@@ -24,6 +24,13 @@ URL = "/admin/analytics/conversationdatapoint/"
 BOGOTA = zoneinfo.ZoneInfo("America/Bogota")
 
 
+@pytest.fixture
+def client(client):
+    """Pages in English whatever the default language, so assertions read the source strings."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def chart_data(response) -> dict:
     match = re.search(
         r'<script id="wa-analytics-data" type="application/json">(.*?)</script>', response.content.decode(), re.S

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
+from django.utils import translation
 
 from analytics.models import AnalyticsSync, ConversationDataPoint
 from analytics.services import analytics_sync, analytics_sync_recent, sync_chunks
@@ -19,6 +20,13 @@ from tests.factories import ClientFactory, ContactoVirtualAccountFactory, PhoneN
 from waportal.errors import ApplicationError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "aldeamo"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages in English whatever the default language, so assertions read the source strings."""
+    with translation.override("en"):
+        yield
 
 
 def fixture(name: str):

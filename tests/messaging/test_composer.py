@@ -31,6 +31,13 @@ COMPOSE = "/admin/messaging/message/compose/"
 CUSTOMER = "573131234567"
 
 
+@pytest.fixture
+def client(client):
+    """Pages in English whatever the default language, so assertions read the source strings."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 class FakeClient:
     def __init__(self) -> None:
         self.sent: list = []

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 import responses
-from django.utils import timezone
+from django.utils import timezone, translation
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -48,6 +48,13 @@ TEMPLATE_ID = "71b512d7-b6ef-444d-b7b7-de2a042bc825"
 MEDIA_ID = "gBEGkYiEB1VXAgIK1ZEqA1YKPrU"
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages in English whatever the default language, so assertions read the source strings."""
+    with translation.override("en"):
+        yield
 
 
 def fixture(name: str) -> Any:

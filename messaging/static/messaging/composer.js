@@ -9,11 +9,13 @@
 //   the server return the first message for a repeated post).
 "use strict";
 (function () {
-  const t = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
-
   function init() {
     const form = document.getElementById("wa-compose-form");
     if (!form) return;
+    // Words the preview shows come translated from the page (data-… attributes on the bubble).
+    const bubble = document.getElementById("wa-preview-bubble");
+    const labels = bubble ? bubble.dataset : {};
+    const mediaLabel = (type) => labels["media" + type[0].toUpperCase() + type.slice(1)] || type;
     const dataNode = document.getElementById("wa-composer-data");
     const data = dataNode ? JSON.parse(dataNode.textContent) : { numbers: {}, templates: {} };
     const field = (name) => form.elements.namedItem(name);
@@ -28,7 +30,6 @@
     const numberSelect = field("phone_number");
     const templateSelect = field("template");
     const inputsBox = document.getElementById("wa-template-inputs");
-    const bubble = document.getElementById("wa-preview-bubble");
 
     // --- which part of the form shows ------------------------------------------------------------
     function showParts() {
@@ -135,7 +136,7 @@
       if (type === "text") {
         add(body, "", value("body"));
       } else if (["image", "video", "audio", "document", "sticker"].includes(type)) {
-        add(body, "wa-b-media", "[" + t(type) + "] " + (value("media_filename") || value("media_link")));
+        add(body, "wa-b-media", "[" + mediaLabel(type) + "] " + (value("media_filename") || value("media_link")));
         if (["image", "video", "document"].includes(type) && value("media_caption")) add(body, "", value("media_caption"));
       } else if (type === "location") {
         add(body, "wa-b-media", "📍 " + [value("latitude"), value("longitude")].filter(Boolean).join(", "));
@@ -151,7 +152,7 @@
         if (kind === "button") linesOf("buttons").forEach((title) => add(body, "wa-b-button", title));
         if (kind === "list") add(body, "wa-b-button", "☰ " + value("list_button"));
         if (kind === "product") add(body, "wa-b-media", "🛒 " + value("product_retailer_id"));
-        if (kind === "product_list") add(body, "wa-b-button", "🛒 " + t("View items"));
+        if (kind === "product_list") add(body, "wa-b-button", "🛒 " + (labels.viewItemsLabel || ""));
       } else if (type === "template") {
         const template = data.templates[templateSelect ? templateSelect.value : ""];
         if (template) {
@@ -162,7 +163,7 @@
             if (template.header_format === "TEXT") {
               add(body, "wa-b-header", fill(template.header_text, /\{\{\s*(\d+)\s*\}\}/g, (n) => "tpl_header_" + n));
             } else if (template.header_format) {
-              add(body, "wa-b-media", "[" + template.header_format.toLowerCase() + "] " + value("tpl_header_media"));
+              add(body, "wa-b-media", "[" + mediaLabel(template.header_format.toLowerCase()) + "] " + value("tpl_header_media"));
             }
             add(body, "", fill(template.body_text, /\{\{\s*(\d+)\s*\}\}/g, (n) => "tpl_body_" + n));
             if (template.footer_text) add(body, "wa-b-footer", template.footer_text);

@@ -32,7 +32,7 @@
       if (rows && state.history.length) {
         rows.replaceChildren(...state.history.map((event) => {
           const row = document.createElement("tr");
-          cell(row, event.status);
+          cell(row, event.status_display || event.status);
           cell(row, event.timestamp_display || "—");
           cell(row, [event.error_code, event.error_title].filter(Boolean).join(" "));
           return row;
