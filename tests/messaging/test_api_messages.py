@@ -6,7 +6,6 @@ tested in test_message_send.py.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -42,35 +41,6 @@ def api(api):
     return api
 
 
-class FakeClient:
-    def __init__(self) -> None:
-        self.sent: list = []
-        self.script: list = []
-
-    def send(self, wire):
-        self.sent.append(wire)
-        answer = self.script.pop(0) if self.script else SendResult(message_id=str(uuid.uuid4()))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-@pytest.fixture
-def fake(monkeypatch) -> FakeClient:
-    client = FakeClient()
-    monkeypatch.setattr(sending, "provider_client", lambda account: client)
-    monkeypatch.setattr(sending, "sleep", lambda seconds: None)
-    return client
-
-
-@pytest.fixture
-def number():
-    return PhoneNumberFactory(digits="573001112233")
-
-
-@pytest.fixture
-def agent(number):
-    return member(number)
 
 
 def text_body(number, **changes) -> dict:

@@ -10,10 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
-from messaging import sending
 from messaging.models import Message, MessageStatus
 from providers.base import ProviderTimeout
-from providers.types import SendResult
 from tests.factories import PhoneNumberFactory
 from tests.messaging.factories import (
     ContactoVirtualTemplateFactory,
@@ -36,32 +34,6 @@ def client(client):
     """Pages in English whatever the default language, so assertions read the source strings."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
-
-
-class FakeClient:
-    def __init__(self) -> None:
-        self.sent: list = []
-        self.script: list = []
-
-    def send(self, wire):
-        self.sent.append(wire)
-        answer = self.script.pop(0) if self.script else SendResult(message_id=str(uuid.uuid4()))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-@pytest.fixture
-def fake(monkeypatch) -> FakeClient:
-    client = FakeClient()
-    monkeypatch.setattr(sending, "provider_client", lambda account: client)
-    monkeypatch.setattr(sending, "sleep", lambda seconds: None)
-    return client
-
-
-@pytest.fixture
-def number():
-    return PhoneNumberFactory(digits="573001112233")
 
 
 @pytest.fixture

@@ -25,10 +25,11 @@ from messaging.models import Message, MessageStatus, StatusEvent
 from messaging.sending import message_resend, message_send, request_fingerprint
 from providers.base import ProviderTimeout, ProviderUnavailable
 from providers.contacto_virtual import RETURN_CODES
-from providers.types import OutboundMessage, SendResult, TemplateSend
+from providers.types import SendResult
 from templates_mgr.models import TemplateStatus
 from tests.factories import PhoneNumberFactory
 from tests.fixtures import fixture_text, load_fixture
+from tests.messaging.conftest import FakeClient
 from tests.messaging.factories import (
     ContactoVirtualTemplateFactory,
     MessageFactory,
@@ -65,21 +66,6 @@ def send_url(service: str) -> str:
     return f"{BASE_URL}/v1/apikey/{service}/bsp/send"
 
 
-class FakeClient:
-    """Stands in for the adapter: records what it is asked to send, answers from a script."""
-
-    def __init__(self) -> None:
-        self.sent: list[OutboundMessage | TemplateSend] = []
-        self.script: list[SendResult | Exception] = []
-
-    def send(self, wire):
-        self.sent.append(wire)
-        answer = self.script.pop(0) if self.script else SendResult(message_id=str(uuid.uuid4()))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
 @pytest.fixture(autouse=True)
 def waits(monkeypatch) -> list[float]:
     """Backoff pauses are recorded, never slept."""
@@ -89,20 +75,8 @@ def waits(monkeypatch) -> list[float]:
 
 
 @pytest.fixture
-def fake(monkeypatch) -> FakeClient:
-    client = FakeClient()
-    monkeypatch.setattr(sending, "provider_client", lambda account: client)
-    return client
-
-
-@pytest.fixture
 def number():
     return aldeamo_number(digits="573001112233", waba__client__provider_account__base_url=BASE_URL)
-
-
-@pytest.fixture
-def agent(number):
-    return member(number)
 
 
 @pytest.fixture
