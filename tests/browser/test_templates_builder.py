@@ -1,6 +1,7 @@
 """The builder's live preview in Chromium: it follows the typing, and a submit reaches the (fake) provider."""
 
 import pytest
+from playwright.sync_api import expect
 
 from templates_mgr.models import Template, TemplateStatus
 from tests.browser.conftest import admin_login
@@ -85,3 +86,53 @@ def test_preview_follows_the_typing_and_the_template_is_submitted(page, live_ser
     assert failed == []
     # The only console errors allowed are the browser's own favicon request.
     assert [e for e in page.console_errors if "Failed to load resource" not in e] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_builds_a_template_at_the_sandbox_sees_it_approved_and_deletes_it(page, demo):
+    """Issue 4 end to end: builder → createTemplate at the sandbox → approval event → deleteTemplate."""
+    from accounts.models import WhatsAppBusinessAccount
+    from tests.browser.conftest import pump, screenshot
+
+    waba = WhatsAppBusinessAccount.objects.get(waba_id="236928178367012")
+    admin_login(page, demo, "ana", "pass-word-123")
+    page.goto(f"{demo.url}/admin/templates_mgr/template/build/")
+    page.select_option("#id_waba", str(waba.pk))
+    page.fill("#id_name", "aviso_entrega")
+    page.select_option("#id_category", "UTILITY")
+    page.select_option("#id_header_type", "text")
+    page.fill("#id_header_text", "Pedido {{1}}")
+    page.fill("#id_header_example", "A-1024")
+    page.fill("#id_body_text", "Hola {{1}}, tu pedido llega el {{2}}. Gracias por comprar.")
+    page.fill("#id_body_example_1", "José")
+    expect(page.locator("#wa-preview-body")).to_contain_text("Hola José")
+    page.fill("#id_body_example_2", "martes")
+    expect(page.locator("#wa-preview-body")).to_contain_text("llega el martes")
+    page.select_option("#id_button_1_type", "QUICK_REPLY")
+    page.fill("#id_button_1_text", "Confirmar")
+    page.select_option("#id_button_2_type", "URL")
+    page.fill("#id_button_2_text", "Ver pedido")
+    page.fill("#id_button_2_url", "https://example.com/orders/{{1}}")
+    page.fill("#id_button_2_url_example", "A-1024")
+    screenshot(page, "template-builder", readme=True)
+    page.click("#wa-submit")
+    page.wait_for_url("**/change/")
+    template = Template.objects.get(waba=waba, name="aviso_entrega")
+    assert template.status == TemplateStatus.PENDING and template.provider_template_id
+
+    # The sandbox reviews it and calls the portal back with message_template_status_update.
+    pump()
+    template.refresh_from_db()
+    assert template.status == TemplateStatus.APPROVED
+    page.reload()
+    expect(page.locator("body")).to_contain_text("Approved")
+
+    page.click("#wa-delete-at-provider")
+    expect(page.locator("#wa-delete-name")).to_have_text("aviso_entrega")
+    page.click("#wa-confirm-delete")
+    page.wait_for_load_state()
+    template.refresh_from_db()
+    assert template.deleted_at is not None
+    from providers.sandbox.models import SandboxTemplate
+
+    assert not SandboxTemplate.objects.filter(name="aviso_entrega").exists()
