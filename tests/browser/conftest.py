@@ -2,7 +2,8 @@
 
 Marked ``browser``; skipped (with the reason) when Chromium is not installed,
 so a developer without it still runs everything else. CI installs it.
-Screenshots go to ``test-artifacts/`` (and the README's into ``docs/screenshots/``).
+Screenshots go to ``test-artifacts/``; with ``UPDATE_SCREENSHOTS=1`` the README's
+are also copied into ``docs/screenshots/`` (commit them deliberately).
 """
 
 import os
@@ -69,7 +70,7 @@ def screenshot(page, name: str, *, readme: bool = False) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if readme:
+    if readme and os.environ.get("UPDATE_SCREENSHOTS"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, SCREENSHOTS / f"{name}.png")
     return path

@@ -83,7 +83,7 @@ def test_agent_uploads_checks_starts_and_watches_the_campaign(page, demo, tmp_pa
     expect(page.locator('[data-count="read"]')).to_have_text("30", timeout=20_000)
     expect(page.locator('.wa-camp-bar-big rect[data-seg="read"]')).to_have_attribute("width", "100")
     page.wait_for_timeout(800)  # let the bar's transition finish for the picture
-    screenshot(page, "campaign-progress")
+    screenshot(page, "campaign-progress", readme=True)
     page.goto(f"{demo.url}/admin/campaigns/campaign/")
     expect(page.locator("#result_list")).to_contain_text("100%")
     screenshot(page, "campaign-list")
