@@ -89,6 +89,9 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
         "FIELD_ENCRYPTION_KEY": os.environ.get("FIELD_ENCRYPTION_KEY") or Fernet.generate_key().decode(),
         "CONN_MAX_AGE": "600",
         "PYTHONPATH": str(ROOT),
+        # Production serves hashed static files from a manifest (collect_static fills it);
+        # the bench's own copy, apart from var/static of the demo.
+        "BENCH_STATIC_ROOT": str(ROOT / "var" / "bench-static"),
     }
     env.update(extra)
     return env
@@ -96,6 +99,26 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
 
 def manage(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, **kwargs)
+
+
+def setup_django(env: dict[str, str]) -> None:
+    """Load Django in this process with ``env`` (bench settings, the bench database).
+
+    For scenarios that generate data with the ORM or raw SQL, or measure query
+    counts with the test client, against the same database the served portal
+    uses. Call it once, inside ``postgres()``.
+    """
+    import django
+
+    os.environ.update(env)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    django.setup()
+
+
+def collect_static(env: dict[str, str]) -> None:
+    """``collectstatic`` as a deploy does: admin pages need the manifest under production settings."""
+    manage(env, "collectstatic", "--noinput", "-v", "0")
 
 
 def django_shell(env: dict[str, str], code: str) -> str:
@@ -185,6 +208,87 @@ def wrk(url: str, *, script: Path | None = None, duration: int = 10, connections
             value, unit = float(match.group(1)), match.group(2)
             latency[f"p{pct}"] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
     return LoadResult(requests_per_second=rps, latency_ms=latency, requests=total, errors=errors)
+
+
+# --- pages: timed over HTTP, queries counted in-process --------------------------------------
+
+
+class Browser:
+    """A keep-alive HTTP client logged in as one user (session cookie for the admin, token for the API)."""
+
+    def __init__(self, base: str, *, session: str, token: str) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base)
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        self.session, self.token = session, token
+
+    def get(self, path: str, kind: str) -> float:
+        """GET ``path`` (``kind``: "admin" or "api"); milliseconds until the whole body arrived."""
+        headers = {"Cookie": f"sessionid={self.session}"} if kind == "admin" else {
+            "Authorization": f"Token {self.token}"}
+        started = time.perf_counter()
+        self.conn.request("GET", path, headers=headers)
+        response = self.conn.getresponse()
+        body = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} answered {response.status}: {body[:300]!r}")
+        return elapsed
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def session_for(user) -> str:
+    """A session key logged in as ``user`` (stored in the database the served portal reads)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def in_process(user, path: str, kind: str, token: str, *, profile: bool = False) -> tuple[list[dict], str]:
+    """The page through Django's test client in this process: (queries captured, pyinstrument text or "").
+
+    Run once to warm up, then measured: the count is what every request costs.
+    """
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    extra = {}
+    if kind == "admin":
+        client.force_login(user)
+    else:
+        extra["HTTP_AUTHORIZATION"] = f"Token {token}"
+    client.get(path, **extra)
+    profiler = None
+    if profile:
+        try:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.001)
+        except ImportError:
+            profiler = None
+    with CaptureQueriesContext(connection) as captured:
+        if profiler:
+            profiler.start()
+        response = client.get(path, **extra)
+        if profiler:
+            profiler.stop()
+    assert response.status_code == 200, (path, response.status_code)
+    text = profiler.output_text(unicode=True, color=False) if profiler else (
+        "(pyinstrument is not installed: pip install pyinstrument into the venv for a profile)" if profile else "")
+    return list(captured.captured_queries), text
+
+
+def top_sql(queries: list[dict], n: int = 4) -> str:
+    ranked = sorted(queries, key=lambda q: float(q["time"]), reverse=True)[:n]
+    return "\n".join(f"    {float(q['time']) * 1000:7.1f} ms  {q['sql'][:300]}" for q in ranked)
 
 
 # --- reporting ---------------------------------------------------------------------------
