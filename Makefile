@@ -42,7 +42,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 messages: install
-	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=var --ignore=tests
+	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=var --ignore=tests --ignore=bench
 	$(PY) manage.py compilemessages --ignore=.venv
 
 demo-setup: migrate

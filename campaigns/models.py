@@ -21,18 +21,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Client, PhoneNumber, TimeStamped
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    VALIDATED = "validated", _("Checked")
-    SCHEDULED = "scheduled", _("Scheduled")
-    RUNNING = "running", _("Sending")
-    PAUSED = "paused", _("Paused")
-    COMPLETED = "completed", _("Completed")
-    CANCELLED = "cancelled", _("Cancelled")
+    DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+    VALIDATED = "validated", pgettext_lazy("campaign status", "Checked")
+    SCHEDULED = "scheduled", pgettext_lazy("campaign status", "Scheduled")
+    RUNNING = "running", pgettext_lazy("campaign status", "Sending")
+    PAUSED = "paused", pgettext_lazy("campaign status", "Paused")
+    COMPLETED = "completed", pgettext_lazy("campaign status", "Completed")
+    CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
 
 
 ACTIVE_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)

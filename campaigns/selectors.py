@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Provider, Role
 from accounts.tenancy import scope
@@ -24,15 +24,15 @@ from campaigns.variables import template_slots
 
 # The progress groups the campaign page shows, in bar order.
 GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
-    ("replied", gettext_lazy("Replied"), (RecipientState.REPLIED,)),
-    ("read", gettext_lazy("Read"), (RecipientState.READ,)),
-    ("delivered", gettext_lazy("Delivered"), (RecipientState.DELIVERED,)),
-    ("sent", gettext_lazy("Sent"), (RecipientState.SENT,)),
-    ("unknown", gettext_lazy("Unknown"), (RecipientState.UNKNOWN,)),
-    ("failed", gettext_lazy("Failed"), (RecipientState.FAILED,)),
-    ("sending", gettext_lazy("Sending"), (RecipientState.CLAIMED, RecipientState.SENDING)),
-    ("queued", gettext_lazy("Queued"), (RecipientState.PENDING,)),
-    ("cancelled", gettext_lazy("Cancelled"), (RecipientState.CANCELLED,)),
+    ("replied", pgettext_lazy("recipient count", "Replied"), (RecipientState.REPLIED,)),
+    ("read", pgettext_lazy("recipient count", "Read"), (RecipientState.READ,)),
+    ("delivered", pgettext_lazy("recipient count", "Delivered"), (RecipientState.DELIVERED,)),
+    ("sent", pgettext_lazy("recipient count", "Sent"), (RecipientState.SENT,)),
+    ("unknown", pgettext_lazy("recipient count", "Unknown"), (RecipientState.UNKNOWN,)),
+    ("failed", pgettext_lazy("recipient count", "Failed"), (RecipientState.FAILED,)),
+    ("sending", pgettext_lazy("recipient count", "Sending"), (RecipientState.CLAIMED, RecipientState.SENDING)),
+    ("queued", pgettext_lazy("recipient count", "Queued"), (RecipientState.PENDING,)),
+    ("cancelled", pgettext_lazy("recipient count", "Cancelled"), (RecipientState.CANCELLED,)),
 ]
 NOT_DONE = ("queued", "sending")
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.audit import audit_record
 from accounts.models import PhoneNumber, Role
@@ -58,6 +59,7 @@ def _require_agent(actor, campaign_or_client_id: Campaign | int) -> None:
 
 def _status_conflict(campaign: Campaign, action: str) -> Conflict:
     return Conflict(
+        # Translators: status is a "campaign status" label in lower case; action is a "campaign action" word.
         _("A campaign that is %(status)s cannot be %(action)s.")
         % {"status": campaign.get_status_display().lower(), "action": action},
         field="status",
@@ -190,7 +192,7 @@ def campaign_update(*, actor, campaign: Campaign, name: str | None = None, pace:
     """Rename, or change the pace (workers pick a new pace up at their next chunk)."""
     _require_agent(actor, campaign)
     if campaign.is_finished:
-        raise _status_conflict(campaign, _("changed"))
+        raise _status_conflict(campaign, pgettext("campaign action", "changed"))
     changes: dict[str, Any] = {}
     if name is not None and name.strip() and name.strip() != campaign.name:
         changes["name"] = {"from": campaign.name, "to": name.strip()[:200]}
@@ -206,7 +208,7 @@ def campaign_update(*, actor, campaign: Campaign, name: str | None = None, pace:
 
 def _reset_recipients(campaign: Campaign) -> None:
     if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.VALIDATED):
-        raise _status_conflict(campaign, _("given new recipients"))
+        raise _status_conflict(campaign, pgettext("campaign action", "given new recipients"))
     if campaign.status == CampaignStatus.VALIDATED:
         campaign.transition(CampaignStatus.DRAFT)
     campaign.recipients.all().delete()
@@ -239,7 +241,7 @@ def campaign_upload_attach(*, actor, campaign: Campaign, file: IO[bytes], origin
     """Store the CSV and read its header (only its first 64 KB are read here)."""
     _require_agent(actor, campaign)
     if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.VALIDATED):
-        raise _status_conflict(campaign, _("given new recipients"))
+        raise _status_conflict(campaign, pgettext("campaign action", "given new recipients"))
     binary = getattr(file, "file", file)
     fmt = ingest.csv_format(binary)
     binary.seek(0, 2)
@@ -364,7 +366,7 @@ def campaign_start(*, actor, campaign: Campaign, start_at: datetime | None = Non
     if campaign.status != CampaignStatus.VALIDATED:
         if campaign.status == CampaignStatus.DRAFT:
             raise ApplicationError(_("Check the recipient list first (the dry run)."), field="report")
-        raise _status_conflict(campaign, _("started"))
+        raise _status_conflict(campaign, pgettext("campaign action", "started"))
     if campaign.report_seen_at is None:
         raise ApplicationError(_("Read the dry-run report before starting the campaign."), field="report")
     if campaign.recipient_count == 0:
@@ -400,7 +402,7 @@ def campaign_pause(*, actor, campaign: Campaign) -> Campaign:
     if not campaign.transition(CampaignStatus.PAUSED, pause_kind=PauseKind.USER, pause_reason=reason,
                                paused_at=timezone.now()):
         campaign.refresh_from_db(fields=["status"])
-        raise _status_conflict(campaign, _("paused"))
+        raise _status_conflict(campaign, pgettext("campaign action", "paused"))
     _audit(actor, "campaign.pause", campaign)
     return campaign
 
@@ -411,7 +413,7 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
     _require_agent(actor, campaign)
     campaign = Campaign.objects.select_for_update().select_related("template", "client").get(pk=campaign.pk)
     if campaign.status != CampaignStatus.PAUSED:
-        raise _status_conflict(campaign, _("resumed"))
+        raise _status_conflict(campaign, pgettext("campaign action", "resumed"))
     problem = _template_problem(campaign.template)
     if problem:
         raise ApplicationError(problem, field="template")
@@ -434,7 +436,7 @@ def campaign_cancel(*, actor, campaign: Campaign) -> Campaign:
     _require_agent(actor, campaign)
     if not campaign.transition(CampaignStatus.CANCELLED, finished_at=timezone.now()):
         campaign.refresh_from_db(fields=["status"])
-        raise _status_conflict(campaign, _("cancelled"))
+        raise _status_conflict(campaign, pgettext("campaign action", "cancelled"))
     _bump_generation(campaign)
     CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.PENDING).update(
         state=RecipientState.CANCELLED)
@@ -482,7 +484,7 @@ def campaign_delete(*, actor, campaign: Campaign) -> None:
     """Delete a campaign that is not running (its messages stay in the message history)."""
     _require_agent(actor, campaign)
     if campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED):
-        raise _status_conflict(campaign, _("deleted (cancel it first)"))
+        raise _status_conflict(campaign, pgettext("campaign action", "deleted (cancel it first)"))
     _audit(actor, "campaign.delete", campaign, {"name": campaign.name})
     upload = CampaignUpload.objects.filter(campaign=campaign).exclude(file="").first()
     if upload is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import ProviderAccountFactory
+from tests.messaging.factories import TemplateFactory, aldeamo_number
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale" / "es" / "LC_MESSAGES"
 PO = LOCALE / "django.po"
@@ -204,6 +205,35 @@ def test_the_composer_gives_its_script_spanish_words(operator):
     html = operator.get("/admin/messaging/message/compose/", headers={"accept-language": "es"}).content.decode()
     assert 'data-empty-label="Su mensaje aparece aquí."' in html
     assert 'data-media-image="Imagen"' in html and 'data-view-items-label="Ver artículos"' in html
+
+
+@pytest.mark.django_db
+def test_the_campaign_pages_and_their_script_get_spanish_words(operator, superuser):
+    from campaigns import services
+
+    es = {"accept-language": "es"}
+    number = aldeamo_number()
+    template = TemplateFactory(waba=number.waba, components=[{"type": "BODY", "text": "Hola {{1}}"}])
+    add = operator.get("/admin/campaigns/campaign/add/", headers=es).content.decode()
+    for words in ("Nueva campaña", "Número remitente", "Velocidad (mensajes por segundo)", "Destinatarios (CSV)",
+                  "Siguiente: asignar las columnas"):
+        assert words in add, words
+    assert "Next: match the columns" not in add
+
+    campaign = services.campaign_create_with_recipients(
+        actor=superuser, phone_number=number, template=template, name="Citas", pace=20,
+        recipients=[{"phone": "573000000001", "variables": {"body_1": "Ana"}}],
+    )
+    report = operator.get(f"/admin/campaigns/campaign/{campaign.pk}/report/", headers=es).content.decode()
+    assert "Iniciar el envío a 1 destinatario" in report and ">Se enviarán<" in report
+    services.campaign_start(actor=superuser, campaign=campaign)
+    page = operator.get(f"/admin/campaigns/campaign/{campaign.pk}/change/", headers=es).content.decode()
+    # A campaign is "una campaña" (status in the feminine); the bar counts recipients (plural).
+    assert ">Enviando</span>" in page and "En cola" in page and "Cancelados" in page
+    assert 'data-empty="Sin fallos."' in page and "Cancelar campaña" in page
+    # What the page's script writes comes from the progress endpoint, in the browser's language.
+    progress = operator.get(f"/admin/campaigns/campaign/{campaign.pk}/progress/", headers=es).json()
+    assert progress["status_label"] == "Enviando" and progress["labels"]["sent"] == "Enviados"
 
 
 @pytest.mark.django_db
