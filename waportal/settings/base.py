@@ -122,7 +122,7 @@ TIME_ZONE = "UTC"  # stored in UTC; shown in the user's zone (UserTimezoneMiddle
 DEFAULT_USER_TIME_ZONE = env("DEFAULT_USER_TIME_ZONE", default="America/Bogota")
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
 STATICFILES_DIRS = [BASE_DIR / "waportal" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
