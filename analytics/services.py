@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -361,13 +361,7 @@ def _store_chunk(
         )
     with transaction.atomic():
         if rows:
-            ConversationDataPoint.objects.bulk_create(
-                list(rows.values()),
-                batch_size=500,
-                update_conflicts=True,
-                unique_fields=list(POINT_KEY_FIELDS),
-                update_fields=["end", "conversations", "synced_at", "client"],
-            )
+            _upsert_points(list(rows.values()))
         stale = filters.apply(
             ConversationDataPoint.objects.filter(
                 waba=waba,
@@ -380,6 +374,48 @@ def _store_chunk(
         # same time wrote its own, newer rows, and those must stay.
         removed, _detail = stale.delete()
     return len(rows), removed, sum(row.conversations for row in rows.values())
+
+
+def _upsert_points(points: list[ConversationDataPoint]) -> None:
+    """Insert or update points on their full key.
+
+    On PostgreSQL one ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO
+    UPDATE`` per chunk: ``bulk_create(update_conflicts=True)`` spent most of a
+    90-day half-hour sync building objects and SQL in Python (issue 9's bench:
+    3.4 s of 4.2 s for 14 days). Other databases use ``bulk_create``.
+    """
+    if connection.vendor != "postgresql":
+        ConversationDataPoint.objects.bulk_create(
+            points,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=list(POINT_KEY_FIELDS),
+            update_fields=["end", "conversations", "synced_at", "client"],
+        )
+        return
+    meta = ConversationDataPoint._meta
+    column = {field.name: field.column for field in meta.concrete_fields}
+    key = ", ".join(f'"{column[name]}"' for name in POINT_KEY_FIELDS)
+    first = points[0]
+    sql = f"""
+        INSERT INTO "{meta.db_table}" ("waba_id", "client_id", "granularity", "synced_at", "start", "end",
+            "phone_number", "country", "conversation_type", "conversation_direction", "conversations")
+        SELECT %s, %s, %s, %s, u.s, u.e, u.p, u.c, u.t, u.d, u.n
+        FROM unnest(%s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[])
+            AS u(s, e, p, c, t, d, n)
+        ON CONFLICT ({key}) DO UPDATE SET "end" = EXCLUDED."end", "conversations" = EXCLUDED."conversations",
+            "synced_at" = EXCLUDED."synced_at", "client_id" = EXCLUDED."client_id"
+    """  # noqa: S608 - names come from the model, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                first.waba_id, first.client_id, first.granularity, first.synced_at,
+                [p.start for p in points], [p.end for p in points], [p.phone_number for p in points],
+                [p.country for p in points], [p.conversation_type for p in points],
+                [p.conversation_direction for p in points], [p.conversations for p in points],
+            ],
+        )
 
 
 def _in_words(exc: ProviderError, *, waba: WhatsAppBusinessAccount, tz: zoneinfo.ZoneInfo) -> ApplicationError | None:

@@ -130,6 +130,19 @@ def _words(body: Any) -> str | None:
     return None
 
 
+def _analytics_time(value: Any) -> datetime:
+    """``"2022-09-20 18:00:00"`` as a naive datetime; ValueError for anything else.
+
+    ``fromisoformat`` is several times faster than ``strptime``, which matters
+    for a 90-day half-hour sync (hundreds of thousands of points); the length
+    and separator checks keep it as strict as the documented format.
+    """
+    text = str(value)
+    if len(text) != 19 or text[10] != " ":
+        return datetime.strptime(text, ANALYTICS_DATE_FORMAT)  # raises ValueError with the reason
+    return datetime.fromisoformat(text)
+
+
 class AldeamoClient(BaseClient):
     """Client for one Aldeamo account (one set of credentials, one base URL).
 
@@ -403,8 +416,8 @@ class AldeamoClient(BaseClient):
         """One data point; ``conversation`` is a count written as a string ("1")."""
         try:
             return ConversationPoint(
-                start=datetime.strptime(str(point["start"]), ANALYTICS_DATE_FORMAT),
-                end=datetime.strptime(str(point["end"]), ANALYTICS_DATE_FORMAT),
+                start=_analytics_time(point["start"]),
+                end=_analytics_time(point["end"]),
                 conversations=int(str(point["conversation"]).strip()),
                 country=str(point.get("country") or ""),
                 phone_number=str(point.get("phone_number") or ""),
