@@ -218,6 +218,27 @@ def _delays(rng: random.Random, base: float) -> tuple[float, float, float, float
     )
 
 
+def _status_timeline(
+    rng: random.Random, account: SandboxAccount, now: datetime, to_sent: float, to_delivered: float, to_read: float
+) -> tuple[list[tuple[str, datetime]], dict[str, datetime], datetime | None]:
+    """When each status happens, and when each is posted (both providers share the lifecycle).
+
+    Returns ``(events, due, read_at)``: ``events`` pairs each status with its true
+    time (sent, delivered, maybe read per ``read_share``); ``due`` is when each is
+    posted — with ``reorder_share``, ``read`` goes out before ``delivered``.
+    """
+    sent_at = now + timedelta(seconds=to_sent)
+    delivered_at = sent_at + timedelta(seconds=to_delivered)
+    read_at = delivered_at + timedelta(seconds=to_read) if rng.random() < account.read_share else None
+    events: list[tuple[str, datetime]] = [("sent", sent_at), ("delivered", delivered_at)]
+    if read_at is not None:
+        events.append(("read", read_at))
+    due = {status: moment for status, moment in events}
+    if read_at is not None and account.reorder_share and rng.random() < account.reorder_share:
+        due["delivered"], due["read"] = read_at, delivered_at
+    return events, due, read_at
+
+
 def schedule_aldeamo_lifecycle(
     *, message: SandboxMessage, failure: tuple[int, str] | None = None, now: datetime | None = None
 ) -> list[SandboxCallback]:
@@ -259,15 +280,7 @@ def schedule_aldeamo_lifecycle(
         from_number=message.from_number, to_number=message.to_number, moment=now
     )
     origin = "business_initiated" if message.type == "template" else "user_initiated"
-    sent_at = now + timedelta(seconds=to_sent)
-    delivered_at = sent_at + timedelta(seconds=to_delivered)
-    read_at = delivered_at + timedelta(seconds=to_read) if rng.random() < account.read_share else None
-    events: list[tuple[str, datetime]] = [("sent", sent_at), ("delivered", delivered_at)]
-    if read_at is not None:
-        events.append(("read", read_at))
-    due = {status: moment for status, moment in events}
-    if read_at is not None and account.reorder_share and rng.random() < account.reorder_share:
-        due["delivered"], due["read"] = read_at, delivered_at
+    events, due, read_at = _status_timeline(rng, account, now, to_sent, to_delivered, to_read)
 
     for status, moment in events:
         payload = payloads.aldeamo_status(
@@ -339,15 +352,7 @@ def schedule_cv_lifecycle(
             message=message,
         )
 
-    sent_at = now + timedelta(seconds=to_sent)
-    delivered_at = sent_at + timedelta(seconds=to_delivered)
-    read_at = delivered_at + timedelta(seconds=to_read) if rng.random() < account.read_share else None
-    events: list[tuple[str, datetime]] = [("sent", sent_at), ("delivered", delivered_at)]
-    if read_at is not None:
-        events.append(("read", read_at))
-    due = {status: moment for status, moment in events}
-    if read_at is not None and account.reorder_share and rng.random() < account.reorder_share:
-        due["delivered"], due["read"] = read_at, delivered_at
+    events, due, read_at = _status_timeline(rng, account, now, to_sent, to_delivered, to_read)
     for status, moment in events:
         payload = payloads.cv_status_event(
             status=status, message_id=message.message_id, whatsapp_id=message.whatsapp_id, moment=moment
