@@ -97,15 +97,15 @@ _next_block = [0]
 # --- processes: the sandbox, the workers, /proc --------------------------------------------
 
 
-def serve_sandbox(port: int, threads: int, *, persistent: bool) -> None:
+def serve_sandbox(port: int, threads: int) -> None:
     """The sandbox server, with callbacks neither enqueued for db_worker nor delivered.
 
     ``run_sandbox`` itself, in this process so that first one setting can
     change -- ``SANDBOX_CALLBACKS_ENQUEUE`` would put each planned status
     callback on the task queue the portal's workers read, and their CPU would
-    no longer be the campaign's alone -- and, unless ``persistent`` is off, its
-    pool threads keep their database connections between requests (Django's
-    ``CONN_MAX_AGE``) instead of closing them after each one.
+    no longer be the campaign's alone. Its pool threads keep their database
+    connections as ``CONN_MAX_AGE`` says (the caller sets it; 0 means one
+    connection per request).
     """
     import django
     from django.conf import settings
@@ -114,18 +114,6 @@ def serve_sandbox(port: int, threads: int, *, persistent: bool) -> None:
     os.environ["SANDBOX_ENABLED"] = "true"
     django.setup()
     settings.SANDBOX_CALLBACKS_ENQUEUE = False
-    if persistent:
-        from providers.sandbox.management.commands import run_sandbox
-
-        def process_keeping_connections(self, request, client_address) -> None:
-            try:
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
-            finally:
-                self.shutdown_request(request)  # Django's request_finished still applies CONN_MAX_AGE
-
-        run_sandbox.PooledWSGIServer._process = process_keeping_connections
     call_command("run_sandbox", port=port, threads=threads, no_deliver=True, quiet=True)
 
 
@@ -135,6 +123,7 @@ def sandbox(env: dict[str, str], *, port: int, threads: int, persistent: bool) -
     if not persistent:
         cmd.append("--sandbox-connection-per-request")
     env = with_application_name({**env, "SANDBOX_ENABLED": "true"}, SANDBOX_APP)
+    env["CONN_MAX_AGE"] = "600" if persistent else "0"
     with process(cmd, env, f"http://127.0.0.1:{port}/healthz", "sandbox") as proc:
         yield proc
 
@@ -733,7 +722,7 @@ def main() -> None:
     parser.add_argument("--serve-sandbox", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sandbox:
-        serve_sandbox(args.serve_sandbox, args.sandbox_threads, persistent=not args.sandbox_connection_per_request)
+        serve_sandbox(args.serve_sandbox, args.sandbox_threads)
         return
     skip = set(filter(None, args.skip.split(",")))
     started = time.monotonic()

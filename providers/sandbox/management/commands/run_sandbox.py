@@ -48,8 +48,9 @@ class PooledWSGIServer(WSGIServer):
         except Exception:
             self.handle_error(request, client_address)
         finally:
+            # Django's request_finished has already applied CONN_MAX_AGE to this thread's
+            # connections: the pool's fixed threads keep them (bounded) or close them.
             self.shutdown_request(request)
-            connections.close_all()  # this thread's connections; the next request opens fresh ones
 
     def server_close(self) -> None:
         super().server_close()
