@@ -29,6 +29,8 @@ from providers.types import SendResult
 from templates_mgr.models import TemplateStatus
 from tests.factories import PhoneNumberFactory
 from tests.fixtures import fixture_text, load_fixture
+from tests.fixtures.aldeamo_sends import MEDIA_ID, TEXT_ID
+from tests.fixtures.aldeamo_sends import SEED_SENDS as ALDEAMO_SEED_SENDS
 from tests.messaging.conftest import FakeClient
 from tests.messaging.factories import (
     ContactoVirtualTemplateFactory,
@@ -44,9 +46,6 @@ from waportal.errors import ApplicationError
 BASE_URL = "https://aldeamo.invalid"
 CV_SEND_URL = "https://cv.invalid/ws/send/"
 CUSTOMER = "573131234567"
-TEXT_ID = "a669add1-fb04-4da7-8d53-d76249a487dc"
-TEMPLATE_ID = "71b512d7-b6ef-444d-b7b7-de2a042bc825"
-MEDIA_ID = "gBEGkYiEB1VXAgIK1ZEqA1YKPrU"
 
 pytestmark = pytest.mark.django_db
 
@@ -98,42 +97,8 @@ def send_text(agent, number, body: str = "Hola", **kwargs) -> Message:
 
 # (request fixture, service in the URL, response fixture of that manual section, id, id kind)
 SEED_SENDS = [
-    ("send_text_request", "text", "send_text_response", TEXT_ID, "provider"),
-    ("seed001_send_text_request", "text", "send_text_response", TEXT_ID, "provider"),
-    ("reply_text_request", "text", "send_text_response", TEXT_ID, "provider"),
-    ("reply_location_request", "location", "send_text_response", TEXT_ID, "provider"),
-    ("reply_document_request", "docbyurl", "send_text_response", TEXT_ID, "provider"),
-    ("reply_sticker_request", "stickerbyurl", "send_text_response", TEXT_ID, "provider"),
-    ("reply_audio_request", "audiobyurl", "send_text_response", TEXT_ID, "provider"),
-    ("reply_video_request", "videobyurl", "send_text_response", TEXT_ID, "provider"),
-    ("reply_image_request", "imagebyurl", "send_text_response", TEXT_ID, "provider"),
-    ("reply_contacts_request", "contacts", "send_text_response", TEXT_ID, "provider"),
-    ("reply_interactive_buttons_request", "interactive", "send_text_response", TEXT_ID, "provider"),
-    ("reply_interactive_list_request", "interactive", "send_text_response", TEXT_ID, "provider"),
-    ("reply_interactive_product_list_request", "interactive", "send_text_response", TEXT_ID, "provider"),
-    ("send_template_request_header_text", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("send_template_request_header_document_id", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("send_template_request_header_document_link", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("send_template_request_header_video_id", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("send_template_request_header_video_link", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("send_template_request_header_image_link", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("send_template_request_date_time_timestamp", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("send_template_quick_reply_request", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("send_template_call_to_action_request", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("seed001_send_template_quick_reply_request", "template", "send_template_response", TEMPLATE_ID, "provider"),
-    ("seed001_send_template_call_to_action_request", "template", "send_template_response", TEMPLATE_ID,
-     "provider"),
-    ("send_image_request", "imagebyurl", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_audio_request", "audiobyurl", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_video_request", "videobyurl", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_document_request", "docbyurl", "send_media_response", MEDIA_ID, "whatsapp"),
+    *ALDEAMO_SEED_SENDS,
     ("send_sticker_request", "stickerbyurl", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_interactive_buttons_request", "interactive", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_interactive_list_request", "interactive", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_interactive_product_request", "interactive", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_interactive_product_list_request", "interactive", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_location_request", "location", "send_media_response", MEDIA_ID, "whatsapp"),
-    ("send_contacts_request", "contacts", "send_media_response", MEDIA_ID, "whatsapp"),
 ]
 
 

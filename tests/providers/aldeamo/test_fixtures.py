@@ -10,7 +10,11 @@ import pytest
 from tests.fixtures import FIXTURES_DIR, fixture_text, load_fixture
 
 ALDEAMO_DIR = FIXTURES_DIR / "aldeamo"
-TEST_SOURCES = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
+# Where the adapter tests name fixtures: their modules and the shared table of send examples.
+TEST_SOURCES = "\n".join(
+    p.read_text(encoding="utf-8")
+    for p in [*Path(__file__).parent.glob("test_*.py"), FIXTURES_DIR / "aldeamo_sends.py"]
+)
 
 
 @pytest.mark.parametrize("path", sorted(ALDEAMO_DIR.glob("*.json")), ids=lambda p: p.name)
