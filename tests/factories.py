@@ -1,4 +1,4 @@
-"""factory_boy factories for every model the tests need."""
+"""factory_boy factories shared by the test packages (app-specific ones live beside their tests)."""
 
 import factory
 from django.contrib.auth import get_user_model
@@ -12,6 +12,7 @@ from accounts.models import (
     Role,
     WhatsAppBusinessAccount,
 )
+from templates_mgr.models import Template, TemplateCategory, TemplateStatus
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -86,3 +87,25 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     client = factory.SubFactory(ClientFactory)
     role = Role.ADMIN
+
+
+def body_template_components(variables: int = 1) -> list[dict]:
+    """getTemplate components of a body-only template with ``variables`` placeholders."""
+    text = "Hola " + " ".join(f"{{{{{n}}}}}" for n in range(1, variables + 1))
+    return [{"type": "BODY", "text": text, "format": None, "url": None, "buttons": None}]
+
+
+class TemplateFactory(factory.django.DjangoModelFactory):
+    """An approved Aldeamo template of a WABA (a body with one variable unless told otherwise)."""
+
+    class Meta:
+        model = Template
+
+    waba = factory.SubFactory(WabaFactory)
+    client = factory.SelfAttribute("waba.client")
+    provider_template_id = factory.Sequence(lambda n: f"73660971{n:07d}")
+    name = factory.Sequence(lambda n: f"send_template_{n}")
+    language = "es"
+    category = TemplateCategory.UTILITY
+    status = TemplateStatus.APPROVED
+    components = factory.LazyFunction(body_template_components)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import ProviderAccountFactory
-from tests.messaging.factories import TemplateFactory, aldeamo_number
+from tests.factories import ProviderAccountFactory, TemplateFactory
+from tests.messaging.factories import aldeamo_number
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale" / "es" / "LC_MESSAGES"
 PO = LOCALE / "django.po"

@@ -23,8 +23,8 @@ from campaigns import services
 from campaigns.models import Campaign
 from messaging import sending
 from messaging.models import Direction, Message, MessageStatus
-from tests.factories import MembershipFactory
-from tests.messaging.factories import TemplateFactory, aldeamo_number
+from tests.factories import MembershipFactory, TemplateFactory
+from tests.messaging.factories import aldeamo_number
 
 BODY = "Hola {{1}}, tu cita es el {{2}}."
 

@@ -9,8 +9,8 @@ from django_tasks_db.models import DBTaskResult
 
 from campaigns.models import Campaign, CampaignStatus
 from tests.campaigns.conftest import phones, rows_for, work
-from tests.factories import MembershipFactory
-from tests.messaging.factories import TemplateFactory, aldeamo_number
+from tests.factories import MembershipFactory, TemplateFactory
+from tests.messaging.factories import aldeamo_number
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ from campaigns.models import CampaignRecipient, CampaignStatus, OptOut, Recipien
 from messaging.models import Contact
 from templates_mgr.models import TemplateStatus
 from tests.campaigns.conftest import BODY
-from tests.messaging.factories import ContactoVirtualTemplateFactory, TemplateFactory, contacto_virtual_number
+from tests.factories import TemplateFactory
+from tests.messaging.factories import ContactoVirtualTemplateFactory, contacto_virtual_number
 from waportal.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db

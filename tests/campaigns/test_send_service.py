@@ -14,8 +14,8 @@ from messaging import sending
 from providers.base import ProviderAuthError
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from tests.campaigns.conftest import work
-from tests.factories import MembershipFactory
-from tests.messaging.factories import ContactoVirtualTemplateFactory, TemplateFactory, contacto_virtual_number
+from tests.factories import MembershipFactory, TemplateFactory
+from tests.messaging.factories import ContactoVirtualTemplateFactory, contacto_virtual_number
 
 pytestmark = pytest.mark.django_db
 

@@ -13,36 +13,13 @@ from django.utils import timezone
 
 from accounts.models import Role
 from messaging.models import Contact, Conversation, Direction, Message, MessageStatus, StatusEvent
-from templates_mgr.models import Template, TemplateCategory, TemplateStatus
+from templates_mgr.models import Template, TemplateStatus
 from tests.factories import (
     ClientFactory,
     ContactoVirtualAccountFactory,
     MembershipFactory,
     PhoneNumberFactory,
-    WabaFactory,
 )
-
-
-def body_template_components(variables: int = 1) -> list[dict]:
-    """getTemplate components of a body-only template with ``variables`` placeholders."""
-    text = "Hola " + " ".join(f"{{{{{n}}}}}" for n in range(1, variables + 1))
-    return [{"type": "BODY", "text": text, "format": None, "url": None, "buttons": None}]
-
-
-class TemplateFactory(factory.django.DjangoModelFactory):
-    """An approved Aldeamo template of a WABA (a body with one variable unless told otherwise)."""
-
-    class Meta:
-        model = Template
-
-    waba = factory.SubFactory(WabaFactory)
-    client = factory.SelfAttribute("waba.client")
-    provider_template_id = factory.Sequence(lambda n: f"73660971{n:07d}")
-    name = factory.Sequence(lambda n: f"send_template_{n}")
-    language = "es"
-    category = TemplateCategory.UTILITY
-    status = TemplateStatus.APPROVED
-    components = factory.LazyFunction(body_template_components)
 
 
 class ContactoVirtualTemplateFactory(factory.django.DjangoModelFactory):

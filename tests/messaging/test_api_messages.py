@@ -273,7 +273,7 @@ def test_the_list_query_count_does_not_grow_with_rows(api_as, number, agent):
 
 def test_the_campaign_filter_lists_the_messages_a_campaign_sent(api_as, number, agent):
     from campaigns.models import Campaign, CampaignRecipient
-    from tests.messaging.factories import TemplateFactory
+    from tests.factories import TemplateFactory
 
     campaign = Campaign.objects.create(client=number.client, phone_number=number, name="Promo",
                                              template=TemplateFactory(waba=number.waba))

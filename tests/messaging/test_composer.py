@@ -12,12 +12,11 @@ from django.urls import reverse
 from accounts.models import Role
 from messaging.models import Message, MessageStatus
 from providers.base import ProviderTimeout
-from tests.factories import PhoneNumberFactory
+from tests.factories import PhoneNumberFactory, TemplateFactory
 from tests.messaging.factories import (
     ContactoVirtualTemplateFactory,
     MessageFactory,
     StatusEventFactory,
-    TemplateFactory,
     contacto_virtual_number,
     member,
     open_window,

@@ -27,7 +27,7 @@ from providers.base import ProviderTimeout, ProviderUnavailable
 from providers.contacto_virtual import RETURN_CODES
 from providers.types import SendResult
 from templates_mgr.models import TemplateStatus
-from tests.factories import PhoneNumberFactory
+from tests.factories import PhoneNumberFactory, TemplateFactory
 from tests.fixtures import fixture_text, load_fixture
 from tests.fixtures.aldeamo_sends import MEDIA_ID, TEXT_ID
 from tests.fixtures.aldeamo_sends import SEED_SENDS as ALDEAMO_SEED_SENDS
@@ -35,7 +35,6 @@ from tests.messaging.conftest import FakeClient
 from tests.messaging.factories import (
     ContactoVirtualTemplateFactory,
     MessageFactory,
-    TemplateFactory,
     aldeamo_number,
     contacto_virtual_number,
     member,

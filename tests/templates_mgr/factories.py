@@ -2,8 +2,8 @@
 
 import factory
 
-from templates_mgr.models import Template, TemplateCategory, TemplateChange, TemplateStatus
-from tests.factories import WabaFactory
+from templates_mgr.models import TemplateChange, TemplateStatus
+from tests.factories import TemplateFactory as BaseTemplateFactory
 
 
 def components_example() -> list[dict]:
@@ -27,17 +27,11 @@ def components_example() -> list[dict]:
     ]
 
 
-class TemplateFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Template
+class TemplateFactory(BaseTemplateFactory):
+    """The shared template factory with a complete set of components (header, body, footer, buttons)."""
 
-    waba = factory.SubFactory(WabaFactory)
-    client = factory.SelfAttribute("waba.client")
     provider_template_id = factory.Sequence(lambda n: f"7366097176{n:05d}")
     name = factory.Sequence(lambda n: f"template_{n}")
-    language = "es"
-    category = TemplateCategory.UTILITY
-    status = TemplateStatus.APPROVED
     components = factory.LazyFunction(components_example)
 
 
