@@ -13,7 +13,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts import services
 from accounts.admin_base import QUALITY_CLASSES, ReadOnlyAdmin, TenantAdminMixin, badge
 from accounts.api.serializers import absolute_url
-from accounts.api.views import provider_accounts_visible, require_account_admin
 from accounts.models import (
     AuditEntry,
     Client,
@@ -24,6 +23,7 @@ from accounts.models import (
     UserProfile,
     WhatsAppBusinessAccount,
 )
+from accounts.tenancy import provider_accounts_visible, require_account_admin
 from providers.base import ProviderError
 from waportal.errors import ApplicationError
 

@@ -6,10 +6,10 @@ portal's operators) see everything. Roles rank viewer < agent < admin.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import ROLE_RANK, Client, Membership, Role
+from accounts.models import ROLE_RANK, Client, Membership, ProviderAccount, Role
 from waportal.errors import PermissionDenied
 
 
@@ -61,3 +61,24 @@ def require_role(user, client: Client | int, min_role: str) -> None:
         raise PermissionDenied(
             _("You need the %(role)s role in this client to do that.") % {"role": Role(min_role).label}
         )
+
+
+def provider_accounts_visible(user):
+    """Provider accounts ``user`` may see: those of their clients, those they created; all for superusers."""
+    queryset = ProviderAccount.objects.all()
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    ids = client_ids_for(user)
+    if ids is None:
+        return queryset
+    owned = Client.objects.filter(pk__in=ids).values("provider_account_id")
+    return queryset.filter(Q(pk__in=owned) | Q(created_by=user))
+
+
+def require_account_admin(user, account: ProviderAccount) -> None:
+    """Admins of one of the account's clients, its creator, and superusers may manage it."""
+    if user.is_superuser or account.created_by_id == user.pk:
+        return
+    if Membership.objects.filter(user=user, role=Role.ADMIN, client__provider_account=account).exists():
+        return
+    raise PermissionDenied(_("Only an admin of this account's client may change or sync it."))

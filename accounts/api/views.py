@@ -1,6 +1,5 @@
 """Thin API views: validate input, call a service or selector, shape the output."""
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,29 +14,9 @@ from accounts.api.serializers import (
     ProviderAccountSerializer,
     WabaSerializer,
 )
-from accounts.models import Client, PhoneNumber, ProviderAccount, Role, WhatsAppBusinessAccount
-from accounts.tenancy import client_ids_for, has_role, scope
+from accounts.models import Client, PhoneNumber, WhatsAppBusinessAccount
+from accounts.tenancy import provider_accounts_visible, require_account_admin, scope
 from waportal.errors import PermissionDenied
-
-
-def provider_accounts_visible(user):
-    queryset = ProviderAccount.objects.all()
-    if user is None or not user.is_authenticated:
-        return queryset.none()
-    ids = client_ids_for(user)
-    if ids is None:
-        return queryset
-    owned = Client.objects.filter(pk__in=ids).values("provider_account_id")
-    return queryset.filter(Q(pk__in=owned) | Q(created_by=user))
-
-
-def require_account_admin(user, account: ProviderAccount) -> None:
-    """Admins of one of the account's clients, its creator, and superusers may manage it."""
-    if user.is_superuser or account.created_by_id == user.pk:
-        return
-    if any(has_role(user, client_id, Role.ADMIN) for client_id in account.clients.values_list("pk", flat=True)):
-        return
-    raise PermissionDenied(_("Only an admin of this account's client may change or sync it."))
 
 
 class ProviderAccountViewSet(viewsets.ModelViewSet):
