@@ -64,6 +64,7 @@ from messaging.models import Contact, Message, MessageStatus
 from providers.base import ProviderAuthError, ProviderError
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
+from waportal.sql import values_table
 
 logger = logging.getLogger(__name__)
 
@@ -160,35 +161,23 @@ def extend_lease(*, recipient_ids: list[int], worker_id: str, lease_seconds: flo
 
 
 def record_outcomes(recipients: list[CampaignRecipient]) -> None:
-    """Write a chunk's outcomes in one ``UPDATE … FROM (VALUES …)`` statement.
-
-    ``bulk_update`` builds a CASE per field per row in Python, which costs more
-    than the send itself at campaign speeds; one statement with a VALUES list
-    costs one round trip and no expression building (PostgreSQL, SQLite ≥ 3.33).
-    """
+    """Write a chunk's outcomes in one ``UPDATE … FROM (VALUES …)`` statement (see :mod:`waportal.sql`)."""
     if not recipients:
         return
     table = CampaignRecipient._meta.db_table
     message_pk = Message._meta.pk
-    postgres = connection.vendor == "postgresql"
-
-    def typed(expression: str, sql_type: str) -> str:
-        # PostgreSQL types a VALUES column from its values; an all-NULL column would be text.
-        return f"CAST({expression} AS {sql_type})" if postgres else expression
-
-    params: list[Any] = []
-    for recipient in recipients:
-        params += [
-            recipient.pk, recipient.state,
-            message_pk.get_db_prep_value(recipient.message_id, connection) if recipient.message_id else None,
-            recipient.error_code, recipient.error, _db_time(recipient.finished_at),
-        ]
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(recipients))
+    rows = [
+        (recipient.pk, recipient.state,
+         message_pk.get_db_prep_value(recipient.message_id, connection) if recipient.message_id else None,
+         recipient.error_code, recipient.error, _db_time(recipient.finished_at))
+        for recipient in recipients
+    ]
+    values, params, (pk, state, message_id, error_code, error, finished_at) = values_table(
+        rows, ["bigint", None, "uuid", None, None, "timestamp with time zone"])
     sql = (
-        f"UPDATE {table} SET state = v.column2, message_id = {typed('v.column3', 'uuid')}, "
-        f"error_code = v.column4, error = v.column5, "
-        f"finished_at = {typed('v.column6', 'timestamp with time zone')}, claimed_by = '', lease_until = NULL "
-        f"FROM (VALUES {values}) AS v WHERE {table}.id = {typed('v.column1', 'bigint')}"
+        f"UPDATE {table} SET state = {state}, message_id = {message_id}, error_code = {error_code}, "
+        f"error = {error}, finished_at = {finished_at}, claimed_by = '', lease_until = NULL "
+        f"FROM {values} WHERE {table}.id = {pk}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -29,6 +29,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -135,63 +136,25 @@ def message_send(
     """
     if actor is not None:
         require_role(actor, phone_number.client_id, Role.AGENT)
-    if not phone_number.is_active:
-        raise ApplicationError(
-            _("The business number %(number)s is not active; pick an active number.")
-            % {"number": phone_number.display_phone_number or phone_number.digits},
-            field="from",
-        )
+    _require_active(phone_number)
 
-    key = (idempotency_key or "").strip()
+    key = _checked_key(idempotency_key)
     fingerprint = ""
     if key:
-        if len(key) > IDEMPOTENCY_KEY_MAX:
-            raise ApplicationError(
-                _("The Idempotency-Key is %(length)d characters long; at most %(limit)d are accepted.")
-                % {"length": len(key), "limit": IDEMPOTENCY_KEY_MAX},
-                field="idempotency_key",
-            )
-        fingerprint = request_fingerprint or _fingerprint(
-            {
-                "phone_number": phone_number.pk,
-                "to": to,
-                "type": type,
-                "content": content,
-                "context": context_message_id,
-                "preview_url": preview_url,
-                "template": template.pk if template is not None else None,
-                "custom_field": custom_field,
-            }
-        )
+        fingerprint = request_fingerprint or _fingerprint(_request_payload(
+            phone_number=phone_number, to=to, type=type, content=content, context_message_id=context_message_id,
+            preview_url=preview_url, template=template, custom_field=custom_field,
+        ))
         existing = _message_for_key(client_id=phone_number.client_id, key=key)
         if existing is not None:
             return _replay(existing, fingerprint)
 
     account = phone_number.client.provider_account
-    if account.provider == Provider.CONTACTO_VIRTUAL:
-        prepared = _prepare_contacto_virtual(
-            account=account,
-            phone_number=phone_number,
-            to=to,
-            type=type,
-            content=content,
-            context_message_id=context_message_id,
-            preview_url=preview_url,
-            template=template,
-            custom_field=custom_field,
-        )
-    else:
-        prepared = _prepare_aldeamo(
-            phone_number=phone_number,
-            to=to,
-            type=type,
-            content=content,
-            context_message_id=context_message_id,
-            preview_url=preview_url,
-            template=template,
-            custom_field=custom_field,
-        )
-
+    prepared = _prepare(
+        account=account, phone_number=phone_number, to=to, type=type, content=content,
+        context_message_id=context_message_id, preview_url=preview_url, template=template,
+        custom_field=custom_field,
+    )
     message, created = _store(
         actor=actor, phone_number=phone_number, type=type, prepared=prepared, key=key, fingerprint=fingerprint
     )
@@ -255,6 +218,48 @@ def message_preview(*, type: str, content: Any) -> str:
 
 
 # --- validation and preparation -------------------------------------------------------
+
+
+def _require_active(phone_number: PhoneNumber) -> None:
+    if not phone_number.is_active:
+        raise ApplicationError(
+            _("The business number %(number)s is not active; pick an active number.")
+            % {"number": phone_number.display_phone_number or phone_number.digits},
+            field="from",
+        )
+
+
+def _checked_key(idempotency_key: str) -> str:
+    key = (idempotency_key or "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ApplicationError(
+            _("The Idempotency-Key is %(length)d characters long; at most %(limit)d are accepted.")
+            % {"length": len(key), "limit": IDEMPOTENCY_KEY_MAX},
+            field="idempotency_key",
+        )
+    return key
+
+
+def _request_payload(*, phone_number: PhoneNumber, to: str, type: str, content: Any, context_message_id: str,
+                     preview_url: bool | None, template: Template | None, custom_field: str) -> dict[str, Any]:
+    """What a request's fingerprint is computed over (a replay must match it)."""
+    return {
+        "phone_number": phone_number.pk,
+        "to": to,
+        "type": type,
+        "content": content,
+        "context": context_message_id,
+        "preview_url": preview_url,
+        "template": template.pk if template is not None else None,
+        "custom_field": custom_field,
+    }
+
+
+def _prepare(*, account: ProviderAccount, phone_number: PhoneNumber, **request: Any) -> _Prepared:
+    """Validate a request for the account's provider and build what goes on the wire."""
+    if account.provider == Provider.CONTACTO_VIRTUAL:
+        return _prepare_contacto_virtual(account=account, phone_number=phone_number, **request)
+    return _prepare_aldeamo(phone_number=phone_number, **request)
 
 
 def _prepare_aldeamo(
@@ -619,6 +624,31 @@ def _replay(message: Message, fingerprint: str) -> Message:
     return message
 
 
+def _new_message(*, actor, phone_number: PhoneNumber, type: str, prepared: _Prepared, key: str, fingerprint: str,
+                 status: str, at, **fields: Any) -> Message:
+    """The outbound message for a prepared request, not saved yet."""
+    return Message(
+        client_id=phone_number.client_id,
+        phone_number=phone_number,
+        direction=Direction.OUTBOUND,
+        type=type,
+        from_number=phone_number.digits,
+        to_number=prepared.to,
+        content=prepared.content,
+        request_body=prepared.request_body,
+        context_id=prepared.context_id,
+        reply_to=prepared.reply_to,
+        template=prepared.template,
+        custom_field=prepared.custom_field,
+        status=status,
+        status_at=at,
+        idempotency_key=key,
+        request_fingerprint=fingerprint if key else "",
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        **fields,
+    )
+
+
 def _store(
     *, actor, phone_number: PhoneNumber, type: str, prepared: _Prepared, key: str, fingerprint: str
 ) -> tuple[Message, bool]:
@@ -629,28 +659,11 @@ def _store(
     """
     conversation = conversation_for(phone_number=phone_number, wa_id=prepared.to)
     now = timezone.now()
+    message = _new_message(actor=actor, phone_number=phone_number, type=type, prepared=prepared, key=key,
+                           fingerprint=fingerprint, status=MessageStatus.SENDING, at=now, conversation=conversation)
     try:
         with transaction.atomic():
-            message = Message.objects.create(
-                client_id=phone_number.client_id,
-                conversation=conversation,
-                phone_number=phone_number,
-                direction=Direction.OUTBOUND,
-                type=type,
-                from_number=phone_number.digits,
-                to_number=prepared.to,
-                content=prepared.content,
-                request_body=prepared.request_body,
-                context_id=prepared.context_id,
-                reply_to=prepared.reply_to,
-                template=prepared.template,
-                custom_field=prepared.custom_field,
-                status=MessageStatus.SENDING,
-                status_at=now,
-                idempotency_key=key,
-                request_fingerprint=fingerprint if key else "",
-                created_by=actor if actor is not None and actor.is_authenticated else None,
-            )
+            message.save(force_insert=True)
     except IntegrityError:
         if not key:
             raise
@@ -668,6 +681,17 @@ def _store(
 # --- the provider call -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """How one send ended at the provider, ready to record."""
+
+    status: str
+    at: datetime
+    result: SendResult | None = None
+    error_code: str = ""
+    error_title: str = ""
+
+
 def _backoff(attempt: int, error: ProviderError) -> float:
     """Seconds to wait before attempt ``attempt + 1``: exponential, capped, with jitter.
 
@@ -682,9 +706,12 @@ def _backoff(attempt: int, error: ProviderError) -> float:
     return delay
 
 
-def _deliver(*, message: Message, wire: OutboundMessage | TemplateSend, account: ProviderAccount) -> Message:
-    """Call the provider (retrying only what is safe) and record the outcome on the message."""
-    client = provider_client(account)
+def _call_provider(*, client, wire: OutboundMessage | TemplateSend, account: ProviderAccount, label: Any) -> _Outcome:
+    """Send ``wire``, retrying only what is safe; the outcome, never a ProviderError.
+
+    Anything else raised (a bug, not a provider answer) propagates: the caller
+    records the message as ``unknown`` (see :func:`_internal_error`).
+    """
     attempt = 0
     while True:
         attempt += 1
@@ -692,23 +719,33 @@ def _deliver(*, message: Message, wire: OutboundMessage | TemplateSend, account:
             result = client.send(wire)
         except ProviderError as exc:
             if exc.maybe_delivered:
-                logger.warning("send %s: outcome unknown: %s", message.pk, exc)
-                return _record(message, account=account, status=MessageStatus.UNKNOWN, error_code="",
-                               error_title=_unknown_words(exc, account))
+                logger.warning("send %s: outcome unknown: %s", label, exc)
+                return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_unknown_words(exc, account))
             if exc.retryable and attempt < MAX_ATTEMPTS:
-                logger.info("send %s: attempt %d failed (%s); retrying", message.pk, attempt, exc)
+                logger.info("send %s: attempt %d failed (%s); retrying", label, attempt, exc)
                 sleep(_backoff(attempt, exc))
                 continue
-            logger.info("send %s: failed after %d attempt(s): %s", message.pk, attempt, exc)
-            return _record(message, account=account, status=MessageStatus.FAILED, error_code=_error_code(exc),
-                           error_title=_failure_words(exc, account, attempt))
-        except Exception:
-            # A bug, not a provider answer: the request may or may not have left.
-            _record(message, account=account, status=MessageStatus.UNKNOWN, error_code="",
-                    error_title=_("The portal hit an internal error while sending; the message may or may not have "
-                                  "been sent. Check with the customer before sending it again."))
-            raise
-        return _record(message, account=account, status=MessageStatus.SENT, result=result)
+            logger.info("send %s: failed after %d attempt(s): %s", label, attempt, exc)
+            return _Outcome(MessageStatus.FAILED, timezone.now(), error_code=_error_code(exc),
+                            error_title=_failure_words(exc, account, attempt))
+        return _Outcome(MessageStatus.SENT, timezone.now(), result=result)
+
+
+def _internal_error() -> _Outcome:
+    # The request may or may not have left.
+    return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_(
+        "The portal hit an internal error while sending; the message may or may not have been sent. Check with the "
+        "customer before sending it again."))
+
+
+def _deliver(*, message: Message, wire: OutboundMessage | TemplateSend, account: ProviderAccount) -> Message:
+    """Call the provider (retrying only what is safe) and record the outcome on the message."""
+    try:
+        outcome = _call_provider(client=provider_client(account), wire=wire, account=account, label=message.pk)
+    except Exception:
+        _record(message, account=account, outcome=_internal_error())
+        raise
+    return _record(message, account=account, outcome=outcome)
 
 
 def _provider_name(account: ProviderAccount) -> str:
@@ -758,36 +795,31 @@ def _unknown_words(exc: ProviderError, account: ProviderAccount) -> str:
     ) % {"cause": cause}
 
 
-def _record(
-    message: Message,
-    *,
-    account: ProviderAccount,
-    status: str,
-    result: SendResult | None = None,
-    error_code: str = "",
-    error_title: str = "",
-) -> Message:
+def _apply(message: Message, outcome: _Outcome) -> bool:
+    """Put ``outcome`` on the message in memory (forward only, see ``Message.advance``); whether it moved."""
+    if outcome.result is not None:
+        message.provider_message_id = outcome.result.message_id[:128]
+        if outcome.result.id_kind == "whatsapp":
+            message.whatsapp_id = outcome.result.message_id[:128]
+    moved = message.advance(outcome.status, outcome.at)
+    if (outcome.error_code or outcome.error_title) and (moved or message.status == outcome.status):
+        # Not over a status a webhook recorded meanwhile: "may not have been sent" next to "delivered"
+        # would only confuse.
+        message.error_code = outcome.error_code
+        message.error_title = outcome.error_title
+    return moved
+
+
+def _record(message: Message, *, account: ProviderAccount, outcome: _Outcome) -> Message:
     """Store the outcome without undoing a status a webhook may already have recorded."""
-    now = timezone.now()
     with transaction.atomic():
         fresh = Message.objects.select_for_update().get(pk=message.pk)
-        fields = ["status", "status_at", "sent_at", "failed_at"]
-        if result is not None:
-            fresh.provider_message_id = result.message_id[:128]
-            if result.id_kind == "whatsapp":
-                fresh.whatsapp_id = result.message_id[:128]
-            fields += ["provider_message_id", "whatsapp_id"]
-        moved = fresh.advance(status, now)
-        if (error_code or error_title) and (moved or fresh.status == status):
-            # Not over a status a webhook recorded meanwhile: "may not have been sent" next to "delivered"
-            # would only confuse.
-            fresh.error_code = error_code
-            fresh.error_title = error_title
-            fields += ["error_code", "error_title"]
-        if result is not None:
+        _apply(fresh, outcome)
+        fields = ["status", "status_at", "sent_at", "failed_at", "error_code", "error_title"]
+        if outcome.result is not None:
             _link_early_events(fresh, account=account)
-            fields += ["delivered_at", "read_at", "error_code", "error_title"]
-        fresh.save(update_fields=sorted(set(fields)))
+            fields += ["provider_message_id", "whatsapp_id", "delivered_at", "read_at"]
+        fresh.save(update_fields=fields)
     fresh.replayed = False
     return fresh
 
