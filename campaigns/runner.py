@@ -13,16 +13,21 @@ write lock). Only ``pending`` rows, or ``claimed`` rows whose lease has
 expired (their worker died), can be claimed.
 
 **Never twice.** Every send carries the key ``campaign:<id>:recipient:<id>``,
-unique per client in the message table: the send service returns the first
-message for a repeated key without calling the provider. A recipient claimed a
-second time (``attempts > 1``) is first looked up by that key and, when a
-message exists, only linked — never handed to the send service again.
+unique per client in the message table. A chunk goes through the send
+service's batch (:class:`messaging.sending.TemplateBatch`): its messages are
+stored ``queued`` in a few statements, each is marked ``sending`` (only while
+still queued) just before its provider call, and a key already used returns
+its first message. A recipient claimed again after its worker died is
+therefore linked to the message that left, or sent now if its message never
+did -- never sent twice.
 
 **Pace.** ``Campaign.pace_next_slot`` is a token bucket shared by all workers:
-before sending a chunk of *n*, a worker reserves *n* slots with one atomic
-``UPDATE … SET pace_next_slot = max(pace_next_slot, now) + n/pace RETURNING``
-and sends message *i* at ``start + i/pace``. Whatever the number of workers,
-slots never overlap, so the campaign's rate never exceeds its pace.
+a worker reserves slots with one atomic ``UPDATE … SET pace_next_slot =
+max(pace_next_slot, now) + n/pace RETURNING``, about ``PACE_WINDOW_SECONDS``
+of them at a time (:class:`PaceShare`), and sends message *i* of a
+reservation at ``start + i/pace``. Slots never overlap, so the campaign's
+rate never exceeds its pace; small reservations interleave the workers, so
+together they hold a pace none of them could alone.
 
 **Control.** Between chunks (at most ~``CAMPAIGN_CHUNK_SECONDS`` of sending
 each) the worker re-reads the campaign: a pause, a cancel, a newer generation
@@ -78,6 +83,10 @@ AUTH_ERROR_CODES = {"401", "403"}
 CV_AUTH_ERROR_CODES = {"2"}
 FAILED_STATES = (RecipientState.FAILED, RecipientState.UNKNOWN)
 HEARTBEAT_EVERY = 5.0
+# Pace slots are reserved about this many seconds at a time (see PaceShare).
+PACE_WINDOW_SECONDS = 0.1
+# Recipients in a worker's first chunk, before it has measured how long a send takes.
+FIRST_CHUNK = 10
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,33 @@ def _sleep_until(moment: float) -> None:
         time.sleep(delay)
 
 
+class PaceShare:
+    """One worker's turns in a campaign's shared bucket, reserved a few at a time.
+
+    Reserving a whole chunk at once would give each worker long windows of its
+    own, and one worker cannot always keep the pace alone (each send waits for
+    the provider); reserving about ``PACE_WINDOW_SECONDS`` of slots at a time
+    interleaves the workers finely, so together they hold the pace.
+    """
+
+    def __init__(self, *, campaign_id: int, pace: int) -> None:
+        self.campaign_id, self.pace = campaign_id, pace
+        self.per_reservation = max(1, round(pace * PACE_WINDOW_SECONDS))
+        self.interval = 1.0 / max(pace, 1)
+        self.next_slot = 0.0
+        self.left = 0
+
+    def wait(self, *, wanted: int) -> None:
+        """Sleep until this worker's next slot; ``wanted`` sends remain in its chunk (no slot is reserved idle)."""
+        if not self.left:
+            self.left = min(self.per_reservation, max(wanted, 1))
+            self.next_slot, self.interval = reserve_slots(campaign_id=self.campaign_id, count=self.left,
+                                                          pace=self.pace)
+        _sleep_until(self.next_slot)
+        self.next_slot += self.interval
+        self.left -= 1
+
+
 # --- the slice ------------------------------------------------------------------------
 
 
@@ -276,7 +312,8 @@ class CampaignWorker:
         self.chunk_seconds = float(conf.setting("CAMPAIGN_CHUNK_SECONDS"))
         self.chunk_max = int(conf.setting("CAMPAIGN_CHUNK_MAX"))
         self.max_attempts = int(conf.setting("CAMPAIGN_MAX_ATTEMPTS"))
-        self.send_seconds = 0.0  # moving average of one send, to size chunks
+        self.batch = sending.TemplateBatch(phone_number=self.phone_number, template=self.template)
+        self.seconds_per_send = 0.0  # moving average, slot waits included: sizes chunks
         self.last_heartbeat = 0.0
 
     # -- the loop --
@@ -320,7 +357,7 @@ class CampaignWorker:
     def _chunk_size(self, pace: int) -> int:
         """About CHUNK_SECONDS of work: bounded by the pace and by how long sends take."""
         by_pace = pace * self.chunk_seconds
-        by_speed = self.chunk_seconds / self.send_seconds if self.send_seconds else self.chunk_max
+        by_speed = self.chunk_seconds / self.seconds_per_send if self.seconds_per_send else FIRST_CHUNK
         return max(1, min(self.chunk_max, int(by_pace), int(by_speed) or 1))
 
     def _heartbeat(self) -> None:
@@ -349,83 +386,107 @@ class CampaignWorker:
     # -- one chunk --
 
     def _process(self, chunk: list[Claimed], *, pace: int) -> ChunkResult:
+        """Store the chunk's messages, send them at this worker's pace slots, record every outcome."""
         result = ChunkResult()
-        existing = self._existing_messages([c for c in chunk if c.attempts > 1])
+        chunk = self._without_opted_out(chunk)
+        if not chunk:
+            return result
+        stored = self.batch.store([
+            sending.BatchItem(to=c.phone, content=self.builder.content(c.variables),
+                              idempotency_key=CampaignRecipient.idempotency_key(self.campaign.pk, c.id))
+            for c in chunk
+        ])
         done: list[CampaignRecipient] = []
-        opted_out = self._opted_out_since_check(chunk, existing)
-        if opted_out:
-            CampaignRecipient.objects.filter(pk__in=opted_out).update(
-                state=RecipientState.SKIPPED, skip_reason=SkipReason.OPTED_OUT, claimed_by="", lease_until=None,
-                skip_detail=_("This person asked not to receive messages (after the list was checked)."))
-            chunk = [c for c in chunk if c.id not in opted_out]
-            if not chunk:
-                return result
-        start, interval = reserve_slots(campaign_id=self.campaign.pk, count=len(chunk), pace=pace)
-        cutoff = start + len(chunk) * interval + self.chunk_seconds
-        lease_renew_at = time.time() + self.lease / 2
-        for index, claimed in enumerate(chunk):
-            if time.time() > cutoff:
-                release(recipient_ids=[c.id for c in chunk[index:]], worker_id=self.worker_id)
-                break
-            if time.time() > lease_renew_at:
-                extend_lease(recipient_ids=[c.id for c in chunk[index:]], worker_id=self.worker_id,
-                             lease_seconds=self.lease)
-                lease_renew_at = time.time() + self.lease / 2
-            key = CampaignRecipient.idempotency_key(self.campaign.pk, claimed.id)
-            message = existing.get(key)
-            if message is not None:
-                done.append(self._outcome_of(claimed, message))
-                continue
-            if claimed.attempts > self.max_attempts:
-                done.append(self._failed(claimed, "attempts", _("Could not be sent after %(n)d attempts.")
-                                         % {"n": self.max_attempts}))
-                result.failures += 1
-                continue
-            _sleep_until(start + index * interval)
-            recipient = self._send(claimed, key)
-            if recipient is None:
-                continue  # unexpected error: left claimed, retried after the lease
-            done.append(recipient)
-            result.sent += 1
-            if recipient.state in FAILED_STATES:
-                result.failures += 1
-                if recipient.error_code in self.auth_codes:
-                    result.auth_failure = _("The provider refused the account's credentials (%(code)s): %(words)s") % {
-                        "code": recipient.error_code, "words": recipient.error or _("authentication error")}
-                    release(recipient_ids=[c.id for c in chunk[index + 1:]], worker_id=self.worker_id)
+        give_back: list[int] = []
+        share = PaceShare(campaign_id=self.campaign.pk, pace=pace)
+        began = time.time()
+        cutoff = began + len(chunk) * max(share.interval, self.seconds_per_send) + self.chunk_seconds
+        lease_renew_at = began + self.lease / 2
+        sends = 0
+        try:
+            for index, (claimed, entry) in enumerate(zip(chunk, stored, strict=True)):
+                if isinstance(entry, ApplicationError):
+                    done.append(self._failed(claimed, "refused", entry.message))
+                    result.sent += 1
+                    result.failures += 1
+                    continue
+                if entry.status != MessageStatus.QUEUED:
+                    done.append(self._outcome_of(claimed, entry))  # handed to the provider before: linked
+                    continue
+                if claimed.attempts > self.max_attempts:
+                    words = _("Could not be sent after %(n)d attempts.") % {"n": self.max_attempts}
+                    self.batch.abandon(entry, words=words)
+                    done.append(self._finished(claimed, RecipientState.FAILED, message_id=entry.pk, code="attempts",
+                                               error=words))
+                    result.failures += 1
+                    continue
+                now = time.time()
+                if now > cutoff:
+                    give_back = [c.id for c in chunk[index:]]
                     break
+                if now > lease_renew_at:
+                    extend_lease(recipient_ids=[c.id for c in chunk[index:]], worker_id=self.worker_id,
+                                 lease_seconds=self.lease)
+                    lease_renew_at = now + self.lease / 2
+                share.wait(wanted=len(chunk) - index)
+                sends += 1
+                recipient = self._send(claimed, entry)
+                if recipient is None:
+                    continue  # unexpected error: left claimed, retried after the lease
+                done.append(recipient)
+                result.sent += 1
+                if recipient.state in FAILED_STATES:
+                    result.failures += 1
+                    if recipient.error_code in self.auth_codes:
+                        result.auth_failure = _(
+                            "The provider refused the account's credentials (%(code)s): %(words)s") % {
+                            "code": recipient.error_code, "words": recipient.error or _("authentication error")}
+                        give_back = [c.id for c in chunk[index + 1:]]
+                        break
+        finally:
+            self.batch.finish()  # before giving recipients back: their unsent messages are gone first
+        if sends:
+            elapsed = (time.time() - began) / sends
+            self.seconds_per_send = elapsed if not self.seconds_per_send else (
+                0.5 * self.seconds_per_send + 0.5 * elapsed)
+        release(recipient_ids=give_back, worker_id=self.worker_id)
         record_outcomes(done)
         return result
 
-    def _opted_out_since_check(self, chunk: list[Claimed], existing: dict[str, Message]) -> set[int]:
-        """Recipients who opted out after the dry run (a "stop" reply mid-campaign): not sent."""
+    def _without_opted_out(self, chunk: list[Claimed]) -> list[Claimed]:
+        """Skip recipients who opted out after the dry run (a "stop" reply mid-campaign).
+
+        A re-claimed one may have been sent before its worker died: it keeps its
+        message (linked by the batch's replay) instead of being skipped.
+        """
         phones = {c.phone for c in chunk}
         stopped = set(
             Contact.objects.filter(client_id=self.campaign.client_id, wa_id__in=phones, opted_out=True)
             .values_list("wa_id", flat=True)
         ) | set(OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)
                 .values_list("phone", flat=True))
-        return {c.id for c in chunk if c.phone in stopped
-                and CampaignRecipient.idempotency_key(self.campaign.pk, c.id) not in existing}
+        out = [c for c in chunk if c.phone in stopped]
+        if not out:
+            return chunk
+        keys = {CampaignRecipient.idempotency_key(self.campaign.pk, c.id): c.id for c in out if c.attempts > 1}
+        earlier = Message.objects.filter(client_id=self.campaign.client_id, idempotency_key__in=list(keys)) if keys \
+            else Message.objects.none()
+        words = _("This person asked not to receive messages (after the list was checked).")
+        sent_before = set()
+        for message in earlier:
+            if message.status == MessageStatus.QUEUED:
+                self.batch.abandon(message, words=words)
+            else:
+                sent_before.add(keys[message.idempotency_key])
+        skipped = {c.id for c in out} - sent_before
+        CampaignRecipient.objects.filter(pk__in=skipped).update(
+            state=RecipientState.SKIPPED, skip_reason=SkipReason.OPTED_OUT, claimed_by="", lease_until=None,
+            skip_detail=words)
+        return [c for c in chunk if c.id not in skipped]
 
-    def _existing_messages(self, reclaimed: list[Claimed]) -> dict[str, Message]:
-        """Messages already stored for re-claimed recipients (their first worker died after sending)."""
-        if not reclaimed:
-            return {}
-        keys = [CampaignRecipient.idempotency_key(self.campaign.pk, c.id) for c in reclaimed]
-        messages = Message.objects.filter(client_id=self.campaign.client_id, idempotency_key__in=keys).only(
-            "id", "idempotency_key", "status", "error_code", "error_title", "created_at")
-        return {m.idempotency_key: m for m in messages}
-
-    def _send(self, claimed: Claimed, key: str) -> CampaignRecipient | None:
-        started = time.monotonic()
+    def _send(self, claimed: Claimed, message: Message) -> CampaignRecipient | None:
         try:
-            # actor=None: a system send (the person who started the campaign was
-            # checked then; a later change of their role must not fail every row).
-            message = sending.message_send(
-                actor=None, phone_number=self.phone_number, to=claimed.phone, type="template",
-                content=self.builder.content(claimed.variables), template=self.template, idempotency_key=key,
-            )
+            message = self.batch.send(message)
         except ApplicationError as exc:
             return self._failed(claimed, "refused", exc.message)
         except ProviderAuthError as exc:
@@ -437,9 +498,6 @@ class CampaignWorker:
         except Exception:
             logger.exception("campaign %s: sending to recipient %s failed unexpectedly", self.campaign.pk, claimed.id)
             return None
-        finally:
-            elapsed = time.monotonic() - started
-            self.send_seconds = elapsed if not self.send_seconds else 0.8 * self.send_seconds + 0.2 * elapsed
         return self._outcome_of(claimed, message)
 
     def _outcome_of(self, claimed: Claimed, message: Message) -> CampaignRecipient:

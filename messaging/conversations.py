@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -42,6 +43,39 @@ def conversation_for(*, phone_number: PhoneNumber, wa_id: str, profile_name: str
         conversation = Conversation.objects.get(phone_number=phone_number, contact=contact)
     conversation.contact = contact
     return conversation
+
+
+def contacts_ensure(*, client_id: int, wa_ids: Iterable[str]) -> dict[str, int]:
+    """Contact ids by ``wa_id`` for many numbers, creating the missing ones (a few statements, any count).
+
+    Existing contacts are left as they are; concurrent creators cannot
+    duplicate a contact (the unique constraint, ``ON CONFLICT DO NOTHING``).
+    """
+    wanted = set(wa_ids)
+    found = dict(Contact.objects.filter(client_id=client_id, wa_id__in=wanted).values_list("wa_id", "id"))
+    missing = wanted - found.keys()
+    if missing:
+        Contact.objects.bulk_create([Contact(client_id=client_id, wa_id=wa_id) for wa_id in sorted(missing)],
+                                    ignore_conflicts=True)
+        found.update(Contact.objects.filter(client_id=client_id, wa_id__in=missing).values_list("wa_id", "id"))
+    return found
+
+
+def conversations_ensure(*, phone_number: PhoneNumber, contact_ids: Iterable[int]) -> dict[int, int]:
+    """Conversation ids by contact id between ``phone_number`` and many contacts, created on first contact."""
+    wanted = set(contact_ids)
+    found = dict(Conversation.objects.filter(phone_number=phone_number, contact_id__in=wanted)
+                 .values_list("contact_id", "id"))
+    missing = wanted - found.keys()
+    if missing:
+        Conversation.objects.bulk_create(
+            [Conversation(client_id=phone_number.client_id, phone_number=phone_number, contact_id=contact_id)
+             for contact_id in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        found.update(Conversation.objects.filter(phone_number=phone_number, contact_id__in=missing)
+                     .values_list("contact_id", "id"))
+    return found
 
 
 def window_open(last_inbound_at: datetime | None, *, now: datetime | None = None) -> bool:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +41,7 @@ from accounts import gateway
 from accounts.models import PhoneNumber, Provider, ProviderAccount, Role
 from accounts.tenancy import require_role
 from messaging import validation
-from messaging.conversations import conversation_for, window_open
+from messaging.conversations import contacts_ensure, conversation_for, conversations_ensure, window_open
 from messaging.models import (
     Conversation,
     Direction,
@@ -55,6 +55,7 @@ from providers.contacto_virtual import ContactoVirtualClient, mobile_problem
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
+from waportal.sql import values_table
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,250 @@ def message_preview(*, type: str, content: Any) -> str:
         body = obj.get("body") if isinstance(obj.get("body"), dict) else {}
         return (_("[Interactive] %(text)s") % {"text": body.get("text") or ""}).strip()[:200]
     return f"[{type}]"
+
+
+# --- many template sends at once: the campaigns' path ---------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One send of a :class:`TemplateBatch`: recipient, template content (as for message_send), key."""
+
+    to: str
+    content: Any
+    idempotency_key: str
+
+
+class TemplateBatch:
+    """Template sends from one number, stored many at a time and sent one by one (system sends: campaigns).
+
+    The promises of :func:`message_send` hold -- validated first, stored before
+    sent, provider failures as outcomes, retries only where safe, never twice
+    for a key -- at a cost per message a campaign at full speed can afford:
+
+    - :meth:`store` validates a chunk and stores it in a few statements
+      (contacts and conversations in bulk, the messages in one INSERT) in
+      status ``queued``: stored, not yet handed to the provider.
+    - :meth:`send` hands one stored message to the provider. A single UPDATE
+      first marks it ``sending`` -- only while it is still ``queued``, so no
+      two workers ever send it, and a ``queued`` message found after a crash is
+      known never to have left -- and, in the same statement, records the
+      previous send's outcome, so a crash loses at most the answer in flight.
+    - :meth:`finish` records the last outcome and attaches status webhooks that
+      arrived before their message's provider id was stored.
+
+    Every item needs an idempotency key (``campaign:<id>:recipient:<id>``): a
+    key already used returns its first message (``replayed``) unless that
+    message is still ``queued``, which is then sent.
+    """
+
+    _FIELDS = ("status", "status_at", "sent_at", "failed_at", "provider_message_id", "whatsapp_id", "error_code",
+               "error_title")
+
+    def __init__(self, *, phone_number: PhoneNumber, template: Template) -> None:
+        self.phone_number = phone_number
+        self.template = template
+        self.account = phone_number.client.provider_account
+        self.preview = message_preview(type="template", content={"name": template.name})[:200]
+        self._client = None
+        self._wires: dict[Any, OutboundMessage | TemplateSend] = {}
+        self._unrecorded: tuple[Message, _Outcome] | None = None
+        self._answered: list[Message] = []  # sent since the last finish(): early webhook events may await them
+
+    # -- storing --
+
+    def store(self, items: list[BatchItem]) -> list[Message | ApplicationError]:
+        """Validate and store ``items``: per item its message (send it when ``queued``) or why it was refused."""
+        try:
+            _require_active(self.phone_number)
+        except ApplicationError as exc:
+            return [exc] * len(items)
+        results: list[Message | ApplicationError | None] = [None] * len(items)
+        keys: dict[int, str] = {}
+        for index, item in enumerate(items):
+            try:
+                keys[index] = _checked_key(item.idempotency_key)
+                if not keys[index]:
+                    raise ApplicationError(_("A batch send needs an idempotency key."), field="idempotency_key")
+            except ApplicationError as exc:
+                results[index] = exc
+                keys.pop(index, None)
+        existing = {
+            message.idempotency_key: message
+            for message in Message.objects.filter(client_id=self.phone_number.client_id,
+                                                  idempotency_key__in=list(keys.values()))
+        } if keys else {}
+        new: list[tuple[int, _Prepared, str, str]] = []
+        for index, key in keys.items():
+            item = items[index]
+            fingerprint = _fingerprint(_request_payload(
+                phone_number=self.phone_number, to=item.to, type="template", content=item.content,
+                context_message_id="", preview_url=None, template=self.template, custom_field=""))
+            first = existing.get(key)
+            try:
+                if first is not None:
+                    _replay(first, fingerprint)
+                    if first.status != MessageStatus.QUEUED:
+                        results[index] = first  # handed to the provider before: never again
+                        continue
+                prepared = _prepare(
+                    account=self.account, phone_number=self.phone_number, to=item.to, type="template",
+                    content=item.content, context_message_id="", preview_url=None, template=self.template,
+                    custom_field="")
+            except ApplicationError as exc:
+                if first is not None and first.status == MessageStatus.QUEUED:
+                    _fail_queued(first, code="refused", words=exc.message)
+                results[index] = exc
+                continue
+            if first is not None:  # stored by an earlier attempt that never handed it to the provider
+                first.replayed = False
+                self._wires[first.pk] = prepared.wire
+                results[index] = first
+            else:
+                new.append((index, prepared, key, fingerprint))
+        if new:
+            self._insert(new, results)
+        return results
+
+    def _insert(self, new: list[tuple[int, _Prepared, str, str]], results: list) -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            contacts = contacts_ensure(client_id=self.phone_number.client_id, wa_ids=[p.to for _i, p, _k, _f in new])
+            conversations = conversations_ensure(phone_number=self.phone_number, contact_ids=contacts.values())
+            messages = []
+            for index, prepared, key, fingerprint in new:
+                message = _new_message(
+                    actor=None, phone_number=self.phone_number, type="template", prepared=prepared, key=key,
+                    fingerprint=fingerprint, status=MessageStatus.QUEUED, at=now,
+                    conversation_id=conversations[contacts[prepared.to]])
+                message.replayed = False
+                messages.append(message)
+                results[index] = message
+                self._wires[message.pk] = prepared.wire
+            # A key taken meanwhile by a concurrent batch: that row is skipped, and send() finds the winner.
+            Message.objects.bulk_create(messages, ignore_conflicts=True)
+            Conversation.objects.filter(pk__in=set(conversations.values())).update(
+                last_message_at=now, last_message_preview=self.preview)
+
+    # -- sending --
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = provider_client(self.account)
+        return self._client
+
+    def send(self, message: Message) -> Message:
+        """Hand a ``queued`` message from :meth:`store` to the provider; the message with its outcome.
+
+        A message another worker took meanwhile is returned as it is stored
+        (``replayed``), without calling the provider. Provider failures are
+        outcomes (``failed``, ``unknown``), as in :func:`message_send`.
+        """
+        wire = self._wires.pop(message.pk)
+        if not self._write(mark=message):
+            taken = _message_for_key(client_id=self.phone_number.client_id, key=message.idempotency_key)
+            if taken is None:
+                raise ApplicationError(_("The message was deleted before it could be sent."), field="message")
+            taken.replayed = True
+            return taken
+        try:
+            outcome = _call_provider(client=self.client, wire=wire, account=self.account, label=message.pk)
+        except Exception:
+            failure = _internal_error()
+            _apply(message, failure)
+            self._unrecorded = (message, failure)
+            self._write(mark=None)
+            raise
+        _apply(message, outcome)
+        self._unrecorded = (message, outcome)
+        return message
+
+    def abandon(self, message: Message, *, words: str) -> Message:
+        """Give up on a ``queued`` message (never handed to the provider): it fails with ``words``."""
+        self._wires.pop(message.pk, None)
+        _fail_queued(message, code="abandoned", words=words)
+        return message
+
+    def finish(self) -> None:
+        """Record the last outcome; forget what was stored but not sent; attach early status events.
+
+        Messages stored by :meth:`store` and never handed to :meth:`send` (the
+        caller stopped early) are deleted while still ``queued``: they never
+        left, and whoever sends those recipients later stores them afresh. Call
+        it before giving those recipients back.
+        """
+        self._write(mark=None)
+        unsent, self._wires = list(self._wires), {}
+        if unsent:
+            Message.objects.filter(pk__in=unsent, status=MessageStatus.QUEUED).delete()
+        answered, self._answered = self._answered, []
+        ids = {message.provider_message_id for message in answered}
+        if not ids:
+            return
+        early = set(
+            StatusEvent.objects.filter(provider_account=self.account, provider_message_id__in=ids,
+                                       message__isnull=True).values_list("provider_message_id", flat=True)
+        )
+        for message in answered:
+            if message.provider_message_id in early:
+                _record(message, account=self.account, outcome=None)
+
+    def _write(self, *, mark: Message | None) -> bool:
+        """One UPDATE: the unrecorded outcome (if any), and ``mark`` moved queued -> sending; whether the mark took.
+
+        Each row only applies while the message is in the status it left us in
+        (``sending`` for an outcome, ``queued`` for the mark): both moves are
+        forward (``STATUS_RANK``), and an outcome whose row moved meanwhile is
+        recorded the careful way (:func:`_record`).
+        """
+        rows: list[tuple[Any, ...]] = []
+        db_id = Message._meta.pk.get_db_prep_value
+        unrecorded, self._unrecorded = self._unrecorded, None
+        if unrecorded is not None:
+            message = unrecorded[0]
+            rows.append((db_id(message.pk, connection), MessageStatus.SENDING,
+                         *(_db_value(getattr(message, name)) for name in self._FIELDS)))
+        if mark is not None:
+            now = timezone.now()
+            rows.append((db_id(mark.pk, connection), MessageStatus.QUEUED, MessageStatus.SENDING, _db_value(now),
+                         *([None] * (len(self._FIELDS) - 2))))
+        if not rows:
+            return True
+        table = Message._meta.db_table
+        values, params, (pk, expected, *columns) = values_table(
+            rows, ["uuid", None, None, *(["timestamp with time zone"] * 3), None, None, None, None])
+        assignments = ", ".join(f"{name} = COALESCE({column}, {table}.{name})"
+                                for name, column in zip(self._FIELDS, columns, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {values} "
+                           f"WHERE {table}.id = {pk} AND {table}.status = {expected} RETURNING {table}.id", params)
+            written = {Message._meta.pk.to_python(row[0]) for row in cursor.fetchall()}
+        if unrecorded is not None:
+            message, outcome = unrecorded
+            if message.pk not in written:  # something else moved it meanwhile: the careful way
+                _record(message, account=self.account, outcome=outcome)
+            elif outcome.result is not None:
+                self._answered.append(message)
+        if mark is not None and mark.pk in written:
+            mark.status, mark.status_at = MessageStatus.SENDING, now
+            return True
+        return mark is None
+
+
+def _db_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _fail_queued(message: Message, *, code: str, words: str) -> None:
+    """A stored message that will never be handed to the provider fails with the reason (forward: queued -> failed)."""
+    now = timezone.now()
+    if Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.FAILED, status_at=now, failed_at=now, error_code=code, error_title=words):
+        message.status, message.status_at, message.failed_at = MessageStatus.FAILED, now, now
+        message.error_code, message.error_title = code, words
 
 
 # --- validation and preparation -------------------------------------------------------
@@ -810,16 +1055,19 @@ def _apply(message: Message, outcome: _Outcome) -> bool:
     return moved
 
 
-def _record(message: Message, *, account: ProviderAccount, outcome: _Outcome) -> Message:
-    """Store the outcome without undoing a status a webhook may already have recorded."""
+def _record(message: Message, *, account: ProviderAccount, outcome: _Outcome | None) -> Message:
+    """Store the outcome without undoing a status a webhook may already have recorded.
+
+    ``outcome`` None only attaches early status events (the outcome itself was stored).
+    """
     with transaction.atomic():
         fresh = Message.objects.select_for_update().get(pk=message.pk)
-        _apply(fresh, outcome)
-        fields = ["status", "status_at", "sent_at", "failed_at", "error_code", "error_title"]
-        if outcome.result is not None:
+        if outcome is not None:
+            _apply(fresh, outcome)
+        if outcome is None or outcome.result is not None:
             _link_early_events(fresh, account=account)
-            fields += ["provider_message_id", "whatsapp_id", "delivered_at", "read_at"]
-        fresh.save(update_fields=fields)
+        fresh.save(update_fields=["status", "status_at", "sent_at", "delivered_at", "read_at", "failed_at",
+                                  "error_code", "error_title", "provider_message_id", "whatsapp_id"])
     fresh.replayed = False
     return fresh
 

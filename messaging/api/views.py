@@ -24,9 +24,9 @@ from rest_framework.response import Response
 
 from accounts.models import PhoneNumber
 from accounts.tenancy import scope
+from messaging import sending
 from messaging.api.serializers import MessageSendSerializer, MessageSerializer
 from messaging.models import Direction, Message, MessageStatus, MessageType, StatusEvent
-from messaging.sending import message_send, request_fingerprint
 
 
 def _digits(value: str) -> str:
@@ -114,7 +114,7 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         phone_number = sender_number(request.user, data["from"])
-        message = message_send(
+        message = sending.message_send(
             actor=request.user,
             phone_number=phone_number,
             to=data["to"],
@@ -124,7 +124,7 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             preview_url=data.get("preview_url"),
             custom_field=data.get("custom_field", ""),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
-            request_fingerprint=request_fingerprint(serializer.fingerprint_payload()),
+            request_fingerprint=sending.request_fingerprint(serializer.fingerprint_payload()),
         )
         stored = self.get_queryset().get(pk=message.pk)
         headers = {"Location": request.build_absolute_uri(f"{request.path.rstrip('/')}/{stored.pk}/")}

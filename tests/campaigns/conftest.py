@@ -1,10 +1,13 @@
 """Fixtures of the campaign tests: a sender, an approved template, an agent, and a fake send service.
 
-The fake replaces ``messaging.sending.message_send`` (the runner calls it as a
-module attribute): it stores a real :class:`~messaging.models.Message`, keeps
-the idempotency promise of the real service (a repeated key returns the first
-message without "sending"), and records every call that would have reached the
-provider, so tests can assert "sent at most once".
+The fake replaces the send service's batch (``messaging.sending.TemplateBatch``,
+which the runner uses) and ``message_send``: it stores real
+:class:`~messaging.models.Message` rows, keeps the real service's promises (a
+repeated key returns the first message without "sending"; a message stored
+``queued`` is sent by whoever holds it; unsent ones are forgotten at
+``finish``), and records every call that would have reached the provider, so
+tests can assert "sent at most once". The real batch is tested against a fake
+provider client in ``tests/messaging/test_template_batch.py``.
 """
 
 from __future__ import annotations
@@ -61,11 +64,61 @@ class FakeSend:
     def per_number(self) -> Counter:
         return Counter(self.provider_calls)
 
+    def batch(self, *, phone_number, template) -> FakeBatch:
+        return FakeBatch(self, phone_number=phone_number, template=template)
+
+
+class FakeBatch:
+    """``TemplateBatch`` with the fake's outcomes: store queued rows, "send" them one by one."""
+
+    def __init__(self, fake: FakeSend, *, phone_number, template) -> None:
+        self.fake, self.phone_number, self.template = fake, phone_number, template
+        self.unsent: set = set()
+
+    def store(self, items):
+        results = []
+        for item in items:
+            message = Message.objects.filter(client_id=self.phone_number.client_id,
+                                             idempotency_key=item.idempotency_key).first()
+            if message is None:
+                message = Message.objects.create(
+                    client_id=self.phone_number.client_id, phone_number=self.phone_number,
+                    direction=Direction.OUTBOUND, type="template", from_number=self.phone_number.digits,
+                    to_number=item.to, content=item.content, template=self.template, status=MessageStatus.QUEUED,
+                    status_at=timezone.now(), idempotency_key=item.idempotency_key)
+            if message.status == MessageStatus.QUEUED:
+                self.unsent.add(message.pk)
+            results.append(message)
+        return results
+
+    def send(self, message):
+        self.unsent.discard(message.pk)
+        with self.fake.lock:
+            self.fake.calls += 1
+        if self.fake.before_send is not None:
+            self.fake.before_send(message.to_number)
+        status, code, title = self.fake.outcome(message.to_number)
+        Message.objects.filter(pk=message.pk).update(status=status, status_at=timezone.now(), error_code=code,
+                                                     error_title=title, provider_message_id=str(uuid.uuid4()))
+        with self.fake.lock:
+            self.fake.provider_calls.append(message.to_number)
+        return Message.objects.get(pk=message.pk)
+
+    def abandon(self, message, *, words):
+        self.unsent.discard(message.pk)
+        Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED, error_title=words)
+        return message
+
+    def finish(self):
+        Message.objects.filter(pk__in=self.unsent, status=MessageStatus.QUEUED).delete()
+        self.unsent.clear()
+
 
 @pytest.fixture
 def fake_send(monkeypatch) -> FakeSend:
     fake = FakeSend()
     monkeypatch.setattr(sending, "message_send", fake)
+    monkeypatch.setattr(sending, "TemplateBatch", fake.batch)
     return fake
 
 

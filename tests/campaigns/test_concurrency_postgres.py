@@ -98,10 +98,12 @@ def test_a_killed_worker_chunk_is_finished_exactly_once(make_campaign, fake_send
     killed.join(timeout=30)
     assert not errors
     stranded = CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.CLAIMED, claimed_by="a")
-    # It claimed 10, sent 3 (their messages are stored) and died on the 4th, before recording anything.
+    # It claimed 10, stored their messages (queued), sent 3 and died on the 4th, before recording any recipient.
     assert stranded.count() == 10
     assert len(fake_send.provider_calls) == 3
-    assert Message.objects.filter(idempotency_key__startswith=f"campaign:{campaign.pk}:").count() == 3
+    stored = Message.objects.filter(idempotency_key__startswith=f"campaign:{campaign.pk}:")
+    assert stored.filter(status="sent").count() == 3
+    assert not stored.exclude(status__in=["sent", "queued"]).exists()
     fake_send.before_send = None
 
     # A restarted worker (and a second one) finish the job once the dead worker's lease expired.
