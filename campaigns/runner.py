@@ -111,6 +111,18 @@ class SliceOutcome:
                 "run_after": self.run_after.isoformat() if self.run_after else None}
 
 
+@dataclass(frozen=True, slots=True)
+class RecipientOutcome:
+    """What happened to one recipient of a chunk, as :func:`record_outcomes` writes it."""
+
+    id: int
+    state: str
+    finished_at: datetime
+    message_id: Any = None
+    error_code: str = ""
+    error: str = ""
+
+
 @dataclass
 class ChunkResult:
     sent: int = 0
@@ -169,17 +181,17 @@ def extend_lease(*, recipient_ids: list[int], worker_id: str, lease_seconds: flo
         ).update(lease_until=timezone.now() + timedelta(seconds=lease_seconds))
 
 
-def record_outcomes(recipients: list[CampaignRecipient]) -> None:
+def record_outcomes(outcomes: list[RecipientOutcome]) -> None:
     """Write a chunk's outcomes in one ``UPDATE … FROM (VALUES …)`` statement (see :mod:`waportal.sql`)."""
-    if not recipients:
+    if not outcomes:
         return
     table = CampaignRecipient._meta.db_table
     message_pk = Message._meta.pk
     rows = [
-        (recipient.pk, recipient.state,
-         message_pk.get_db_prep_value(recipient.message_id, connection) if recipient.message_id else None,
-         recipient.error_code, recipient.error, _db_time(recipient.finished_at))
-        for recipient in recipients
+        (outcome.id, outcome.state,
+         message_pk.get_db_prep_value(outcome.message_id, connection) if outcome.message_id else None,
+         outcome.error_code, outcome.error, _db_time(outcome.finished_at))
+        for outcome in outcomes
     ]
     values, params, (pk, state, message_id, error_code, error, finished_at) = values_table(
         rows, ["bigint", None, "uuid", None, None, "timestamp with time zone"])
@@ -396,7 +408,7 @@ class CampaignWorker:
                               idempotency_key=CampaignRecipient.idempotency_key(self.campaign.pk, c.id))
             for c in chunk
         ])
-        done: list[CampaignRecipient] = []
+        done: list[RecipientOutcome] = []
         give_back: list[int] = []
         share = PaceShare(campaign_id=self.campaign.pk, pace=pace)
         began = time.time()
@@ -484,7 +496,7 @@ class CampaignWorker:
             skip_detail=words)
         return [c for c in chunk if c.id not in skipped]
 
-    def _send(self, claimed: Claimed, message: Message) -> CampaignRecipient | None:
+    def _send(self, claimed: Claimed, message: Message) -> RecipientOutcome | None:
         try:
             message = self.batch.send(message)
         except ApplicationError as exc:
@@ -500,20 +512,18 @@ class CampaignWorker:
             return None
         return self._outcome_of(claimed, message)
 
-    def _outcome_of(self, claimed: Claimed, message: Message) -> CampaignRecipient:
+    def _outcome_of(self, claimed: Claimed, message: Message) -> RecipientOutcome:
         return self._finished(claimed, tracking.state_for_message(message.status), message_id=message.pk,
                               code=message.error_code if message.status == MessageStatus.FAILED else "",
                               error=message.error_title if message.status == MessageStatus.FAILED else "")
 
-    def _failed(self, claimed: Claimed, code: str, error: str) -> CampaignRecipient:
+    def _failed(self, claimed: Claimed, code: str, error: str) -> RecipientOutcome:
         return self._finished(claimed, RecipientState.FAILED, code=code, error=error)
 
     @staticmethod
-    def _finished(claimed: Claimed, state: str, *, message_id=None, code: str = "", error: str = "") -> CampaignRecipient:
-        return CampaignRecipient(
-            pk=claimed.id, state=state, message_id=message_id, error_code=(code or "")[:32], error=error or "",
-            finished_at=timezone.now(), claimed_by="", lease_until=None,
-        )
+    def _finished(claimed: Claimed, state: str, *, message_id=None, code: str = "", error: str = "") -> RecipientOutcome:
+        return RecipientOutcome(id=claimed.id, state=state, finished_at=timezone.now(), message_id=message_id,
+                                error_code=(code or "")[:32], error=error or "")
 
     # -- automatic stops --
 

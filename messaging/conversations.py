@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import PhoneNumber
 from messaging.models import Contact, Conversation
+from waportal.sql import objects_insert
 
 # WhatsApp's customer-service window: free-form messages only within 24 hours
 # of the customer's last message.
@@ -55,8 +56,8 @@ def contacts_ensure(*, client_id: int, wa_ids: Iterable[str]) -> dict[str, int]:
     found = dict(Contact.objects.filter(client_id=client_id, wa_id__in=wanted).values_list("wa_id", "id"))
     missing = wanted - found.keys()
     if missing:
-        Contact.objects.bulk_create([Contact(client_id=client_id, wa_id=wa_id) for wa_id in sorted(missing)],
-                                    ignore_conflicts=True)
+        objects_insert([Contact(client_id=client_id, wa_id=wa_id) for wa_id in sorted(missing)],
+                       ignore_conflicts=True)
         found.update(Contact.objects.filter(client_id=client_id, wa_id__in=missing).values_list("wa_id", "id"))
     return found
 
@@ -68,11 +69,10 @@ def conversations_ensure(*, phone_number: PhoneNumber, contact_ids: Iterable[int
                  .values_list("contact_id", "id"))
     missing = wanted - found.keys()
     if missing:
-        Conversation.objects.bulk_create(
+        objects_insert(
             [Conversation(client_id=phone_number.client_id, phone_number=phone_number, contact_id=contact_id)
              for contact_id in sorted(missing)],
-            ignore_conflicts=True,
-        )
+            ignore_conflicts=True)
         found.update(Conversation.objects.filter(phone_number=phone_number, contact_id__in=missing)
                      .values_list("contact_id", "id"))
     return found

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,7 +55,7 @@ from providers.contacto_virtual import ContactoVirtualClient, mobile_problem
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
-from waportal.sql import values_table
+from waportal.sql import objects_insert, values_table
 
 logger = logging.getLogger(__name__)
 
@@ -337,7 +337,7 @@ class TemplateBatch:
                 results[index] = message
                 self._wires[message.pk] = prepared.wire
             # A key taken meanwhile by a concurrent batch: that row is skipped, and send() finds the winner.
-            Message.objects.bulk_create(messages, ignore_conflicts=True)
+            objects_insert(messages, ignore_conflicts=True)
             Conversation.objects.filter(pk__in=set(conversations.values())).update(
                 last_message_at=now, last_message_preview=self.preview)
 
@@ -414,15 +414,16 @@ class TemplateBatch:
         recorded the careful way (:func:`_record`).
         """
         rows: list[tuple[Any, ...]] = []
+        db = connections[DEFAULT_DB_ALIAS]  # not the django.db.connection proxy: this runs once per send
         db_id = Message._meta.pk.get_db_prep_value
         unrecorded, self._unrecorded = self._unrecorded, None
         if unrecorded is not None:
             message = unrecorded[0]
-            rows.append((db_id(message.pk, connection), MessageStatus.SENDING,
-                         *(_db_value(getattr(message, name)) for name in self._FIELDS)))
+            rows.append((db_id(message.pk, db), MessageStatus.SENDING,
+                         *(_db_value(db, getattr(message, name)) for name in self._FIELDS)))
         if mark is not None:
             now = timezone.now()
-            rows.append((db_id(mark.pk, connection), MessageStatus.QUEUED, MessageStatus.SENDING, _db_value(now),
+            rows.append((db_id(mark.pk, db), MessageStatus.QUEUED, MessageStatus.SENDING, _db_value(db, now),
                          *([None] * (len(self._FIELDS) - 2))))
         if not rows:
             return True
@@ -431,7 +432,7 @@ class TemplateBatch:
             rows, ["uuid", None, None, *(["timestamp with time zone"] * 3), None, None, None, None])
         assignments = ", ".join(f"{name} = COALESCE({column}, {table}.{name})"
                                 for name, column in zip(self._FIELDS, columns, strict=True))
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET {assignments} FROM {values} "
                            f"WHERE {table}.id = {pk} AND {table}.status = {expected} RETURNING {table}.id", params)
             written = {Message._meta.pk.to_python(row[0]) for row in cursor.fetchall()}
@@ -447,9 +448,9 @@ class TemplateBatch:
         return mark is None
 
 
-def _db_value(value: Any) -> Any:
+def _db_value(db, value: Any) -> Any:
     if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
+        return db.ops.adapt_datetimefield_value(value)
     return value
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
 
 
 def values_table(rows: Sequence[Sequence[Any]], types: Sequence[str | None], *, alias: str = "v"
@@ -30,7 +31,7 @@ def values_table(rows: Sequence[Sequence[Any]], types: Sequence[str | None], *, 
     width = len(types)
     if any(len(row) != width for row in rows):
         raise ValueError("every row needs one value per column")
-    postgres = connection.vendor == "postgresql"
+    postgres = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
     placeholders = "(" + ", ".join(["%s"] * width) + ")"
     sql = f"(VALUES {', '.join([placeholders] * len(rows))}) AS {alias}"
     params = [value for row in rows for value in row]
@@ -39,3 +40,37 @@ def values_table(rows: Sequence[Sequence[Any]], types: Sequence[str | None], *, 
         ref = f"{alias}.column{index}"
         columns.append(f"CAST({ref} AS {sql_type})" if postgres and sql_type else ref)
     return sql, params, columns
+
+
+def objects_insert(objects: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """INSERT unsaved instances of one model: one single-row statement run with ``executemany``.
+
+    Each value goes through its field's own ``pre_save`` and
+    ``get_db_prep_save`` (defaults, ``auto_now_add``, JSON), as ``save()`` and
+    ``bulk_create`` do, without the SQL compiler's per-value machinery.
+    A single-row statement rather than one multi-row VALUES: psycopg rewrites
+    a query's placeholders in Python and caches that only for statements of
+    at most 50 parameters, and ``executemany`` pipelines the rows in one round
+    trip. Database-generated primary keys are not read back.
+    ``ignore_conflicts`` adds ``ON CONFLICT DO NOTHING``: a row hitting a
+    unique constraint is skipped.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if any(type(obj) is not model for obj in objects):
+        raise ValueError("objects_insert takes instances of one model")
+    fields = [field for field in model._meta.concrete_fields if not field.db_returning]
+    # The connection itself, not django.db.connection: that proxy resolves the thread's
+    # connection on every attribute access, and each value's conversion makes several.
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
