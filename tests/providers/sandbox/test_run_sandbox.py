@@ -47,3 +47,34 @@ def test_refuses_when_the_sandbox_is_disabled(settings):
     settings.SANDBOX_ENABLED = False
     with pytest.raises(CommandError, match="SANDBOX_ENABLED"):
         call_command("run_sandbox", port=0)
+
+
+def test_several_processes_serve_one_socket_and_stop_together(tmp_path):
+    """``--processes 2``: a forked second process answers on the same port; stopping the command stops it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite3'}", "SANDBOX_ENABLED": "true",
+           "DJANGO_SETTINGS_MODULE": "waportal.settings.dev"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=root, env=env, check=True,
+                   capture_output=True)
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "run_sandbox", "--port", "0", "--processes", "2", "--duration", "4",
+         "--no-deliver", "--quiet"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = ""
+        while "listening on" not in line:
+            line = command.stdout.readline()
+            assert line, "run_sandbox exited before listening"
+        port = int(re.search(r":(\d+)/", line).group(1))
+        children = [int(p) for p in Path(f"/proc/{command.pid}/task/{command.pid}/children").read_text().split()]
+        assert len(children) == 1
+        for _ in range(20):  # a new connection each time: either process may accept it
+            assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["service"] == "sandbox"
+        assert command.wait(timeout=20) == 0
+        assert not Path(f"/proc/{children[0]}").exists()  # the forked process ended with the command
+    finally:
+        command.kill()

@@ -7,11 +7,19 @@ pool of worker threads, so benchmarks and outside checks can aim the portal
 at a separate process. Callbacks that fall due are delivered by a background
 loop (``--no-deliver`` leaves them to ``db_worker``). Stops on Ctrl-C, or
 after ``--duration`` seconds.
+
+``--processes N`` forks N-1 more processes serving the same listening socket
+(the sandbox's state is in the database, so they agree): one Python process
+answers at most about a core's worth of requests, and a benchmark standing in
+for a remote provider must not queue behind one interpreter lock. Only the
+first process delivers callbacks.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +46,17 @@ class PooledWSGIServer(WSGIServer):
     def __init__(self, *args: Any, max_threads: int = 16, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="sandbox-http")
+
+    def share(self) -> None:
+        """Prepare the listening socket for several processes: all wake for a connection, one accepts it,
+        and the others' accept must fail at once (socketserver then returns to its loop) instead of blocking
+        until a connection that may never come -- which would also block shutdown."""
+        self.socket.setblocking(False)
+
+    def get_request(self) -> tuple[Any, Any]:
+        request, client_address = self.socket.accept()
+        request.setblocking(True)
+        return request, client_address
 
     def process_request(self, request: Any, client_address: Any) -> None:
         self.pool.submit(self._process, request, client_address)
@@ -86,7 +105,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, required=True, help="TCP port (0 picks a free one).")
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1).")
-        parser.add_argument("--threads", type=int, default=16, help="Worker threads (default 16).")
+        parser.add_argument("--threads", type=int, default=16, help="Worker threads per process (default 16).")
+        parser.add_argument("--processes", type=int, default=1,
+                            help="Processes serving the same socket (default 1).")
         parser.add_argument("--duration", type=float, default=0, help="Stop after this many seconds (0: until Ctrl-C).")
         parser.add_argument("--no-deliver", action="store_true", help="Do not deliver due callbacks from this process.")
         parser.add_argument("--deliver-interval", type=float, default=1.0, help="Seconds between delivery passes.")
@@ -100,6 +121,8 @@ class Command(BaseCommand):
             raise CommandError("SANDBOX_ENABLED is off in these settings; pass --force if you really mean it.")
         if options["threads"] < 1:
             raise CommandError("--threads must be at least 1.")
+        if options["processes"] < 1:
+            raise CommandError("--processes must be at least 1.")
 
         from providers.sandbox.models import SandboxAccount
 
@@ -116,6 +139,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc}")
         server.set_app(handler)
         host, port = server.server_address[:2]
+        children = self._fork(server, options["processes"] - 1, options["threads"])
         self.stdout.write(f"Sandbox listening on http://{host}:{port}/sandbox/ (Ctrl-C to stop)", ending="\n")
         self.stdout.flush()
 
@@ -141,7 +165,42 @@ class Command(BaseCommand):
             server.server_close()
             for thread in threads[1:]:
                 thread.join(timeout=5)
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
         self.stdout.write("Sandbox stopped.")
+
+    @staticmethod
+    def _fork(server: PooledWSGIServer, count: int, threads: int) -> list[int]:
+        """Fork ``count`` processes serving ``server``'s socket; their pids (the children never return)."""
+        if count <= 0:
+            return []
+        connections.close_all()  # a database connection must not be shared across fork
+        server.share()
+        parent, children = os.getpid(), []
+        for _ in range(count):
+            pid = os.fork()
+            if pid == 0:
+                _serve_forked(server, threads=threads, parent=parent)  # never returns
+            children.append(pid)
+        return children
+
+
+def _serve_forked(server: PooledWSGIServer, *, threads: int, parent: int) -> None:
+    """A forked process: serve the inherited socket until SIGTERM or until the parent is gone, then exit."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    server.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sandbox-http")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    while not stop.wait(0.5) and os.getppid() == parent:
+        pass
+    server.shutdown()
+    connections.close_all()
+    os._exit(0)
 
     def _deliver_loop(self, stop: threading.Event, interval: float) -> None:
         """Post callbacks as they fall due, so the standalone sandbox works without a task worker."""
