@@ -237,9 +237,10 @@ class TemplateBatch:
     sent, provider failures as outcomes, retries only where safe, never twice
     for a key -- at a cost per message a campaign at full speed can afford:
 
-    - :meth:`store` validates a chunk and stores it in a few statements
-      (contacts and conversations in bulk, the messages in one INSERT) in
-      status ``queued``: stored, not yet handed to the provider.
+    - :meth:`store` validates a chunk and stores it in a few round trips
+      (contacts and conversations in bulk, the messages in one pipelined
+      INSERT, :func:`waportal.sql.objects_insert`) in status ``queued``:
+      stored, not yet handed to the provider.
     - :meth:`send` hands one stored message to the provider. A single UPDATE
       first marks it ``sending`` -- only while it is still ``queued``, so no
       two workers ever send it, and a ``queued`` message found after a crash is
