@@ -69,7 +69,7 @@ from messaging.models import Contact, Message, MessageStatus
 from providers.base import ProviderAuthError, ProviderError
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
-from waportal.sql import values_table
+from waportal.sql import db_param, values_table
 
 logger = logging.getLogger(__name__)
 
@@ -133,10 +133,6 @@ class ChunkResult:
 # --- claims ------------------------------------------------------------------------
 
 
-def _db_time(value: datetime) -> Any:
-    return connection.ops.adapt_datetimefield_value(value)
-
-
 def claim_chunk(*, campaign_id: int, worker_id: str, size: int, lease_seconds: float) -> list[Claimed]:
     """Atomically claim up to ``size`` open recipients (pending, or claimed with an expired lease)."""
     now = timezone.now()
@@ -150,9 +146,9 @@ def claim_chunk(*, campaign_id: int, worker_id: str, size: int, lease_seconds: f
         f"RETURNING id, phone, variables, attempts"
     )
     params = [
-        RecipientState.CLAIMED, worker_id, _db_time(now), _db_time(now + timedelta(seconds=lease_seconds)),
-        campaign_id, RecipientState.PENDING, RecipientState.CLAIMED, RecipientState.PENDING, _db_time(now), size,
-        RecipientState.PENDING, _db_time(now),
+        RecipientState.CLAIMED, worker_id, db_param(now), db_param(now + timedelta(seconds=lease_seconds)),
+        campaign_id, RecipientState.PENDING, RecipientState.CLAIMED, RecipientState.PENDING, db_param(now), size,
+        RecipientState.PENDING, db_param(now),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -190,7 +186,7 @@ def record_outcomes(outcomes: list[RecipientOutcome]) -> None:
     rows = [
         (outcome.id, outcome.state,
          message_pk.get_db_prep_value(outcome.message_id, connection) if outcome.message_id else None,
-         outcome.error_code, outcome.error, _db_time(outcome.finished_at))
+         outcome.error_code, outcome.error, db_param(outcome.finished_at))
         for outcome in outcomes
     ]
     values, params, (pk, state, message_id, error_code, error, finished_at) = values_table(
@@ -481,8 +477,8 @@ class CampaignWorker:
         if not out:
             return chunk
         keys = {CampaignRecipient.idempotency_key(self.campaign.pk, c.id): c.id for c in out if c.attempts > 1}
-        earlier = Message.objects.filter(client_id=self.campaign.client_id, idempotency_key__in=list(keys)) if keys \
-            else Message.objects.none()
+        earlier = (Message.objects.filter(client_id=self.campaign.client_id, idempotency_key__in=list(keys))
+                   if keys else [])
         words = _("This person asked not to receive messages (after the list was checked).")
         sent_before = set()
         for message in earlier:

@@ -55,7 +55,7 @@ from providers.contacto_virtual import ContactoVirtualClient, mobile_problem
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
-from waportal.sql import objects_insert, values_table
+from waportal.sql import db_param, objects_insert, values_table
 
 logger = logging.getLogger(__name__)
 
@@ -279,12 +279,13 @@ class TemplateBatch:
         keys: dict[int, str] = {}
         for index, item in enumerate(items):
             try:
-                keys[index] = _checked_key(item.idempotency_key)
-                if not keys[index]:
+                key = _checked_key(item.idempotency_key)
+                if not key:
                     raise ApplicationError(_("A batch send needs an idempotency key."), field="idempotency_key")
             except ApplicationError as exc:
                 results[index] = exc
-                keys.pop(index, None)
+                continue
+            keys[index] = key
         existing = {
             message.idempotency_key: message
             for message in Message.objects.filter(client_id=self.phone_number.client_id,
@@ -421,10 +422,10 @@ class TemplateBatch:
         if unrecorded is not None:
             message = unrecorded[0]
             rows.append((db_id(message.pk, db), MessageStatus.SENDING,
-                         *(_db_value(db, getattr(message, name)) for name in self._FIELDS)))
+                         *(db_param(getattr(message, name)) for name in self._FIELDS)))
         if mark is not None:
             now = timezone.now()
-            rows.append((db_id(mark.pk, db), MessageStatus.QUEUED, MessageStatus.SENDING, _db_value(db, now),
+            rows.append((db_id(mark.pk, db), MessageStatus.QUEUED, MessageStatus.SENDING, db_param(now),
                          *([None] * (len(self._FIELDS) - 2))))
         if not rows:
             return True
@@ -447,12 +448,6 @@ class TemplateBatch:
             mark.status, mark.status_at = MessageStatus.SENDING, now
             return True
         return mark is None
-
-
-def _db_value(db, value: Any) -> Any:
-    if isinstance(value, datetime):
-        return db.ops.adapt_datetimefield_value(value)
-    return value
 
 
 def _fail_queued(message: Message, *, code: str, words: str) -> None:

@@ -9,10 +9,18 @@ itself on the hot paths that use this (campaign sends).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
+
+
+def db_param(value: Any) -> Any:
+    """A raw-SQL parameter in the database's form: datetimes adapted (SQLite stores them as text), others as they are."""
+    if isinstance(value, datetime):
+        return connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value(value)
+    return value
 
 
 def values_table(rows: Sequence[Sequence[Any]], types: Sequence[str | None], *, alias: str = "v"
