@@ -43,6 +43,18 @@ def test_serves_only_the_sandbox_and_stops_after_its_duration():
 
 
 @pytest.mark.django_db
+def test_delivers_due_callbacks_while_it_serves(monkeypatch):
+    passes = []
+    monkeypatch.setattr("providers.sandbox.callbacks.sandbox_deliver_due", lambda: passes.append(time.monotonic()))
+    thread, out, port = _start(port=0, duration=1.0, deliver_interval=0.1, quiet=True)
+
+    assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok
+    thread.join(timeout=10)
+    assert not thread.is_alive() and "Sandbox stopped." in out.getvalue()
+    assert len(passes) >= 3  # a pass every 0.1 s for a second
+
+
+@pytest.mark.django_db
 def test_refuses_when_the_sandbox_is_disabled(settings):
     settings.SANDBOX_ENABLED = False
     with pytest.raises(CommandError, match="SANDBOX_ENABLED"):

@@ -173,6 +173,22 @@ class Command(BaseCommand):
                     pass
         self.stdout.write("Sandbox stopped.")
 
+    def _deliver_loop(self, stop: threading.Event, interval: float) -> None:
+        """Post callbacks as they fall due, so the standalone sandbox works without a task worker."""
+        from providers.sandbox.callbacks import sandbox_deliver_due
+
+        last_error = ""
+        while not stop.wait(interval):
+            try:
+                close_old_connections()
+                sandbox_deliver_due()
+                last_error = ""
+            except Exception as exc:  # keep serving; the next pass retries
+                if str(exc) != last_error:  # log a persistent failure once, not every second
+                    logger.exception("sandbox: delivery pass failed")
+                last_error = str(exc)
+        connections.close_all()
+
     @staticmethod
     def _fork(server: PooledWSGIServer, count: int, threads: int) -> list[int]:
         """Fork ``count`` processes serving ``server``'s socket; their pids (the children never return)."""
@@ -201,19 +217,3 @@ def _serve_forked(server: PooledWSGIServer, *, threads: int, parent: int) -> Non
     server.shutdown()
     connections.close_all()
     os._exit(0)
-
-    def _deliver_loop(self, stop: threading.Event, interval: float) -> None:
-        """Post callbacks as they fall due, so the standalone sandbox works without a task worker."""
-        from providers.sandbox.callbacks import sandbox_deliver_due
-
-        last_error = ""
-        while not stop.wait(interval):
-            try:
-                close_old_connections()
-                sandbox_deliver_due()
-                last_error = ""
-            except Exception as exc:  # keep serving; the next pass retries
-                if str(exc) != last_error:  # log a persistent failure once, not every second
-                    logger.exception("sandbox: delivery pass failed")
-                last_error = str(exc)
-        connections.close_all()
