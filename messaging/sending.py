@@ -55,7 +55,7 @@ from providers.contacto_virtual import ContactoVirtualClient, mobile_problem
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
-from waportal.sql import db_param, objects_insert, values_table
+from waportal.sql import bound_cursor, db_param, objects_insert, values_table
 
 logger = logging.getLogger(__name__)
 
@@ -434,7 +434,7 @@ class TemplateBatch:
             rows, ["uuid", None, None, *(["timestamp with time zone"] * 3), None, None, None, None])
         assignments = ", ".join(f"{name} = COALESCE({column}, {table}.{name})"
                                 for name, column in zip(self._FIELDS, columns, strict=True))
-        with db.cursor() as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET {assignments} FROM {values} "
                            f"WHERE {table}.id = {pk} AND {table}.status = {expected} RETURNING {table}.id", params)
             written = {Message._meta.pk.to_python(row[0]) for row in cursor.fetchall()}

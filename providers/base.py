@@ -18,7 +18,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import requests
@@ -143,6 +143,36 @@ def _environment(base_url: str) -> tuple[dict[str, str], bool | str]:
     return proxies, bundle or True
 
 
+@lru_cache(maxsize=1024)
+def _prepared_url(url: str) -> str:
+    """``url`` as requests prepares it (IDNA host, percent-encoding): the same for every call to an endpoint."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return prepared.url
+
+
+def _prepare(method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, Any] | None,
+             json_body: Any, form: Mapping[str, Any] | None) -> requests.PreparedRequest:
+    """The request ``requests.Request(...).prepare()`` would build, with the URL prepared once per endpoint.
+
+    The steps are ``PreparedRequest``'s own (method, URL, headers, body, and
+    basic auth when the URL carries credentials); cookies are left out, as
+    everywhere in this module. A URL without query parameters -- every send --
+    reuses its first preparation, which was a third of the preparing.
+    """
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method)
+    if params:
+        prepared.prepare_url(url, params)
+    else:
+        prepared.url = _prepared_url(url)
+    prepared.prepare_headers(headers)
+    prepared.prepare_body(form, None, json_body)
+    if "@" in prepared.url:
+        prepared.prepare_auth(None, prepared.url)
+    return prepared
+
+
 def parse_json(response: requests.Response) -> Any:
     """The body as JSON, or None when empty; ProviderBadResponse when not JSON.
 
@@ -225,10 +255,8 @@ class BaseClient:
         not (the providers authenticate in headers and forms).
         """
         url = self.url(path)
-        prepared = requests.Request(
-            method, url, headers={**self.session.headers, **(headers or {})}, params=params, json=json_body,
-            data=form,
-        ).prepare()
+        prepared = _prepare(method, url, headers={**self.session.headers, **(headers or {})}, params=params,
+                            json_body=json_body, form=form)
         proxies, verify = _environment(self.base_url)
         try:
             response = self.session.get_adapter(url).send(
