@@ -157,6 +157,45 @@ def _enqueue(callback_id: int, due_at: datetime) -> None:
         logger.exception("sandbox: could not enqueue callback %s", callback_id)
 
 
+def _plan(
+    *,
+    account: SandboxAccount,
+    provider: str,
+    kind: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    effect: dict[str, Any] | None = None,
+    message: SandboxMessage | None = None,
+    template: SandboxTemplate | None = None,
+) -> SandboxCallback:
+    """One callback, not stored yet (:func:`schedule_all` stores a message's whole lifecycle at once)."""
+    return SandboxCallback(
+        account=account,
+        provider=provider,
+        kind=kind,
+        payload=payload,
+        effect=effect or {},
+        message=message,
+        template=template,
+        due_at=due_at,
+    )
+
+
+def schedule_all(rows: list[SandboxCallback]) -> list[SandboxCallback]:
+    """Store planned callbacks in one INSERT and enqueue each one's delivery once the transaction commits."""
+    if not rows:
+        return rows
+    stored = SandboxCallback.objects.bulk_create(rows)
+    planned = [(callback.pk, callback.due_at) for callback in stored]
+
+    def enqueue() -> None:
+        for pk, due_at in planned:
+            _enqueue(pk, due_at)
+
+    transaction.on_commit(enqueue)
+    return stored
+
+
 def schedule(
     *,
     account: SandboxAccount,
@@ -169,30 +208,20 @@ def schedule(
     template: SandboxTemplate | None = None,
 ) -> SandboxCallback:
     """Store one callback and enqueue its delivery once the transaction commits."""
-    callback = SandboxCallback.objects.create(
-        account=account,
-        provider=provider,
-        kind=kind,
-        payload=payload,
-        effect=effect or {},
-        message=message,
-        template=template,
-        due_at=due_at,
-    )
-    transaction.on_commit(lambda: _enqueue(callback.pk, due_at))
-    return callback
+    return schedule_all([_plan(account=account, provider=provider, kind=kind, payload=payload, due_at=due_at,
+                               effect=effect, message=message, template=template)])[0]
 
 
-def _schedule_with_duplicates(
+def _plan_with_duplicates(
     rng: random.Random, account: SandboxAccount, *, spread: float, **kwargs: Any
 ) -> list[SandboxCallback]:
-    """Schedule a callback, and with ``duplicate_share`` a second copy a little later (real BSPs redeliver)."""
-    rows = [schedule(account=account, **kwargs)]
+    """Plan a callback, and with ``duplicate_share`` a second copy a little later (real BSPs redeliver)."""
+    rows = [_plan(account=account, **kwargs)]
     if account.duplicate_share and rng.random() < account.duplicate_share:
         duplicate = dict(kwargs)
         duplicate["due_at"] = kwargs["due_at"] + timedelta(seconds=spread * rng.random())
         duplicate["effect"] = {}  # the copy changes nothing; only the first one counts
-        rows.append(schedule(account=account, **duplicate))
+        rows.append(_plan(account=account, **duplicate))
     return rows
 
 
@@ -264,7 +293,7 @@ def schedule_aldeamo_lifecycle(
             status="failed", timestamp=moment, errors=[payloads.aldeamo_error(*failure)], **common
         )
         effect = {"message_status": "failed", "error_code": str(failure[0]), "error_title": failure[1]}
-        return _schedule_with_duplicates(
+        return schedule_all(_plan_with_duplicates(
             rng,
             account,
             spread=base,
@@ -274,7 +303,7 @@ def schedule_aldeamo_lifecycle(
             due_at=moment,
             effect=effect,
             message=message,
-        )
+        ))
 
     conversation_id, expiration = conversation_for(
         from_number=message.from_number, to_number=message.to_number, moment=now
@@ -291,7 +320,7 @@ def schedule_aldeamo_lifecycle(
             origin_type=origin,
             **common,
         )
-        rows += _schedule_with_duplicates(
+        rows += _plan_with_duplicates(
             rng,
             account,
             spread=base,
@@ -306,7 +335,7 @@ def schedule_aldeamo_lifecycle(
     if read_at is not None and account.reply_share and rng.random() < account.reply_share:
         reply_type, extra = _auto_reply_kind(message, rng)
         rows.append(
-            _schedule_aldeamo_inbound(
+            _plan_aldeamo_inbound(
                 account=account,
                 business_number=message.from_number,
                 customer_number=message.to_number,
@@ -317,7 +346,7 @@ def schedule_aldeamo_lifecycle(
                 extra=extra,
             )
         )
-    return rows
+    return schedule_all(rows)
 
 
 def schedule_cv_lifecycle(
@@ -340,7 +369,7 @@ def schedule_cv_lifecycle(
     if failure is not None:
         payload = payloads.cv_failed_event(code=failure[0], reason=failure[1], message_id=message.message_id)
         effect = {"message_status": "failed", "error_code": failure[0], "error_title": failure[1], "cv_refund": 1}
-        return _schedule_with_duplicates(
+        return schedule_all(_plan_with_duplicates(
             rng,
             account,
             spread=base,
@@ -350,14 +379,14 @@ def schedule_cv_lifecycle(
             due_at=now + timedelta(seconds=to_sent),
             effect=effect,
             message=message,
-        )
+        ))
 
     events, due, read_at = _status_timeline(rng, account, now, to_sent, to_delivered, to_read)
     for status, moment in events:
         payload = payloads.cv_status_event(
             status=status, message_id=message.message_id, whatsapp_id=message.whatsapp_id, moment=moment
         )
-        rows += _schedule_with_duplicates(
+        rows += _plan_with_duplicates(
             rng,
             account,
             spread=base,
@@ -370,7 +399,7 @@ def schedule_cv_lifecycle(
         )
     if read_at is not None and account.reply_share and rng.random() < account.reply_share:
         rows.append(
-            _schedule_cv_reply(
+            _plan_cv_reply(
                 account=account,
                 mobile=message.to_number,
                 text=rng.choice(CUSTOMER_TEXTS),
@@ -378,7 +407,7 @@ def schedule_cv_lifecycle(
                 due_at=read_at + timedelta(seconds=to_reply),
             )
         )
-    return rows
+    return schedule_all(rows)
 
 
 # --- customer replies ----------------------------------------------------------------
@@ -486,7 +515,7 @@ def inbound_content(reply_type: str, *, extra: dict[str, Any] | None = None) -> 
     raise ValueError(f"Unknown inbound type {reply_type!r}; expected one of {', '.join(payloads.INBOUND_TYPES)}.")
 
 
-def _schedule_aldeamo_inbound(
+def _plan_aldeamo_inbound(
     *,
     account: SandboxAccount,
     business_number: str,
@@ -526,7 +555,7 @@ def _schedule_aldeamo_inbound(
             "body": payload["messages"][0],
         }
     }
-    return schedule(
+    return _plan(
         account=account,
         provider=Provider.ALDEAMO,
         kind=CallbackKind.INBOUND,
@@ -536,7 +565,7 @@ def _schedule_aldeamo_inbound(
     )
 
 
-def _schedule_cv_reply(
+def _plan_cv_reply(
     *, account: SandboxAccount, mobile: str, text: str, custom_field: str, due_at: datetime
 ) -> SandboxCallback:
     payload = payloads.cv_reply(mobile=mobile, message=text, custom_field=custom_field)
@@ -552,7 +581,7 @@ def _schedule_cv_reply(
             "custom_field": custom_field,
         }
     }
-    return schedule(
+    return _plan(
         account=account,
         provider=Provider.CONTACTO_VIRTUAL,
         kind=CallbackKind.CV_REPLY,
@@ -623,7 +652,7 @@ def sandbox_customer_reply(
         kind, chosen = _auto_reply_kind(original, rng)
         if kind == type:
             extra = chosen
-    callback = _schedule_aldeamo_inbound(
+    [callback] = schedule_all([_plan_aldeamo_inbound(
         account=account,
         business_number=phone_number.number,
         customer_number=from_number,
@@ -632,7 +661,7 @@ def sandbox_customer_reply(
         due_at=now,
         rng=rng,
         extra=extra,
-    )
+    )])
     if deliver:
         deliver_callback(callback.pk, now=now, session=session)
         callback.refresh_from_db()
@@ -654,9 +683,9 @@ def sandbox_cv_customer_reply(
     if custom_field is None:
         last = _last_outbound(account=account, provider=Provider.CONTACTO_VIRTUAL, to_number=mobile)
         custom_field = last.custom_field if last else ""
-    callback = _schedule_cv_reply(
+    [callback] = schedule_all([_plan_cv_reply(
         account=account, mobile=mobile, text=message or CUSTOMER_TEXTS[0], custom_field=custom_field, due_at=now
-    )
+    )])
     if deliver:
         deliver_callback(callback.pk, now=now, session=session)
         callback.refresh_from_db()

@@ -228,6 +228,19 @@ def test_callbacks_are_enqueued_for_the_worker(client, aldeamo_headers, account,
         assert task.run_after == callbacks[task.args_kwargs["args"][0]]
 
 
+def test_a_send_stores_its_whole_lifecycle_in_one_insert(client, aldeamo_headers, account):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    configure(account, duplicate_share=1.0)  # sent, delivered, read and a copy of each
+    with CaptureQueriesContext(connection) as queries:
+        send(client, aldeamo_headers)
+    table = SandboxCallback._meta.db_table
+    inserts = [q["sql"] for q in queries if q["sql"].startswith(f'INSERT INTO "{table}"')]
+    assert len(inserts) == 1
+    assert SandboxCallback.objects.count() == 6
+
+
 def test_the_task_delivers_one_callback(client, aldeamo_headers, webhook, monkeypatch):
     from providers.sandbox import callbacks
     from providers.sandbox.tasks import sandbox_deliver_callback
