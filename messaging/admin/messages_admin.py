@@ -31,8 +31,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_base import TenantAdminMixin, badge
 from accounts.models import PhoneNumber, Provider, Role
 from accounts.tenancy import client_ids_for, has_role, scope
+from messaging import sending
 from messaging.models import Direction, Message, MessageStatus
-from messaging.sending import RESENDABLE, message_resend, message_send
+from messaging.sending import RESENDABLE
 from messaging.validation import MEDIA_TYPES, template_spec
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
@@ -593,7 +594,7 @@ class MessageAdmin(TenantAdminMixin, admin.ModelAdmin):
             form = ComposeForm(request.POST, user=request.user)
             if form.is_valid():
                 try:
-                    message = message_send(actor=request.user, **form.send_kwargs())
+                    message = sending.message_send(actor=request.user, **form.send_kwargs())
                 except ApplicationError as error:
                     form.add_service_error(error)
                     needs_template = error.extra.get("code") == "window_closed"
@@ -681,7 +682,7 @@ class MessageAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def _resend(self, request: HttpRequest, message: Message) -> Message | None:
         try:
-            new = message_resend(actor=request.user, message=message)
+            new = sending.message_resend(actor=request.user, message=message)
         except ApplicationError as error:
             self.message_user(request, gettext("+%(to)s: not sent again: %(error)s")
                               % {"to": message.to_number, "error": error.message}, messages.ERROR)
