@@ -7,8 +7,8 @@ any number of ``db_worker`` processes; these rules keep that safe:
 
 **Claims.** A chunk of recipients is claimed with one UPDATE that marks rows
 ``claimed`` with this worker's id and a lease and returns them
-(``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`` on
-PostgreSQL; on SQLite the same single statement runs under the database's
+(``WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … RETURNING …``
+on PostgreSQL; on SQLite the same single statement runs under the database's
 write lock). Only ``pending`` rows, or ``claimed`` rows whose lease has
 expired (their worker died), can be claimed.
 
@@ -134,22 +134,34 @@ class ChunkResult:
 
 
 def claim_chunk(*, campaign_id: int, worker_id: str, size: int, lease_seconds: float) -> list[Claimed]:
-    """Atomically claim up to ``size`` open recipients (pending, or claimed with an expired lease)."""
+    """Atomically claim up to ``size`` open recipients (pending, or claimed with an expired lease).
+
+    On PostgreSQL the rows are picked in a ``MATERIALIZED`` CTE, evaluated
+    exactly once. Written as ``UPDATE … WHERE id IN (SELECT … LIMIT n FOR
+    UPDATE SKIP LOCKED)``, the planner may put the subquery on the inner side
+    of a nested loop and run it again for every outer row; each run skips the
+    rows this very statement has just updated (they are locked by it) and
+    takes the next ones, so a "chunk of 8" claimed the whole campaign whenever
+    the table's statistics favoured that plan.
+    """
     now = timezone.now()
     table = CampaignRecipient._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    sql = (
-        f"UPDATE {table} SET state = %s, claimed_by = %s, claimed_at = %s, lease_until = %s, attempts = attempts + 1 "
-        f"WHERE id IN (SELECT id FROM {table} WHERE campaign_id = %s AND state IN (%s, %s) "
-        f"AND (state = %s OR lease_until < %s) ORDER BY id LIMIT %s{lock}) "
-        f"AND (state = %s OR lease_until < %s) "
-        f"RETURNING id, phone, variables, attempts"
-    )
-    params = [
-        RecipientState.CLAIMED, worker_id, db_param(now), db_param(now + timedelta(seconds=lease_seconds)),
-        campaign_id, RecipientState.PENDING, RecipientState.CLAIMED, RecipientState.PENDING, db_param(now), size,
-        RecipientState.PENDING, db_param(now),
-    ]
+    open_rows = "(state = %s OR lease_until < %s)"
+    pick = (f"SELECT id FROM {table} WHERE campaign_id = %s AND state IN (%s, %s) AND {open_rows} "
+            f"ORDER BY id LIMIT %s")
+    pick_params = [campaign_id, RecipientState.PENDING, RecipientState.CLAIMED, RecipientState.PENDING, db_param(now),
+                   size]
+    assign = "state = %s, claimed_by = %s, claimed_at = %s, lease_until = %s, attempts = attempts + 1"
+    assign_params = [RecipientState.CLAIMED, worker_id, db_param(now), db_param(now + timedelta(seconds=lease_seconds))]
+    returning = f"RETURNING {table}.id, {table}.phone, {table}.variables, {table}.attempts"
+    if connection.vendor == "postgresql":
+        sql = (f"WITH picked AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) "
+               f"UPDATE {table} SET {assign} FROM picked WHERE {table}.id = picked.id AND {open_rows} "
+               f"{returning}")
+        params = [*pick_params, *assign_params, RecipientState.PENDING, db_param(now)]
+    else:  # SQLite: one statement under the database's write lock; the subquery runs once
+        sql = f"UPDATE {table} SET {assign} WHERE id IN ({pick}) AND {open_rows} {returning}"
+        params = [*assign_params, *pick_params, RecipientState.PENDING, db_param(now)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
