@@ -52,7 +52,7 @@ service's steps wrapped in CPU timers; nothing changes in the code under
 test); ``--profile`` adds a cProfile CPU profile of sends.
 
 Run: ``.venv/bin/python bench/campaign_send.py [--recipients 10000] [--runs 3] [--window 8] [--complete]
-[--answer-ms 20 | --latency-ms N] [--big 100000] [--big-seconds 30] [--skip throughput,pace,memory] [--profile]``
+[--answer-ms 20 | --latency-ms N] [--big 100000] [--big-seconds 30] [--skip throughput,pace,memory] [--profile [--profile-out FILE]]``
 """
 
 from __future__ import annotations
@@ -723,7 +723,7 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
     return "\n".join(lines), {"total": total * 1000 / sent, **per}
 
 
-def profile_sends(*, count: int, top: int = 35) -> str:
+def profile_sends(*, count: int, top: int = 35, dump: str = "") -> str:
     """A small campaign worked in this process under cProfile timed by CPU (``time.thread_time``).
 
     CPU, not wall time: the target is the portal's CPU per message, and a
@@ -740,6 +740,8 @@ def profile_sends(*, count: int, top: int = 35) -> str:
     profiler.enable()
     campaign_id = _work_here(count, "profile")
     profiler.disable()
+    if dump:
+        profiler.dump_stats(dump)  # for pstats: callers and callees of any function
     sent = messages_of(Campaign(pk=campaign_id)).count()
     close_db()
     out = io.StringIO()
@@ -785,6 +787,8 @@ def main() -> None:
                         help="run_sandbox as shipped: a new database connection for every request it serves")
     parser.add_argument("--skip", default="", help="comma-separated: throughput,pace,memory")
     parser.add_argument("--profile", action="store_true", help="always print a CPU profile (cProfile, thread_time) of sends")
+    parser.add_argument("--profile-out", default="", metavar="FILE",
+                        help="with --profile: also write the raw profile to FILE (pstats format)")
     parser.add_argument("--serve-sandbox", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sandbox:
@@ -971,7 +975,7 @@ def main() -> None:
                 notes.append(f"missed: {', '.join(missed) or 'none'}. Where the portal's time goes -- " + breakdown)
             if args.profile:
                 notes.append(f"CPU profile (sandbox +{args.latency_ms} ms):\n"
-                             + profile_sends(count=min(args.recipients, 200)))
+                             + profile_sends(count=min(args.recipients, 200), dump=args.profile_out))
         notes.append(f"total time {time.monotonic() - started:.0f} s")
         report("campaign_send", figures, notes=notes)
         if problems:

@@ -43,6 +43,21 @@ def test_serves_only_the_sandbox_and_stops_after_its_duration():
 
 
 @pytest.mark.django_db
+def test_keeps_connections_alive_and_stops_with_one_open():
+    """A client sends request after request over one connection, as to a real provider; stopping does not wait."""
+    thread, out, port = _start(port=0, duration=1.0, no_deliver=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/healthz"
+    with requests.Session() as session:
+        answers = [session.get(url, timeout=5) for _ in range(3)]
+        pools = session.get_adapter(url).poolmanager.pools
+        assert all(a.ok and a.headers.get("Connection") != "close" for a in answers)
+        assert [pools[key].num_connections for key in pools.keys()] == [1]  # one TCP connection served all three
+        began = time.monotonic()
+        thread.join(timeout=10)
+        assert not thread.is_alive() and time.monotonic() - began < 3  # not held by the idle connection
+
+
+@pytest.mark.django_db
 def test_delivers_due_callbacks_while_it_serves(monkeypatch):
     passes = []
     monkeypatch.setattr("providers.sandbox.callbacks.sandbox_deliver_due", lambda: passes.append(time.monotonic()))

@@ -17,9 +17,12 @@ first process delivers callbacks.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
+import socket
+import socketserver
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,17 +38,24 @@ STANDALONE_URLCONF = "providers.sandbox.standalone_urls"
 logger = logging.getLogger("providers.sandbox")
 
 
-class PooledWSGIServer(WSGIServer):
+class PooledWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     """A WSGI server handling each connection on a fixed pool of threads.
 
     socketserver's ThreadingMixIn starts one thread per connection with no
     limit; a benchmark hammering the sandbox must not be able to exhaust the
-    machine, so connections queue for ``max_threads`` workers instead.
+    machine, so connections queue for ``max_threads`` workers instead
+    (``process_request`` below replaces the mix-in's). The mix-in is still
+    inherited because it is how Django's server handler recognises a threaded
+    server, the condition for keeping HTTP/1.1 connections open: a provider
+    keeps its clients' connections alive, and a sandbox that closed each one
+    would charge every send a TCP connect the real thing does not.
     """
 
     def __init__(self, *args: Any, max_threads: int = 16, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="sandbox-http")
+        self.open_connections: set[Any] = set()
+        self.open_lock = threading.Lock()
 
     def share(self) -> None:
         """Prepare the listening socket for several processes: all wake for a connection, one accepts it,
@@ -56,12 +66,17 @@ class PooledWSGIServer(WSGIServer):
     def get_request(self) -> tuple[Any, Any]:
         request, client_address = self.socket.accept()
         request.setblocking(True)
+        # The handler writes an answer's headers and body separately: on a kept-alive connection
+        # Nagle's algorithm would hold the body until the client's delayed ACK (~40 ms).
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return request, client_address
 
     def process_request(self, request: Any, client_address: Any) -> None:
         self.pool.submit(self._process, request, client_address)
 
     def _process(self, request: Any, client_address: Any) -> None:
+        with self.open_lock:
+            self.open_connections.add(request)
         try:
             self.finish_request(request, client_address)
         except Exception:
@@ -69,10 +84,16 @@ class PooledWSGIServer(WSGIServer):
         finally:
             # Django's request_finished has already applied CONN_MAX_AGE to this thread's
             # connections: the pool's fixed threads keep them (bounded) or close them.
+            with self.open_lock:
+                self.open_connections.discard(request)
             self.shutdown_request(request)
 
     def server_close(self) -> None:
         super().server_close()
+        with self.open_lock:  # kept-alive connections waiting for a request: end them, freeing their threads
+            for request in self.open_connections:
+                with contextlib.suppress(OSError):
+                    request.shutdown(socket.SHUT_RD)
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -90,9 +111,21 @@ class StandaloneHandler(WSGIHandler):
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """Django's request logging, but not for every request when ``--quiet``."""
+    """Django's request logging, but not for every request when ``--quiet``; idle connections closed.
+
+    A kept-alive connection holds one of the pool's threads while it waits for
+    its next request, so a connection idle for ``timeout`` seconds is closed
+    (clients such as urllib3 notice and reconnect) and the thread serves others.
+    """
 
     quiet = False
+    timeout = 5.0  # seconds a kept-alive connection may sit idle (socketserver sets it on the socket)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except TimeoutError:  # idle past the timeout (Django's copy of this method does not catch it)
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.quiet:
