@@ -656,12 +656,15 @@ def _template_failure(phone: SandboxPhoneNumber, template_body: dict[str, Any]) 
     language = (template_body.get("language") or {}).get("code", "")
     if template_body.get("namespace") != phone.waba.namespace:
         return payloads.TEMPLATE_ERRORS["missing"]
-    sandbox_templates_review_due(wabas=[phone.waba])
     template = SandboxTemplate.objects.filter(
         waba=phone.waba, name=template_body.get("name"), language=language
     ).first()
     if template is None:
         return payloads.TEMPLATE_ERRORS["missing"]
+    if template.status == TemplateStatus.PENDING and template.review_due_at and template.review_due_at <= timezone.now():
+        # Its review time has passed and no worker applied the decision yet (the lazy path).
+        sandbox_templates_review_due(wabas=[phone.waba])
+        template.refresh_from_db()
     if template.status != TemplateStatus.APPROVED:
         return payloads.TEMPLATE_ERRORS[template.status]
     if template_parameter_mismatch(template.components, template_body.get("components") or []):

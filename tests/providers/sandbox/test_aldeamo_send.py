@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from providers.sandbox.callbacks import sandbox_deliver_due
 from providers.sandbox.models import SandboxMessage, SandboxTemplate
@@ -161,3 +163,17 @@ def test_paused_template_fails_with_132015(client, aldeamo_headers):
 
     [(status, errors)] = _statuses(response.json()["messageId"])
     assert status == "failed" and errors == [{"code": 132015, "title": "Template is Paused"}]
+
+
+def test_a_pending_template_past_its_review_time_is_decided_when_sent(client, aldeamo_headers):
+    """No worker applied the review yet: the send applies it first (approved, so delivered, not 132001)."""
+    body = copy.deepcopy(seeds.TEMPLATE_QUICK_REPLY)
+    template = SandboxTemplate.objects.get(waba__namespace=body["template"]["namespace"],
+                                           name=body["template"]["name"])
+    SandboxTemplate.objects.filter(pk=template.pk).update(
+        status="PENDING", review_due_at=timezone.now() - timedelta(seconds=1))
+    response = post_json(client, SEND.format(service="template"), body, aldeamo_headers)
+
+    template.refresh_from_db()
+    assert template.status == "APPROVED" and response.status_code == 200
+    assert [status for status, _errors in _statuses(response.json()["messageId"])][0] == "sent"
