@@ -323,6 +323,59 @@ def probe_sandbox(count: int = 40) -> list[float]:
     return sorted(times[5:])
 
 
+def http_floor(count: int = 150, pause: float = 0.02) -> tuple[float, float]:
+    """Client CPU per template send (ms, median): the portal's adapter (requests) and bare ``http.client``.
+
+    The same body and headers to the same sandbox, one kept-alive connection
+    each, ``pause`` seconds between sends as in a campaign (caches go cold
+    while a worker waits for the provider). Nothing is stored: this is the
+    floor the HTTP layer alone puts under "portal CPU per message".
+    """
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    from accounts import gateway
+    from accounts.models import PhoneNumber
+    from providers.aldeamo.client import SEND_PATH, build_send_body
+    from providers.types import OutboundMessage
+
+    number = PhoneNumber.objects.select_related("client__provider_account", "waba").get(digits=BUSINESS)
+    client = gateway.provider_client(number.client.provider_account)
+    content = {"namespace": number.waba.namespace, "language": {"policy": "deterministic", "code": TEMPLATE[1]},
+               "name": TEMPLATE[0], "components": [{"type": "body", "parameters": [
+                   {"type": "text", "text": "Piso"}, {"type": "text", "text": "#1"}]}]}
+    close_db()
+
+    def message(i: int) -> OutboundMessage:
+        return OutboundMessage(from_number=BUSINESS, to=f"57352999{i:04d}", type="template", content=content)
+
+    url = urlsplit(client.url(SEND_PATH.format(service="template")))
+    headers = {**client._apikey_headers(json_body=True), "Accept": "*/*"}
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+
+    def bare(i: int) -> None:
+        body = json.dumps(build_send_body(message(i))).encode()
+        conn.request("POST", url.path, body=body, headers=headers)
+        answer = conn.getresponse()
+        if answer.status != 200 or "messageId" not in json.loads(answer.read()):
+            raise RuntimeError(f"bare send answered {answer.status}")
+
+    def timed(send) -> float:
+        cpu = []
+        for i in range(count + 10):
+            began = time.thread_time()
+            send(i)
+            cpu.append(time.thread_time() - began)
+            time.sleep(pause)
+        return statistics.median(cpu[10:]) * 1000
+
+    try:
+        return timed(lambda i: client.send(message(i))), timed(bare)
+    finally:
+        conn.close()
+
+
 def create_campaign(count: int, *, pace: int, name: str):
     """A checked campaign of ``count`` distinct numbers (report read), not started."""
     from django.contrib.auth import get_user_model
@@ -837,6 +890,13 @@ def main() -> None:
                                 "ms", target=f"~{args.answer_ms:g} ms")
             answer_fig.runs = [answer_ms]
             figures.append(answer_fig)
+            portal_http, bare_http = http_floor()
+            floor = Figure("client CPU per send: the adapter (requests) / bare http.client", "x")
+            floor.runs = [portal_http / bare_http]
+            figures.append(floor)
+            notes.append(f"HTTP floor: the portal's adapter spends {portal_http:.2f} ms of CPU per template send "
+                         f"(requests, urllib3, http.client), bare http.client {bare_http:.2f} ms for the same "
+                         "request on one kept-alive connection, 20 ms between sends (median of 150)")
             log(f"setup done in {time.monotonic() - started:.0f}s; sandbox at {sandbox_url} "
                 f"({args.sandbox_processes} processes x {args.sandbox_threads} threads, {args.latency_ms} ms added "
                 "latency): answers in "
