@@ -3,7 +3,11 @@
 Target (issue 9): throughput >= 0.8x the bare one-INSERT view's; p99 <= 50 ms at
 half that load; afterwards stored events == distinct bodies sent.
 
-Run: ``.venv/bin/python bench/webhook_ingest.py [--runs 3] [--duration 8]``
+When the target is missed (or with ``--profile``), the output adds where the
+receiver's time goes: its CPU per request against the baselines' in Django
+alone, and a cProfile of it.
+
+Run: ``.venv/bin/python bench/webhook_ingest.py [--runs 3] [--duration 8] [--profile]``
 """
 
 from __future__ import annotations
@@ -111,12 +115,71 @@ def paced(url: str, body: bytes, *, rate: float, duration: float, workers: int =
     return latencies
 
 
+def where_time_goes(env: dict[str, str], path: str, *, requests: int = 400) -> str:
+    """CPU per request of the three views in this process (Django's WSGI handler, no server), and a profile.
+
+    The same request as wrk's through the same middleware: what the receiver
+    costs beyond the baselines in Django alone. The rest of a served
+    request (gunicorn, the kernel, PostgreSQL) is the same for all three
+    views, except the receiver's own INSERT (its table's indexes).
+    """
+    import cProfile
+    import io
+    import pstats
+    import statistics
+
+    from bench.harness import setup_django
+
+    setup_django(env)
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.client import RequestFactory
+
+    handler = WSGIHandler()
+    base = RequestFactory()._base_environ(HTTP_HOST="127.0.0.1", REQUEST_METHOD="POST",
+                                          CONTENT_TYPE="application/json")
+    serial = [int(time.time() * 1000)]
+
+    def call(url_path: str) -> None:
+        serial[0] += 1
+        body = (b'{"statuses":[{"id":"WHERE%d","status":"delivered","timestamp":"1636642666",'
+                b'"recipient_id":"573130000000"}],"origin_number":"573245550101"}' % serial[0])
+        environ = {**base, "PATH_INFO": url_path, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+        statuses: list[str] = []
+        response = handler(environ, lambda status, headers: statuses.append(status))
+        b"".join(response)
+        response.close()
+        if not statuses[0].startswith("200"):
+            raise RuntimeError(f"{url_path} answered {statuses[0]}")
+
+    views = {"noop": "/bench/noop/", "one-INSERT": "/bench/insert/", "receiver": path}
+    cpu: dict[str, list[float]] = {name: [] for name in views}
+    for _ in range(3):  # interleaved rounds: the machine's drift hits every view alike
+        for name, url_path in views.items():
+            for _ in range(requests // 3):
+                began = time.thread_time()
+                call(url_path)
+                cpu[name].append(time.thread_time() - began)
+    lines = ["CPU per request in Django (this process, no server), median: " + ", ".join(
+        f"{name} {statistics.median(values) * 1000:.3f} ms" for name, values in cpu.items())]
+    profiler = cProfile.Profile(time.thread_time)
+    profiler.enable()
+    for _ in range(requests):
+        call(path)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+    lines.append("receiver under cProfile (cumulative):\n" + "\n".join(
+        line for line in out.getvalue().splitlines() if line.strip())[:6000])
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--profile", action="store_true", help="print where the time goes even when the target holds")
     args = parser.parse_args()
     apt_install("wrk")
 
@@ -166,9 +229,12 @@ def main() -> None:
                 latencies = sorted(paced(f"{base}{path}", body, rate=rate, duration=min(args.duration, 5)))
                 hook_p99_half.runs.append(latencies[int(len(latencies) * 0.99) - 1])
                 half_rate.runs.append(rate)
+        notes = ["stored - distinct counts bodies wrk generated; a few in flight at the end may differ by "
+                 "at most the connection count"]
+        if ratio.median < 0.8 or args.profile:
+            notes.append("where the time goes: " + where_time_goes(env, path))
         report("webhook_ingest", [noop, insert, hook, ratio, ratio_noop, hook_p99_half, half_rate, lost],
-               notes=["stored - distinct counts bodies wrk generated; a few in flight at the end may differ by "
-                      "at most the connection count"])
+               notes=notes)
     urllib.request.urlcleanup()
 
 
