@@ -52,6 +52,10 @@ def test_keeps_connections_alive_and_stops_with_one_open():
         pools = session.get_adapter(url).poolmanager.pools
         assert all(a.ok and a.headers.get("Connection") != "close" for a in answers)
         assert [pools[key].num_connections for key in pools.keys()] == [1]  # one TCP connection served all three
+        # An API's answer: the length (what keeps the connection), none of the portal's browser headers.
+        assert answers[0].headers["Content-Length"] == str(len(answers[0].content))
+        assert not {"Content-Security-Policy", "X-Frame-Options", "Vary", "Content-Language"} & set(answers[0].headers)
+        assert session.get(url, headers={"Host": "elsewhere.example"}, timeout=5).status_code == 400  # host check
         began = time.monotonic()
         thread.join(timeout=10)
         assert not thread.is_alive() and time.monotonic() - began < 3  # not held by the idle connection

@@ -29,10 +29,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
+from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.db import close_old_connections, connections
+from django.middleware.common import CommonMiddleware
 
 STANDALONE_URLCONF = "providers.sandbox.standalone_urls"
 logger = logging.getLogger("providers.sandbox")
@@ -103,7 +105,20 @@ class StandaloneHandler(WSGIHandler):
     The URLconf is chosen per request (``request.urlconf``, which Django's
     resolver honours) rather than by rewriting ``settings.ROOT_URLCONF``, so
     nothing global changes -- the command can even run inside a test process.
+
+    Of the portal's middleware only ``CommonMiddleware`` runs (the host check,
+    ``Content-Length`` for kept-alive connections): the rest is for people in
+    browsers (sessions, CSRF, locale, login lockouts, CSP and the other
+    security headers), while the sandbox stands for a provider's API
+    answering programs. Its answers carry the few headers an API's do, so a
+    client's cost of reading them is a provider's, not the portal's pages'.
     """
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async)
+        self._view_middleware, self._template_response_middleware, self._exception_middleware = [], [], []
+        self._middleware_chain = convert_exception_to_response(
+            CommonMiddleware(convert_exception_to_response(self._get_response)))
 
     def get_response(self, request: Any) -> Any:
         request.urlconf = STANDALONE_URLCONF
