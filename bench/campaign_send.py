@@ -683,18 +683,26 @@ def memory_run(env: dict[str, str], *, count: int, bound: float, label: str) -> 
     return result
 
 
-def _work_here(count: int, name: str) -> int:
-    """Start a campaign of ``count`` and work it in THIS process (no db_worker) until it completes."""
-    from campaigns import runner
+def _started_campaign(count: int, name: str) -> tuple[int, int]:
+    """A started campaign of ``count`` whose tasks are dropped, for this process to work; (id, generation).
+
+    Created and checked before any timer starts: the figures are about
+    sending, and creating the campaign (the dry run) is not part of it.
+    """
     from campaigns.models import Campaign
 
     campaign = start(create_campaign(count, pace=100_000, name=name))
     clear_queue()  # the tasks campaign_start enqueued: this process does their work
-    generation = Campaign.objects.values_list("generation", flat=True).get(pk=campaign.pk)
-    while runner.campaign_work(campaign_id=campaign.pk, generation=generation, worker_id=name,
+    return campaign.pk, Campaign.objects.values_list("generation", flat=True).get(pk=campaign.pk)
+
+
+def _work_here(campaign_id: int, generation: int, name: str) -> None:
+    """Work a started campaign in THIS process (no db_worker) until it completes."""
+    from campaigns import runner
+
+    while runner.campaign_work(campaign_id=campaign_id, generation=generation, worker_id=name,
                                budget_seconds=30).again:
         pass
-    return campaign.pk
 
 
 def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
@@ -754,19 +762,20 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
         (AldeamoClient, "send", "send: HTTP call (requests/urllib3 CPU only)"),
         (sending.TemplateBatch, "finish", "send: finish the chunk (last answer, early events)"),
     ]
+    campaign_id, generation = _started_campaign(count, "stages")
     with contextlib.ExitStack() as stack:
         for owner, attribute, label in stages:
             stack.enter_context(mock.patch.object(owner, attribute, timed(label, getattr(owner, attribute))))
         stack.enter_context(connection.execute_wrapper(count_statements))
         began = time.thread_time()
-        campaign_id = _work_here(count, "stages")
+        _work_here(campaign_id, generation, "stages")
         total = time.thread_time() - began
     from campaigns.models import Campaign
 
     sent = messages_of(Campaign(pk=campaign_id)).count()
     close_db()
     per = {label: spent[label] * 1000 / sent for _owner, _attribute, label in stages}
-    per["other (runner loop, content, fingerprint, ORM outside the stages)"] = total * 1000 / sent - sum(per.values())
+    per["other (runner loop, task slices, ORM outside the stages)"] = total * 1000 / sent - sum(per.values())
     width = max(len(label) for label in per)
     lines = [f"portal CPU per message by stage, {sent} messages worked in this process "
              f"(total {total * 1000 / sent:.2f} ms/msg, {sum(statements.values()) / sent:.1f} SQL statements/msg):"]
@@ -789,9 +798,10 @@ def profile_sends(*, count: int, top: int = 35, dump: str = "") -> str:
 
     from campaigns.models import Campaign
 
+    campaign_id, generation = _started_campaign(count, "profile")
     profiler = cProfile.Profile(time.thread_time)
     profiler.enable()
-    campaign_id = _work_here(count, "profile")
+    _work_here(campaign_id, generation, "profile")
     profiler.disable()
     if dump:
         profiler.dump_stats(dump)  # for pstats: callers and callees of any function
