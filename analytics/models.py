@@ -99,8 +99,10 @@ class ConversationDataPoint(models.Model):
         verbose_name=_("WABA"),
         db_index=False,
     )
+    # Likewise the client's lookups use analytics_point_client_idx (client, granularity, start).
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="conversation_points", verbose_name=_("client")
+        Client, on_delete=models.CASCADE, related_name="conversation_points", verbose_name=_("client"),
+        db_index=False,
     )
     granularity = models.CharField(_("granularity"), max_length=16, choices=Granularity.choices)
     start = models.DateTimeField(_("start"))
