@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Sum
 from django.utils import translation
 
@@ -410,13 +409,3 @@ def test_an_unexpected_failure_never_leaves_the_log_running(fake_aldeamo, waba):
         analytics_sync(waba=waba, start=date(2024, 3, 1), end=date(2024, 3, 1), granularity="DAILY")
     log = AnalyticsSync.objects.get()
     assert log.state == AnalyticsSync.State.ERROR and "disk full" in log.message and log.finished_at
-
-
-@pytest.mark.django_db
-def test_points_keep_only_the_indexes_a_sync_pays_for():
-    """Each index is a write per synced point: the client's lookups use (client, granularity, start)."""
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, ConversationDataPoint._meta.db_table)
-    indexed = {tuple(c["columns"]) for c in constraints.values() if c["index"] or c["unique"]}
-    assert ("client_id", "granularity", "start") in indexed
-    assert ("client_id",) not in indexed
