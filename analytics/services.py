@@ -327,6 +327,18 @@ class SyncResult:
         }
 
 
+class _PointRow(NamedTuple):
+    """One point's values as :func:`_upsert_points` writes them (start/end aware)."""
+
+    start: datetime
+    end: datetime
+    phone_number: str
+    country: str
+    conversation_type: str
+    conversation_direction: str
+    conversations: int
+
+
 def _store_chunk(
     *,
     waba: WhatsAppBusinessAccount,
@@ -366,18 +378,6 @@ def _store_chunk(
         # same time wrote its own, newer rows, and those must stay.
         removed, _detail = stale.delete()
     return len(rows), removed, sum(row.conversations for row in rows.values())
-
-
-class _PointRow(NamedTuple):
-    """One point's values as :func:`_upsert_points` writes them (start/end aware)."""
-
-    start: datetime
-    end: datetime
-    phone_number: str
-    country: str
-    conversation_type: str
-    conversation_direction: str
-    conversations: int
 
 
 def _upsert_points(*, waba: WhatsAppBusinessAccount, granularity: str, synced_at: datetime, rows: list[_PointRow]

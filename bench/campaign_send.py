@@ -29,10 +29,10 @@ workers' load (at ~64 msg/s each answer took ~4 ms longer), hence several
 processes (``--sandbox-processes``). A kept-alive connection stays with the
 process that accepted it: with 2 processes both workers' connections shared
 one half of the time and the 2-worker figure swung with that draw (1.58-1.83x
-over six runs; 1.79-1.92x with 4 processes in the same hour). The bench keeps its footprint small: no failures and no status
-callbacks (those are the ``webhook_*`` scenarios' business; it runs with
-``SANDBOX_CALLBACKS_ENQUEUE`` off so nothing lands on the workers' queue), and
-its threads keep their database connections (Django's ``CONN_MAX_AGE``)
+over six runs; 1.79-1.92x with 4 processes in the same hour). The bench keeps
+its footprint small: no failures and no status callbacks (those are the
+``webhook_*`` scenarios' business; it runs with ``SANDBOX_CALLBACKS_ENQUEUE``
+off so nothing lands on the workers' queue), and its threads keep their database connections (Django's ``CONN_MAX_AGE``)
 instead of opening one per request as ``run_sandbox`` does -- that alone cost
 ~10 ms of PostgreSQL CPU per message, more than the portal's own queries;
 ``--sandbox-connection-per-request`` keeps the shipped behaviour. Its added

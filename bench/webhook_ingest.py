@@ -135,15 +135,14 @@ def where_time_goes(env: dict[str, str], path: str, *, requests: int = 400) -> s
     from django.test.client import RequestFactory
 
     handler = WSGIHandler()
-    base = RequestFactory()._base_environ(HTTP_HOST="127.0.0.1", REQUEST_METHOD="POST",
-                                          CONTENT_TYPE="application/json")
+    factory = RequestFactory(HTTP_HOST="127.0.0.1")
     serial = [int(time.time() * 1000)]
 
     def call(url_path: str) -> None:
         serial[0] += 1
         body = (b'{"statuses":[{"id":"WHERE%d","status":"delivered","timestamp":"1636642666",'
                 b'"recipient_id":"573130000000"}],"origin_number":"573245550101"}' % serial[0])
-        environ = {**base, "PATH_INFO": url_path, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+        environ = factory.post(url_path, data=body, content_type="application/json").environ
         statuses: list[str] = []
         response = handler(environ, lambda status, headers: statuses.append(status))
         b"".join(response)

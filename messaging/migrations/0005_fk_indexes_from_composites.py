@@ -9,6 +9,16 @@ PostgreSQL re-validates every row under an exclusive lock.
 import django.db.models.deletion
 from django.db import migrations, models
 
+# (table, column, index): each foreign-key index this migration drops.
+INDEXES = [
+    ("messaging_contact", "client_id", "messaging_contact_client_id_2017b965"),
+    ("messaging_conversation", "client_id", "messaging_conversation_client_id_fe61e8b2"),
+    ("messaging_conversation", "phone_number_id", "messaging_conversation_phone_number_id_318747a6"),
+    ("messaging_message", "client_id", "messaging_message_client_id_fb92923d"),
+    ("messaging_message", "conversation_id", "messaging_message_conversation_id_3db4d3d1"),
+    ("messaging_statusevent", "provider_account_id", "messaging_statusevent_provider_account_id_9596c5fa"),
+]
+
 
 class Migration(migrations.Migration):
 
@@ -20,30 +30,9 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "messaging_contact_client_id_2017b965"',
-                    reverse_sql='CREATE INDEX "messaging_contact_client_id_2017b965" ON "messaging_contact" ("client_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "messaging_conversation_client_id_fe61e8b2"',
-                    reverse_sql='CREATE INDEX "messaging_conversation_client_id_fe61e8b2" ON "messaging_conversation" ("client_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "messaging_conversation_phone_number_id_318747a6"',
-                    reverse_sql='CREATE INDEX "messaging_conversation_phone_number_id_318747a6" ON "messaging_conversation" ("phone_number_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "messaging_message_client_id_fb92923d"',
-                    reverse_sql='CREATE INDEX "messaging_message_client_id_fb92923d" ON "messaging_message" ("client_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "messaging_message_conversation_id_3db4d3d1"',
-                    reverse_sql='CREATE INDEX "messaging_message_conversation_id_3db4d3d1" ON "messaging_message" ("conversation_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "messaging_statusevent_provider_account_id_9596c5fa"',
-                    reverse_sql='CREATE INDEX "messaging_statusevent_provider_account_id_9596c5fa" ON "messaging_statusevent" ("provider_account_id")',
-                ),
+                migrations.RunSQL(f'DROP INDEX IF EXISTS "{index}"',
+                                  reverse_sql=f'CREATE INDEX "{index}" ON "{table}" ("{column}")')
+                for table, column, index in INDEXES
             ],
             state_operations=[
                 migrations.AlterField(
