@@ -20,10 +20,13 @@ DEFAULTS: dict[str, Any] = {
     "CAMPAIGN_PACE_LIMITS": {},
     # Tasks started per campaign: how many db_worker processes can share it.
     "CAMPAIGN_WORKERS": 2,
-    # A chunk is at most this many recipients and about this many seconds of work;
-    # workers re-read the campaign (pause, cancel, template status) between chunks.
-    "CAMPAIGN_CHUNK_MAX": 50,
-    "CAMPAIGN_CHUNK_SECONDS": 0.5,
+    # A chunk is at most this many recipients and about this many seconds of work
+    # (claimed, stored and recorded together: bigger chunks cost less per message).
+    "CAMPAIGN_CHUNK_MAX": 100,
+    "CAMPAIGN_CHUNK_SECONDS": 2.0,
+    # Workers re-read the campaign (pause, cancel, template status) this often,
+    # mid-chunk included: what a pause or cancel waits for, at most.
+    "CAMPAIGN_CONTROL_SECONDS": 0.5,
     # A task works this long, then re-enqueues itself so other tasks get a turn.
     "CAMPAIGN_SLICE_SECONDS": 10.0,
     # A claim older than this may be taken over (its worker is presumed dead).

@@ -159,6 +159,47 @@ def test_pause_stops_within_a_chunk_and_resume_finishes(make_campaign, fake_send
     assert sorted(fake_send.per_number().values()) == [1] * 40
 
 
+def test_a_pause_mid_chunk_stops_at_the_next_control_check(make_campaign, fake_send, agent, settings):
+    # Chunks are bigger than the control interval: the worker re-reads the campaign while sending one.
+    settings.CAMPAIGN_CHUNK_MAX = 50
+    settings.CAMPAIGN_CONTROL_SECONDS = 0  # re-read before every send
+    campaign = make_campaign(40)
+
+    def pause_after_seven(to):
+        if fake_send.calls == 7:
+            services.campaign_pause(actor=agent, campaign=Campaign.objects.get(pk=campaign.pk))
+
+    fake_send.before_send = pause_after_seven
+    outcome = work(campaign)
+    assert outcome.reason == CampaignStatus.PAUSED
+    assert len(fake_send.provider_calls) == 7
+    counts = states(campaign)
+    assert counts == {RecipientState.SENT: 7, RecipientState.PENDING: 33}
+    # The chunk's unsent messages were never handed to the provider and are gone.
+    assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 0
+
+    fake_send.before_send = None
+    services.campaign_resume(actor=agent, campaign=Campaign.objects.get(pk=campaign.pk))
+    assert work(campaign).reason == "completed"
+    assert sorted(fake_send.per_number().values()) == [1] * 40
+
+
+def test_a_template_paused_mid_chunk_stops_at_the_next_control_check(make_campaign, fake_send, settings):
+    settings.CAMPAIGN_CHUNK_MAX = 50
+    settings.CAMPAIGN_CONTROL_SECONDS = 0
+    campaign = make_campaign(30)
+
+    def template_paused(to):
+        if fake_send.calls == 4:
+            campaign.template.__class__.objects.filter(pk=campaign.template_id).update(status=TemplateStatus.PAUSED)
+
+    fake_send.before_send = template_paused
+    assert work(campaign).reason == "template"
+    assert len(fake_send.provider_calls) == 4
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED and campaign.pause_kind == PauseKind.TEMPLATE
+
+
 def test_cancel_stops_and_marks_the_rest_cancelled(make_campaign, fake_send, agent, settings):
     settings.CAMPAIGN_CHUNK_MAX = 5
     campaign = make_campaign(30)
