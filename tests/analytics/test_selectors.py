@@ -309,3 +309,46 @@ def test_failure_reasons_are_ranked(waba, message_log):
     assert reasons[0]["title"] == "Message undeliverable"
     only_first = failure_reasons(wabas_qs=waba_qs(waba), start=START, end=END, phone_numbers=["573245550101"])
     assert only_first == []
+
+
+SANTIAGO = zoneinfo.ZoneInfo("America/Santiago")  # Chile's clocks jump at midnight: 2024-09-08 has no 00:00
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group_by", [None, "country,conversation_type"])
+def test_days_across_a_midnight_clock_change_sum_the_raw_points(waba, group_by):
+    start, end = datetime(2024, 9, 6, tzinfo=SANTIAGO), datetime(2024, 9, 11, tzinfo=SANTIAGO)
+    raw = make_points(waba, count=300, start=start, end=end, seed=11)
+    series = analytics_series(wabas_qs=waba_qs(waba), start=start, end=end, granularity="DAILY",
+                              group_by=group_by, tz=SANTIAGO)
+    dims = parse_group_by(group_by)
+    expected: Counter = Counter()
+    for p in raw:
+        day = p.start.astimezone(SANTIAGO).replace(hour=0, minute=0)
+        expected[(day, *(getattr(p, DIMENSIONS[d]) for d in dims))] += p.conversations
+    got = Counter({(row["start"], *(row[d] for d in dims)): row["conversations"] for row in series.rows})
+    assert got == expected
+    assert all(isinstance(row["conversations"], int) for row in series.rows)
+    assert [row["start"] for row in series.rows] == sorted(row["start"] for row in series.rows)
+    limited = analytics_series(wabas_qs=waba_qs(waba), start=start, end=end, granularity="DAILY",
+                               group_by=group_by, tz=SANTIAGO, limit=3)
+    assert limited.rows == series.rows[:3] and limited.truncated and limited.total == series.total
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_days_sums_read_only_the_points_key_index(waba):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("covering indexes are PostgreSQL's")
+    make_points(waba, count=300)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'analytics_point_full_key'")
+        assert cursor.fetchone()[0].endswith("INCLUDE (conversations)")
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT start, SUM(conversations) FROM analytics_conversationdatapoint "
+            "WHERE waba_id = %s AND granularity = 'HALF_HOUR' AND start >= %s AND start < %s GROUP BY start",
+            [waba.pk, START, END])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using analytics_point_full_key" in plan
