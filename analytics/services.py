@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -447,6 +448,28 @@ def _in_words(exc: ProviderError, *, waba: WhatsAppBusinessAccount, tz: zoneinfo
     return None
 
 
+def _fetched(fetch: Callable[[datetime, datetime], list[ConversationPoint]], chunks: Sequence[tuple[datetime, datetime]],
+             *, ahead: bool) -> Iterator[tuple[tuple[datetime, datetime], list[ConversationPoint]]]:
+    """Each chunk with its points, in order; with ``ahead``, the next chunk is requested while this one is stored.
+
+    The provider's answer and the database's upsert then overlap (one request
+    in flight at most, as before; a failed request raises here, in its turn,
+    after the chunks before it were stored). ``fetch`` must not touch the
+    database: it runs in another thread.
+    """
+    if not ahead or len(chunks) < 2:
+        for chunk in chunks:
+            yield chunk, fetch(*chunk)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-fetch") as pool:
+        pending = pool.submit(fetch, *chunks[0])
+        for index, chunk in enumerate(chunks):
+            points = pending.result()
+            if index + 1 < len(chunks):
+                pending = pool.submit(fetch, *chunks[index + 1])
+            yield chunk, points
+
+
 def analytics_sync(
     *,
     waba: WhatsAppBusinessAccount,
@@ -507,19 +530,22 @@ def analytics_sync(
     )
     result.sync_id = log.pk
     client = provider_client(waba.client.provider_account)
+
+    def fetch(chunk_start: datetime, chunk_end: datetime) -> list[ConversationPoint]:
+        return client.analytics(
+            waba_id=waba.waba_id,
+            client_id=waba.client.client_id,
+            start=chunk_start,
+            end=chunk_end - ONE_SECOND,
+            granularity=granularity,
+            phone_numbers=filters.phone_numbers,
+            country_codes=filters.country_codes,
+            conversation_types=filters.conversation_types,
+            conversation_directions=filters.conversation_directions,
+        )
+
     try:
-        for chunk_start, chunk_end in chunks:
-            points = client.analytics(
-                waba_id=waba.waba_id,
-                client_id=waba.client.client_id,
-                start=chunk_start,
-                end=chunk_end - ONE_SECOND,
-                granularity=granularity,
-                phone_numbers=filters.phone_numbers,
-                country_codes=filters.country_codes,
-                conversation_types=filters.conversation_types,
-                conversation_directions=filters.conversation_directions,
-            )
+        for (chunk_start, chunk_end), points in _fetched(fetch, chunks, ahead=client.over_the_network):
             result.requests += 1
             if not points:
                 result.empty_requests += 1

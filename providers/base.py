@@ -284,6 +284,13 @@ class BaseClient:
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
+    @property
+    def over_the_network(self) -> bool:
+        """Whether this client's requests leave the process through pooled HTTP, so that other threads may
+        send them too. An in-process transport (the sandbox inside the portal) answers with the caller's
+        own framework and database connection, in the calling thread."""
+        return isinstance(self.session.get_adapter(self.url("")), HTTPAdapter)
+
     def request(
         self,
         method: str,

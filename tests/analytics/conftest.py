@@ -31,6 +31,8 @@ class FakeAldeamo:
 
     answer: Any = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # True as for a client over HTTP: the sync asks for the next chunk while it stores one (another thread).
+    over_the_network: bool = False
 
     def analytics(self, **kwargs: Any) -> list[ConversationPoint]:
         self.calls.append(kwargs)
@@ -41,9 +43,9 @@ class FakeAldeamo:
         return list(self.answer)
 
 
-@pytest.fixture
-def fake_aldeamo(monkeypatch) -> FakeAldeamo:
-    fake = FakeAldeamo()
+@pytest.fixture(params=[False, True], ids=["in-turn", "ahead"])
+def fake_aldeamo(monkeypatch, request) -> FakeAldeamo:
+    fake = FakeAldeamo(over_the_network=request.param)
     monkeypatch.setattr("analytics.services.provider_client", lambda account: fake)
     return fake
 

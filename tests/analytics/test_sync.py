@@ -409,3 +409,38 @@ def test_an_unexpected_failure_never_leaves_the_log_running(fake_aldeamo, waba):
         analytics_sync(waba=waba, start=date(2024, 3, 1), end=date(2024, 3, 1), granularity="DAILY")
     log = AnalyticsSync.objects.get()
     assert log.state == AnalyticsSync.State.ERROR and "disk full" in log.message and log.finished_at
+
+
+# --- the next chunk is asked for while one is stored (clients over HTTP) ---------------------
+
+
+def test_over_http_the_next_chunk_is_fetched_while_one_is_stored_and_errors_come_in_turn():
+    from threading import Event
+
+    from analytics.services import _fetched
+
+    second_asked = Event()
+    chunks = [(datetime(2024, 1, day, tzinfo=UTC), datetime(2024, 1, day + 1, tzinfo=UTC)) for day in (1, 2, 3)]
+
+    def fetch(start, end):
+        if start.day == 2:
+            second_asked.set()
+        if start.day == 3:
+            raise ProviderUnavailable("down")
+        return [start.day]
+
+    pages = _fetched(fetch, chunks, ahead=True)
+    assert next(pages) == (chunks[0], [1])
+    assert second_asked.wait(5)  # asked for while the caller still holds the first chunk
+    assert next(pages) == (chunks[1], [2])
+    with pytest.raises(ProviderUnavailable):
+        next(pages)  # the third chunk's failure reaches the caller after the first two
+
+
+def test_in_process_transports_are_fetched_in_the_calling_thread():
+    from providers.base import BaseClient, session_for
+    from providers.sandbox.transport import InProcessTransport
+
+    assert BaseClient(base_url="https://api.provider.example", session=session_for("net-test")).over_the_network
+    in_process = session_for("in-process-test", mounts={"http://sandbox.internal/": InProcessTransport()})
+    assert not BaseClient(base_url="http://sandbox.internal/aldeamo", session=in_process).over_the_network
