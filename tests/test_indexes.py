@@ -32,3 +32,15 @@ def test_no_index_is_the_prefix_of_another(model):
         and columns[0].endswith("_id")  # foreign keys; lone indexes on other columns have their own reasons
     )
     assert not redundant, f"single-column indexes already led by a composite: {redundant}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", HOT_TABLES, ids=lambda model: model.__name__)
+def test_no_prefix_pattern_index_nothing_asks_for(model):
+    """PostgreSQL's ``…_like`` twins serve only ``startswith``; the hot tables' lookups are exact or trigram."""
+    if connection.vendor != "postgresql":
+        pytest.skip("varchar_pattern_ops indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+                       [model._meta.db_table, "%pattern_ops%"])
+        assert cursor.fetchall() == []
