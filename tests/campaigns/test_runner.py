@@ -133,8 +133,14 @@ def test_a_recipient_that_keeps_crashing_is_failed_after_the_attempts(make_campa
     assert failed.state == RecipientState.FAILED and failed.error_code == "attempts"
 
 
-def test_pause_stops_within_a_chunk_and_resume_finishes(make_campaign, fake_send, agent, settings):
-    settings.CAMPAIGN_CHUNK_MAX = 5
+@pytest.mark.parametrize(("chunk_max", "control_seconds", "most_sent"), [
+    (5, 0.5, 10),  # small chunks: the chunk in progress (at most 5) finishes, nothing after it
+    (50, 0, 7),  # a chunk bigger than the control interval: the worker re-reads the campaign while sending it
+], ids=["between-chunks", "mid-chunk"])
+def test_pause_stops_the_worker_and_resume_finishes(make_campaign, fake_send, agent, settings, chunk_max,
+                                                    control_seconds, most_sent):
+    settings.CAMPAIGN_CHUNK_MAX = chunk_max
+    settings.CAMPAIGN_CONTROL_SECONDS = control_seconds
     campaign = make_campaign(40)
 
     def pause_after_seven(to):
@@ -145,10 +151,12 @@ def test_pause_stops_within_a_chunk_and_resume_finishes(make_campaign, fake_send
     outcome = work(campaign)
     assert outcome.reason == CampaignStatus.PAUSED and not outcome.again
     sent = len(fake_send.provider_calls)
-    assert 7 <= sent <= 10  # the chunk in progress (at most 5) finishes, nothing after it
+    assert 7 <= sent <= most_sent
+    assert states(campaign) == {RecipientState.SENT: sent, RecipientState.PENDING: 40 - sent}
+    # The chunk's unsent messages were never handed to the provider and are gone.
+    assert not Message.objects.filter(status=MessageStatus.QUEUED).exists()
     campaign.refresh_from_db()
     assert campaign.pause_kind == PauseKind.USER and campaign.pause_reason
-    assert not CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.CLAIMED).exists()
 
     fake_send.before_send = None
     old_generation = campaign.generation
@@ -157,47 +165,6 @@ def test_pause_stops_within_a_chunk_and_resume_finishes(make_campaign, fake_send
     assert work(campaign, generation=old_generation).reason == "superseded"
     assert work(campaign).reason == "completed"
     assert sorted(fake_send.per_number().values()) == [1] * 40
-
-
-def test_a_pause_mid_chunk_stops_at_the_next_control_check(make_campaign, fake_send, agent, settings):
-    # Chunks are bigger than the control interval: the worker re-reads the campaign while sending one.
-    settings.CAMPAIGN_CHUNK_MAX = 50
-    settings.CAMPAIGN_CONTROL_SECONDS = 0  # re-read before every send
-    campaign = make_campaign(40)
-
-    def pause_after_seven(to):
-        if fake_send.calls == 7:
-            services.campaign_pause(actor=agent, campaign=Campaign.objects.get(pk=campaign.pk))
-
-    fake_send.before_send = pause_after_seven
-    outcome = work(campaign)
-    assert outcome.reason == CampaignStatus.PAUSED
-    assert len(fake_send.provider_calls) == 7
-    counts = states(campaign)
-    assert counts == {RecipientState.SENT: 7, RecipientState.PENDING: 33}
-    # The chunk's unsent messages were never handed to the provider and are gone.
-    assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 0
-
-    fake_send.before_send = None
-    services.campaign_resume(actor=agent, campaign=Campaign.objects.get(pk=campaign.pk))
-    assert work(campaign).reason == "completed"
-    assert sorted(fake_send.per_number().values()) == [1] * 40
-
-
-def test_a_template_paused_mid_chunk_stops_at_the_next_control_check(make_campaign, fake_send, settings):
-    settings.CAMPAIGN_CHUNK_MAX = 50
-    settings.CAMPAIGN_CONTROL_SECONDS = 0
-    campaign = make_campaign(30)
-
-    def template_paused(to):
-        if fake_send.calls == 4:
-            campaign.template.__class__.objects.filter(pk=campaign.template_id).update(status=TemplateStatus.PAUSED)
-
-    fake_send.before_send = template_paused
-    assert work(campaign).reason == "template"
-    assert len(fake_send.provider_calls) == 4
-    campaign.refresh_from_db()
-    assert campaign.status == CampaignStatus.PAUSED and campaign.pause_kind == PauseKind.TEMPLATE
 
 
 def test_cancel_stops_and_marks_the_rest_cancelled(make_campaign, fake_send, agent, settings):
@@ -220,8 +187,14 @@ def test_cancel_stops_and_marks_the_rest_cancelled(make_campaign, fake_send, age
         services.campaign_resume(actor=agent, campaign=campaign)
 
 
-def test_template_paused_stops_the_campaign_with_the_reason(make_campaign, fake_send, agent, settings):
-    settings.CAMPAIGN_CHUNK_MAX = 5
+@pytest.mark.parametrize(("chunk_max", "control_seconds", "sent"), [
+    (5, 0.5, 5),  # the chunk in progress finishes
+    (50, 0, 2),  # stopped mid-chunk at the next control check
+], ids=["between-chunks", "mid-chunk"])
+def test_template_paused_stops_the_campaign_with_the_reason(make_campaign, fake_send, agent, settings, chunk_max,
+                                                            control_seconds, sent):
+    settings.CAMPAIGN_CHUNK_MAX = chunk_max
+    settings.CAMPAIGN_CONTROL_SECONDS = control_seconds
     campaign = make_campaign(30)
 
     def template_paused(to):
@@ -234,7 +207,7 @@ def test_template_paused_stops_the_campaign_with_the_reason(make_campaign, fake_
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.PAUSED and campaign.pause_kind == PauseKind.TEMPLATE
     assert campaign.template.name in campaign.pause_reason and "Paused" in campaign.pause_reason
-    assert len(fake_send.provider_calls) == 5
+    assert len(fake_send.provider_calls) == sent
     assert AuditEntry.objects.filter(action="campaign.auto_pause", target_id=str(campaign.pk)).exists()
     # Resuming is refused while the template is still paused, allowed once it is approved again.
     with pytest.raises(ApplicationError) as error:
