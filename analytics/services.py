@@ -530,11 +530,12 @@ def analytics_sync(
     )
     result.sync_id = log.pk
     client = provider_client(waba.client.provider_account)
+    waba_id, client_id = waba.waba_id, waba.client.client_id  # read here: fetch may run in another thread
 
     def fetch(chunk_start: datetime, chunk_end: datetime) -> list[ConversationPoint]:
         return client.analytics(
-            waba_id=waba.waba_id,
-            client_id=waba.client.client_id,
+            waba_id=waba_id,
+            client_id=client_id,
             start=chunk_start,
             end=chunk_end - ONE_SECOND,
             granularity=granularity,
