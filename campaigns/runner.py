@@ -34,8 +34,9 @@ sending one, the worker re-reads the campaign: a pause, a cancel, a newer
 generation (a resume started fresh tasks) or a template that became PAUSED,
 REJECTED or DISABLED stops it; the rest of its chunk is given back unsent.
 Chunks are bigger than that interval (``CAMPAIGN_CHUNK_SECONDS``) because a
-chunk's claim, store and record cost the same for 15 recipients as for 80. A 401 from the provider or a failure ratio above the
-threshold pauses the campaign with the reason.
+chunk's claim, store and record cost the same for 15 recipients as for 80.
+A 401 from the provider or a failure ratio above the threshold pauses the
+campaign with the reason.
 """
 
 from __future__ import annotations
