@@ -19,6 +19,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from analytics.services import analytics_sync_recent, provider_time_zone
+from waportal.queueing import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -65,5 +66,5 @@ def schedule_daily_sync(*, now: datetime | None = None) -> datetime | None:
     if not analytics_daily_sync.get_backend().supports_defer or _already_waiting():
         return None
     when = next_run(now)
-    analytics_daily_sync.using(run_after=when).enqueue()
+    task_enqueue(analytics_daily_sync, run_after=when)
     return when

@@ -38,6 +38,7 @@ from campaigns.runner import STOPPING_TEMPLATE_STATUSES, template_stop_reason
 from campaigns.variables import Slot, suggest_column, template_slots
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError, Conflict
+from waportal.queueing import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def _enqueue(campaign: Campaign, *, run_after: datetime | None = None) -> None:
 
     def enqueue() -> None:
         for _worker in range(workers):
-            campaign_run.using(run_after=run_after).enqueue(campaign_id=campaign_id, generation=generation)
+            task_enqueue(campaign_run, run_after=run_after, campaign_id=campaign_id, generation=generation)
 
     transaction.on_commit(enqueue)
 

@@ -19,6 +19,7 @@ from django.tasks import task
 from django.tasks.base import TaskContext
 
 from campaigns import runner
+from waportal.queueing import task_enqueue
 
 
 @task(takes_context=True)
@@ -26,5 +27,5 @@ def campaign_run(context: TaskContext, campaign_id: int, generation: int) -> dic
     outcome = runner.campaign_work(campaign_id=campaign_id, generation=generation,
                                    worker_id=str(context.task_result.id))
     if outcome.again:
-        campaign_run.using(run_after=outcome.run_after).enqueue(campaign_id=campaign_id, generation=generation)
+        task_enqueue(campaign_run, run_after=outcome.run_after, campaign_id=campaign_id, generation=generation)
     return outcome.as_dict()

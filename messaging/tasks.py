@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.tasks import task
 
 from messaging.ingest import webhook_events_drain, webhook_events_pending
+from waportal.queueing import task_enqueue
 
 logger = logging.getLogger("messaging.tasks")
 
@@ -72,7 +73,4 @@ def webhook_processing_schedule() -> None:
 
 def _enqueue(*, run_after: datetime | None) -> None:
     """Enqueue the processing task, deferred when the backend can defer (otherwise it runs as the backend runs)."""
-    job = webhook_events_process_task
-    if run_after is not None and job.get_backend().supports_defer:
-        job = job.using(run_after=run_after)
-    job.enqueue()
+    task_enqueue(webhook_events_process_task, run_after=run_after)

@@ -34,6 +34,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from waportal.queueing import task_enqueue
+
 from . import payloads
 from .faults import account_rng
 from .media import media_link, media_sha256
@@ -147,12 +149,9 @@ def _enqueue(callback_id: int, due_at: datetime) -> None:
     from .tasks import sandbox_deliver_callback
 
     try:
-        task = sandbox_deliver_callback
-        if due_at > timezone.now():
-            if not task.get_backend().supports_defer:
-                return
-            task = task.using(run_after=due_at)
-        task.enqueue(callback_id)
+        if due_at > timezone.now() and not sandbox_deliver_callback.get_backend().supports_defer:
+            return
+        task_enqueue(sandbox_deliver_callback, callback_id, run_after=due_at)
     except Exception:  # the outbox row remains; sandbox_deliver_due will pick it up
         logger.exception("sandbox: could not enqueue callback %s", callback_id)
 
