@@ -13,14 +13,18 @@ Everything goes through an outbox (:class:`~providers.sandbox.models.SandboxCall
 * :func:`sandbox_deliver_due` delivers everything due: tests call it
   synchronously (with a ``now`` in the future instead of sleeping);
   ``run_sandbox`` calls it in a loop.
-* In the demo, each row is also enqueued on Django's tasks framework with
-  ``run_after`` = due time, so ``manage.py db_worker`` delivers it on time.
+* In the demo, Django's tasks framework is asked to run
+  :func:`sandbox_deliver_due` when rows fall due: one task per due second
+  (``run_after`` = the end of that second), not one per row, so a campaign's
+  three or four callbacks per message cost a few tasks a second instead of
+  hundreds, and ``manage.py db_worker`` still delivers each on time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import random
 import threading
 import uuid
@@ -29,6 +33,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -136,24 +141,37 @@ def delivery_session() -> requests.Session:
 # --- scheduling ------------------------------------------------------------------
 
 
-def _enqueue(callback_id: int, due_at: datetime) -> None:
-    """Hand the row to the task worker, to run at its due time.
+DELIVER_KEY = "waportal:sandbox:deliver:{second}"
 
+
+def _enqueue(due_ats: list[datetime]) -> None:
+    """Ask the task worker to deliver what falls due at ``due_ats``: one task per due second.
+
+    Each task runs :func:`sandbox_deliver_due` at the end of its second, so it
+    delivers every row due by then, whoever scheduled it. A second already
+    asked for by this process is not asked again (the cache); another
+    process asking too only means a second task that finds nothing left.
     Optional (``SANDBOX_CALLBACKS_ENQUEUE``, default on): the outbox is the
-    source of truth, so a failed enqueue only means the row waits for
-    :func:`sandbox_deliver_due`. A backend that cannot defer gets only rows
-    already due.
+    source of truth, so a failed enqueue only means the rows wait for the next
+    task or for :func:`sandbox_deliver_due`. A backend that cannot defer gets
+    only seconds already due.
     """
-    if not getattr(settings, "SANDBOX_CALLBACKS_ENQUEUE", True):
+    if not getattr(settings, "SANDBOX_CALLBACKS_ENQUEUE", True) or not due_ats:
         return
-    from .tasks import sandbox_deliver_callback
+    from .tasks import sandbox_deliver_due_callbacks
 
-    try:
-        if due_at > timezone.now() and not sandbox_deliver_callback.get_backend().supports_defer:
-            return
-        task_enqueue(sandbox_deliver_callback, callback_id, run_after=due_at)
-    except Exception:  # the outbox row remains; sandbox_deliver_due will pick it up
-        logger.exception("sandbox: could not enqueue callback %s", callback_id)
+    now = timezone.now()
+    can_defer = sandbox_deliver_due_callbacks.get_backend().supports_defer
+    for second in sorted({math.ceil(due_at.timestamp()) for due_at in due_ats}):
+        when = datetime.fromtimestamp(second, tz=UTC)
+        if when > now and not can_defer:
+            continue
+        try:
+            if not cache.add(DELIVER_KEY.format(second=second), 1, timeout=max(0, second - now.timestamp()) + 60):
+                continue
+            task_enqueue(sandbox_deliver_due_callbacks, run_after=when)
+        except Exception:  # the outbox rows remain; the next task or sandbox_deliver_due picks them up
+            logger.exception("sandbox: could not enqueue the delivery of callbacks due at %s", when.isoformat())
 
 
 def _plan(
@@ -185,13 +203,8 @@ def schedule_all(rows: list[SandboxCallback]) -> list[SandboxCallback]:
     if not rows:
         return rows
     stored = SandboxCallback.objects.bulk_create(rows)
-    planned = [(callback.pk, callback.due_at) for callback in stored]
-
-    def enqueue() -> None:
-        for pk, due_at in planned:
-            _enqueue(pk, due_at)
-
-    transaction.on_commit(enqueue)
+    due_ats = [callback.due_at for callback in stored]
+    transaction.on_commit(lambda: _enqueue(due_ats))
     return stored
 
 
@@ -859,7 +872,7 @@ def deliver_callback(callback_id: int, *, now: datetime | None = None, session: 
     SandboxCallback.objects.filter(pk=callback_id).update(
         state=CallbackState.PENDING, due_at=retry_at, last_status_code=status_code, last_error=error, delivered_to=url
     )
-    transaction.on_commit(lambda: _enqueue(callback_id, retry_at))
+    transaction.on_commit(lambda: _enqueue([retry_at]))
     return CallbackState.PENDING
 
 

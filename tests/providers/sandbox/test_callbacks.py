@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -215,17 +215,49 @@ def test_without_a_webhook_events_still_happen(client, aldeamo_headers, account)
     assert SandboxMessage.objects.get(message_id=message_id).status == "read"
 
 
-def test_callbacks_are_enqueued_for_the_worker(client, aldeamo_headers, account, django_capture_on_commit_callbacks):
+def test_the_worker_is_asked_once_per_due_second_not_once_per_callback(client, aldeamo_headers, account,
+                                                                        django_capture_on_commit_callbacks):
+    import math
+
+    from django.core.cache import cache
     from django_tasks_db.models import DBTaskResult
 
+    cache.clear()
     configure(account, status_delay_seconds=5)
     with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            send(client, aldeamo_headers)
+    due = list(SandboxCallback.objects.values_list("due_at", flat=True))
+    assert len(due) == 15  # sent, delivered and read for each of five messages
+    tasks = DBTaskResult.objects.filter(task_path="providers.sandbox.tasks.sandbox_deliver_due_callbacks")
+    # One task at the end of each second in which something falls due: every callback is covered, none twice.
+    assert sorted(task.run_after for task in tasks) == sorted(
+        {datetime.fromtimestamp(math.ceil(d.timestamp()), tz=UTC) for d in due})
+    assert tasks.count() < len(due)
+    assert not DBTaskResult.objects.filter(task_path="providers.sandbox.tasks.sandbox_deliver_callback").exists()
+
+
+def test_a_due_task_delivers_a_batch_and_asks_for_another_when_more_is_due(client, aldeamo_headers, webhook,
+                                                                           monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    from providers.sandbox import callbacks, tasks
+
+    session, recorder = webhook
+    monkeypatch.setattr(callbacks, "delivery_session", lambda: session)
+    monkeypatch.setattr(tasks, "BATCH", 4)
+    for _ in range(3):
         send(client, aldeamo_headers)
-    tasks = DBTaskResult.objects.filter(task_path="providers.sandbox.tasks.sandbox_deliver_callback")
-    assert tasks.count() == 3
-    callbacks = {c.pk: c.due_at for c in SandboxCallback.objects.all()}
-    for task in tasks:
-        assert task.run_after == callbacks[task.args_kwargs["args"][0]]
+    SandboxCallback.objects.update(due_at=timezone.now())
+    follow_ups = DBTaskResult.objects.filter(task_path="providers.sandbox.tasks.sandbox_deliver_due_callbacks")
+    follow_ups.delete()  # only what the task itself asks for
+    assert tasks.sandbox_deliver_due_callbacks.call() == 4
+    assert follow_ups.count() == 1  # a full batch: the rest waits its turn behind the tasks already queued
+    assert tasks.sandbox_deliver_due_callbacks.call() == 4
+    assert tasks.sandbox_deliver_due_callbacks.call() == 1
+    assert follow_ups.count() == 2  # the short batch asked for nothing more
+    assert len(recorder.requests) == 9
+    assert tasks.sandbox_deliver_due_callbacks.call() == 0  # nothing twice
 
 
 def test_a_send_stores_its_whole_lifecycle_in_one_insert(client, aldeamo_headers, account):
