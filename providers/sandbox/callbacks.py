@@ -13,11 +13,11 @@ Everything goes through an outbox (:class:`~providers.sandbox.models.SandboxCall
 * :func:`sandbox_deliver_due` delivers everything due: tests call it
   synchronously (with a ``now`` in the future instead of sleeping);
   ``run_sandbox`` calls it in a loop.
-* In the demo, Django's tasks framework is asked to run
-  :func:`sandbox_deliver_due` when rows fall due: one task per due second
-  (``run_after`` = the end of that second), not one per row, so a campaign's
-  three or four callbacks per message cost a few tasks a second instead of
-  hundreds, and ``manage.py db_worker`` still delivers each on time.
+* In the demo, Django's tasks framework is asked to deliver what falls due:
+  one task per due second (``run_after`` = the end of that second), not one
+  per row, so a campaign's three or four callbacks per message cost a few
+  tasks a second instead of hundreds, and ``manage.py db_worker`` still
+  delivers each on time.
 """
 
 from __future__ import annotations
@@ -147,8 +147,9 @@ DELIVER_KEY = "waportal:sandbox:deliver:{second}"
 def _enqueue(due_ats: list[datetime]) -> None:
     """Ask the task worker to deliver what falls due at ``due_ats``: one task per due second.
 
-    Each task runs :func:`sandbox_deliver_due` at the end of its second, so it
-    delivers every row due by then, whoever scheduled it. A second already
+    Each task runs at the end of its second and delivers what is due by then,
+    oldest first, whoever scheduled it (a batch at a time: see
+    ``tasks.sandbox_deliver_due_callbacks``). A second already
     asked for by this process is not asked again (the cache); another
     process asking too only means a second task that finds nothing left.
     Optional (``SANDBOX_CALLBACKS_ENQUEUE``, default on): the outbox is the
