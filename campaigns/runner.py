@@ -285,6 +285,15 @@ class Snapshot:
     template_status: str
     template_deleted: bool
 
+    @property
+    def template_stops(self) -> bool:
+        """The template can no longer be sent (deleted, or in a status WhatsApp refuses)."""
+        return self.template_deleted or self.template_status in STOPPING_TEMPLATE_STATUSES
+
+    def lets_send(self, generation: int) -> bool:
+        """Whether a worker of ``generation`` may go on sending: the run loop's checks, all passed."""
+        return self.generation == generation and self.status == CampaignStatus.RUNNING and not self.template_stops
+
 
 def _snapshot(campaign_id: int) -> Snapshot | None:
     row = (
@@ -359,7 +368,7 @@ class CampaignWorker:
                 continue
             if snap.status != CampaignStatus.RUNNING:
                 return SliceOutcome(again=False, reason=snap.status, sent=sent)
-            if snap.template_deleted or snap.template_status in STOPPING_TEMPLATE_STATUSES:
+            if snap.template_stops:
                 auto_pause(campaign=self.campaign, kind=PauseKind.TEMPLATE, reason=template_stop_reason(
                     name=self.template.name, status=snap.template_status, deleted=snap.template_deleted))
                 return SliceOutcome(again=False, reason="template", sent=sent)
@@ -486,8 +495,7 @@ class CampaignWorker:
     def _still_running(self) -> bool:
         """The mid-chunk control check: whether this worker may go on sending (the loop says why not)."""
         snap = _snapshot(self.campaign.pk)
-        return (snap is not None and snap.generation == self.generation and snap.status == CampaignStatus.RUNNING
-                and not snap.template_deleted and snap.template_status not in STOPPING_TEMPLATE_STATUSES)
+        return snap is not None and snap.lets_send(self.generation)
 
     def _without_opted_out(self, chunk: list[Claimed]) -> list[Claimed]:
         """Skip recipients who opted out after the dry run (a "stop" reply mid-campaign).
