@@ -113,6 +113,12 @@ class ProviderAccount(TimeStamped):
 
     webhook_secret = models.CharField(_("webhook secret"), max_length=64, unique=True, default=new_webhook_secret,
                                       editable=False)
+    # After a rotation the provider may still call the old URL until an operator
+    # updates it there: the old secret keeps working until this time.
+    previous_webhook_secret = models.CharField(_("previous webhook secret"), max_length=64, blank=True,
+                                               editable=False)
+    previous_webhook_secret_until = models.DateTimeField(_("previous webhook secret accepted until"), null=True,
+                                                         blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
     last_sync_error = models.TextField(_("last sync error"), blank=True)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +28,9 @@ from accounts.models import (
     ProviderAccount,
     QualityRating,
     WhatsAppBusinessAccount,
+    new_webhook_secret,
 )
+from accounts.tenancy import require_operator
 from providers.base import ProviderError
 from providers.types import PhoneNumberInfo
 from waportal.errors import ApplicationError
@@ -67,18 +71,30 @@ def _validate(account: ProviderAccount) -> None:
         ) from exc
 
 
+def _audit_account(*, actor, action: str, account: ProviderAccount, changes: dict | None = None) -> None:
+    """One entry for the operators, and one in the trail of every client the account serves.
+
+    An account is shared by its clients: a change to it is a change to each of
+    them, so each client's admins see it in their own audit trail.
+    """
+    audit_record(actor=actor, action=action, obj=account, changes=changes)
+    for client in Client.objects.filter(provider_account=account):
+        audit_record(actor=actor, action=action, obj=account, client=client, changes=changes)
+
+
 @transaction.atomic
 def provider_account_create(*, actor, **data: Any) -> ProviderAccount:
+    require_operator(actor, _("Only the portal's operators may add provider accounts."))
     unknown = set(data) - set(ACCOUNT_FIELDS)
     if unknown:
         raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))})
     account = ProviderAccount(**data, created_by=actor if actor and actor.is_authenticated else None)
     _validate(account)
     account.save()
-    audit_record(
+    _audit_account(
         actor=actor,
         action="provider_account.create",
-        obj=account,
+        account=account,
         changes=changed_fields({}, _snapshot(account), secret_fields=ProviderAccount.SECRET_FIELDS),
     )
     return account
@@ -86,7 +102,13 @@ def provider_account_create(*, actor, **data: Any) -> ProviderAccount:
 
 @transaction.atomic
 def provider_account_update(*, account: ProviderAccount, actor, **data: Any) -> ProviderAccount:
-    """Change fields; an empty secret in ``data`` keeps the stored one (write-only secrets)."""
+    """Change fields; an empty secret in ``data`` keeps the stored one (write-only secrets).
+
+    Operators only: the base URL decides where the stored secrets are sent, and
+    an account is shared by several clients, so nobody inside one client may
+    redirect, re-key or rename it (issue 17).
+    """
+    require_operator(actor)
     unknown = set(data) - set(ACCOUNT_FIELDS)
     if unknown:
         raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))})
@@ -101,14 +123,37 @@ def provider_account_update(*, account: ProviderAccount, actor, **data: Any) -> 
     account.save()
     changes = changed_fields(before, _snapshot(account), secret_fields=ProviderAccount.SECRET_FIELDS)
     if changes:
-        audit_record(actor=actor, action="provider_account.update", obj=account, changes=changes)
+        _audit_account(actor=actor, action="provider_account.update", account=account, changes=changes)
     return account
 
 
 @transaction.atomic
 def provider_account_delete(*, account: ProviderAccount, actor) -> None:
-    audit_record(actor=actor, action="provider_account.delete", obj=account)
+    require_operator(actor, _("Only the portal's operators may delete provider accounts."))
+    _audit_account(actor=actor, action="provider_account.delete", account=account)
     account.delete()
+
+
+@transaction.atomic
+def provider_account_webhook_secret_rotate(*, account: ProviderAccount, actor) -> ProviderAccount:
+    """A new webhook secret; the old one keeps working for ``WEBHOOK_SECRET_GRACE_HOURS`` (operators only).
+
+    The provider keeps calling the old URL until someone changes it in the
+    provider's console, so the old secret is accepted for a grace period and
+    then refused. Rotating again before it ends drops the older secret at once.
+    """
+    require_operator(actor, _("Only the portal's operators may rotate a webhook secret."))
+    account = ProviderAccount.objects.select_for_update().get(pk=account.pk)
+    account.previous_webhook_secret = account.webhook_secret
+    account.previous_webhook_secret_until = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
+    account.webhook_secret = new_webhook_secret()
+    account.save(update_fields=["webhook_secret", "previous_webhook_secret", "previous_webhook_secret_until",
+                                "updated_at"])
+    # Never the secrets themselves in the trail: only that it changed, and until when the old one works.
+    _audit_account(actor=actor, action="provider_account.webhook_secret_rotate", account=account,
+                   changes={"webhook_secret": "replaced",
+                            "previous_webhook_secret_until": account.previous_webhook_secret_until.isoformat()})
+    return account
 
 
 # --- connection test and balance ---------------------------------------------

@@ -18,6 +18,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -67,6 +68,15 @@ def account_for_secret(secret: str) -> tuple[int, str] | None:
     if hit is not None and hit[2] > now:
         return hit[0], hit[1]
     row = ProviderAccount.objects.filter(webhook_secret=secret).values_list("pk", "provider").first()
+    if row is None:
+        # A secret rotated away still works until its grace period ends (accounts.services).
+        row = (
+            ProviderAccount.objects.filter(previous_webhook_secret=secret,
+                                           previous_webhook_secret_until__gt=timezone.now())
+            .exclude(previous_webhook_secret="")
+            .values_list("pk", "provider")
+            .first()
+        )
     if row is None:
         return None
     with _account_cache_lock:

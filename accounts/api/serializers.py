@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Client, PhoneNumber, ProviderAccount, WhatsAppBusinessAccount
+from accounts.tenancy import is_operator
 
 
 def absolute_url(request, path: str) -> str:
@@ -27,7 +28,9 @@ class ProviderAccountSerializer(serializers.ModelSerializer):
     token = serializers.CharField(
         write_only=True, required=False, allow_blank=True, trim_whitespace=True, style={"input_type": "password"}
     )
-    webhook_url = serializers.SerializerMethodField(help_text=_("Give this URL to the provider for its callbacks."))
+    webhook_url = serializers.SerializerMethodField(
+        help_text=_("Give this URL to the provider for its callbacks. Shown to operators only (null for others).")
+    )
     has_api_key = serializers.SerializerMethodField()
     has_analytics_token = serializers.SerializerMethodField()
     has_token = serializers.SerializerMethodField()
@@ -61,9 +64,13 @@ class ProviderAccountSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["balance", "balance_checked_at", "last_sync_at", "last_sync_error", "created_at", "updated_at"]
 
-    @extend_schema_field(serializers.URLField())
-    def get_webhook_url(self, obj: ProviderAccount) -> str:
-        return absolute_url(self.context.get("request"), obj.webhook_path)
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_webhook_url(self, obj: ProviderAccount) -> str | None:
+        """Operators only: the URL carries the secret that lets anyone post events into every client."""
+        request = self.context.get("request")
+        if request is None or not is_operator(request.user):
+            return None
+        return absolute_url(request, obj.webhook_path)
 
     def get_has_api_key(self, obj: ProviderAccount) -> bool:
         return bool(obj.api_key)

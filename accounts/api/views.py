@@ -15,8 +15,7 @@ from accounts.api.serializers import (
     WabaSerializer,
 )
 from accounts.models import Client, PhoneNumber, WhatsAppBusinessAccount
-from accounts.tenancy import provider_accounts_visible, require_account_admin, scope
-from waportal.errors import PermissionDenied
+from accounts.tenancy import provider_accounts_visible, require_account_admin, require_operator, scope
 
 
 class ProviderAccountViewSet(viewsets.ModelViewSet):
@@ -29,8 +28,7 @@ class ProviderAccountViewSet(viewsets.ModelViewSet):
         return provider_accounts_visible(self.request.user)
 
     def create(self, request, *args, **kwargs):
-        if not request.user.has_perm("accounts.add_provideraccount"):
-            raise PermissionDenied(_("Only the portal's operators may add provider accounts."))
+        require_operator(request.user, _("Only the portal's operators may add provider accounts."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         account = services.provider_account_create(actor=request.user, **serializer.validated_data)
@@ -38,7 +36,7 @@ class ProviderAccountViewSet(viewsets.ModelViewSet):
 
     def update(self, request, *args, **kwargs):
         account = self.get_object()
-        require_account_admin(request.user, account)
+        require_operator(request.user)
         serializer = self.get_serializer(account, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         account = services.provider_account_update(account=account, actor=request.user, **serializer.validated_data)
@@ -46,19 +44,26 @@ class ProviderAccountViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         account = self.get_object()
-        if not request.user.has_perm("accounts.delete_provideraccount"):
-            raise PermissionDenied(_("Only the portal's operators may delete provider accounts."))
+        require_operator(request.user, _("Only the portal's operators may delete provider accounts."))
         services.provider_account_delete(account=account, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=AccountSyncResultSerializer)
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
-        """Pull clients, WABAs, phone numbers and templates from the provider now."""
+        """Pull clients, WABAs, phone numbers and templates from the provider now (operators and client admins)."""
         account = self.get_object()
         require_account_admin(request.user, account)
         result = services.provider_account_sync(account=account, actor=request.user)
         return Response(AccountSyncResultSerializer(result.as_dict()).data)
+
+    @extend_schema(request=None, responses=ProviderAccountSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-webhook-secret")
+    def rotate_webhook_secret(self, request, pk=None):
+        """A new webhook URL (operators only); the old one keeps working for a grace period, then 404."""
+        account = self.get_object()
+        account = services.provider_account_webhook_secret_rotate(account=account, actor=request.user)
+        return Response(self.get_serializer(account).data)
 
 
 class ClientViewSet(viewsets.ReadOnlyModelViewSet):

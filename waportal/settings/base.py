@@ -212,6 +212,10 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# After an operator rotates an account's webhook secret, the old one is still
+# accepted this long, so the provider's console can be updated without losing callbacks.
+WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)
+
 # Campaigns: messages per second per business number (WhatsApp's default tier is 80/s).
 CAMPAIGN_PACE_LIMIT = env.int("CAMPAIGN_PACE_LIMIT", default=80)
 
