@@ -319,3 +319,22 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_repr}"
+
+
+class RateCounter(models.Model):
+    """Hits in the current rate-limit window of one ``scope:ident``, shared by every process and machine.
+
+    One upsert per check (waportal.throttling); rows of ended windows are
+    deleted now and then by the same code.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate counter")
+        verbose_name_plural = _("rate counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

@@ -355,11 +355,15 @@ def _process_claimed(events: list[WebhookEvent]) -> None:
         event.attempts += 1
         event.processed_at = now
         (noted if event.pk in outcomes else clean).append(event)
-    if clean:
-        WebhookEvent.objects.filter(pk__in=[event.pk for event in clean]).update(
-            state=WebhookEvent.State.PROCESSED, reason="", attempts=F("attempts") + 1, processed_at=now)
+    by_client: dict[int | None, list[int]] = defaultdict(list)
+    for event in clean:
+        by_client[event.client_id].append(event.pk)
+    for client_id, pks in by_client.items():  # one statement per client in the batch (usually one)
+        WebhookEvent.objects.filter(pk__in=pks).update(
+            state=WebhookEvent.State.PROCESSED, reason="", attempts=F("attempts") + 1, processed_at=now,
+            client_id=client_id)
     if noted:
-        bulk_update_rows(WebhookEvent, noted, ["state", "reason", "attempts", "processed_at"])
+        bulk_update_rows(WebhookEvent, noted, ["state", "reason", "attempts", "processed_at", "client"])
 
 
 @dataclass
@@ -502,6 +506,8 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
     """Apply a batch of stored events; return the outcome of each event that is not simply processed."""
     problems: dict[int, list[str]] = defaultdict(list)
     context = _BatchContext.load(webhook.provider_account_id for webhook in webhooks)
+    for webhook in webhooks:
+        webhook._clients = set()  # type: ignore[attr-defined]  # filled by _attribute while applying
 
     statuses: list[_Item] = []
     inbound: list[_Item] = []
@@ -538,11 +544,35 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
     _apply_statuses(statuses, messages)
     _apply_inbound(inbound, context, messages, problems)
     _apply_templates(templates, context, problems)
+    for webhook in webhooks:
+        webhook.client_id = _client_of(webhook, context)
 
     return {
         pk: (WebhookEvent.State.UNPROCESSED, "\n".join(dict.fromkeys(reasons))[:5000])
         for pk, reasons in problems.items() if reasons
     }
+
+
+def _attribute(webhook: WebhookEvent, client_id: int) -> None:
+    """Note that ``webhook`` carried data of ``client_id`` (a status of its message, a message to its number…)."""
+    webhook._clients.add(client_id)  # type: ignore[attr-defined]
+
+
+def _client_of(webhook: WebhookEvent, context: _BatchContext) -> int | None:
+    """The one client whose data this raw event carries, or None (then only operators may read it).
+
+    Tenants share provider accounts (one Aldeamo ISV account, several clients),
+    so a raw body is shown to a client's users only when everything in it is
+    theirs: what it touched, or, on an account with a single client, that client.
+    """
+    touched = webhook._clients  # type: ignore[attr-defined]
+    if len(touched) == 1:
+        return next(iter(touched))
+    if not touched:
+        own = context.clients_by_account.get(webhook.provider_account_id, set())
+        if len(own) == 1:
+            return next(iter(own))
+    return None
 
 
 def _parse(webhook: WebhookEvent, account: ProviderAccount | None) -> list[Any]:
@@ -621,6 +651,8 @@ def _apply_statuses(items: list[_Item], messages: _MessageIndex) -> None:
         update: StatusUpdate = item.event  # type: ignore[assignment]
         at = update.timestamp or item.received_at
         message = messages.outbound(item.account_id, update.message_id, update.whatsapp_id)
+        if message is not None:
+            _attribute(item.webhook, message.client_id)
         if message is not None and _apply_status(
             message, status=update.status, at=at, error_code=update.error_code, error_title=update.error_title,
             whatsapp_id=update.whatsapp_id,
@@ -701,6 +733,7 @@ def _apply_inbound(items: list[_Item], context: _BatchContext, messages: _Messag
                     "The payload names no business number and the account has several.")
                 continue
             reply_to = messages.any(item.account_id, event.context_id)
+        _attribute(item.webhook, phone.client_id)
         resolved.append(_Inbound(item=item, phone=phone, reply_to=reply_to,
                                  moment=event.timestamp or item.received_at))
     if not resolved:
@@ -887,6 +920,7 @@ def _apply_templates(items: list[_Item], context: _BatchContext, problems: dict[
                 f"Template {event.template_id or event.name!r} ({event.language or '-'}) is not known for this "
                 "account (sync templates, then reprocess).")
             continue
+        _attribute(item.webhook, template.client_id)
         if _apply_template_event(template, event, changes):
             changed[template.pk] = template
     if changed:

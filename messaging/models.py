@@ -284,6 +284,11 @@ class WebhookEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Set when processing finds that everything in the body belongs to one client; until then (or when a body
+    # carries several clients' data) only operators may read the event. No index of its own: written after
+    # the receiver's INSERT, and the partial index below serves a client's list.
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("client"), db_index=False)
 
     class Meta:
         verbose_name = _("webhook event")
@@ -294,6 +299,8 @@ class WebhookEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "id"], condition=models.Q(state="pending"), name="webhook_pending"),
+            models.Index(fields=["client", "received_at"], condition=models.Q(client__isnull=False),
+                         name="webhook_event_client"),
         ]
 
     def __str__(self) -> str:
