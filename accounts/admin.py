@@ -251,6 +251,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         try:
             require_account_admin(request.user, account)
             result = services.provider_account_sync(account=account, actor=request.user)
+            result = services.sync_result_visible(result=result, account=account, user=request.user)
         except (ProviderError, ApplicationError) as exc:
             self.message_user(request, gettext("%(name)s: sync failed: %(words)s") % {"name": account, "words": exc.message},
                               messages.ERROR)

@@ -30,7 +30,7 @@ from accounts.models import (
     WhatsAppBusinessAccount,
     new_webhook_secret,
 )
-from accounts.tenancy import require_operator
+from accounts.tenancy import client_ids_for, is_operator, require_operator
 from providers.base import ProviderError
 from providers.types import PhoneNumberInfo
 from waportal.errors import ApplicationError
@@ -218,6 +218,46 @@ class SyncResult:
             "deactivated": self.deactivated,
             "warnings": self.warnings,
         }
+
+
+def sync_result_visible(*, result: SyncResult, account: ProviderAccount, user) -> SyncResult:
+    """What ``user`` may read of a sync of a shared account: operators all; others their clients' share.
+
+    A client's admin may sync the account their client lives on, but the counts
+    and warnings of the whole account would name the other clients' WABAs:
+    they get their own clients' counts, and warnings that name another
+    client's WABA become one line without it.
+    """
+    if is_operator(user):
+        return result
+    mine = set(client_ids_for(user) or ())
+    wabas = WhatsAppBusinessAccount.objects.filter(client__provider_account=account, client_id__in=mine,
+                                                   is_active=True)
+    own_ids = set(wabas.values_list("waba_id", flat=True))
+    foreign_ids = set(
+        WhatsAppBusinessAccount.objects.filter(client__provider_account=account).exclude(client_id__in=mine)
+        .values_list("waba_id", flat=True)
+    ) - own_ids
+    warnings, hidden = [], 0
+    for warning in result.warnings:
+        if any(waba_id and waba_id in warning for waba_id in foreign_ids):
+            hidden += 1
+        else:
+            warnings.append(warning)
+    if hidden:
+        warnings.append(_("%(count)d warnings concern other clients of this account; the operators can see them.")
+                        % {"count": hidden})
+    own_clients = Client.objects.filter(provider_account=account, pk__in=mine)
+    return SyncResult(
+        clients=own_clients.count(),
+        wabas=len(own_ids),
+        phone_numbers=PhoneNumber.objects.filter(client_id__in=mine, client__provider_account=account,
+                                                 is_active=True).count(),
+        # Through the reverse relation: the templates manager's model, without importing it here.
+        templates=own_clients.filter(templates__deleted_at__isnull=True).values("templates").count(),
+        deactivated=0,
+        warnings=warnings,
+    )
 
 
 def provider_account_sync(*, account: ProviderAccount, actor=None) -> SyncResult:

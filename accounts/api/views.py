@@ -55,6 +55,7 @@ class ProviderAccountViewSet(viewsets.ModelViewSet):
         account = self.get_object()
         require_account_admin(request.user, account)
         result = services.provider_account_sync(account=account, actor=request.user)
+        result = services.sync_result_visible(result=result, account=account, user=request.user)
         return Response(AccountSyncResultSerializer(result.as_dict()).data)
 
     @extend_schema(request=None, responses=ProviderAccountSerializer)

@@ -255,3 +255,15 @@ def test_nothing_here_reaches_the_network():
 
     with pytest.raises(requests.ConnectionError):
         requests.get("https://apitellitwatest.aldeamo.com/", timeout=1)
+
+
+def test_a_client_admins_sync_reports_only_their_clients_share(world):
+    from accounts.services import SyncResult, sync_result_visible
+
+    result = SyncResult(clients=2, wabas=2, phone_numbers=2, templates=2, warnings=[
+        f"WABA {world.b.waba.waba_id}: the provider said no", f"WABA {world.a.waba.waba_id}: timeout"])
+    seen = sync_result_visible(result=result, account=world.account, user=world.a.admin)
+    assert (seen.clients, seen.wabas, seen.phone_numbers, seen.templates) == (1, 1, 1, 1)
+    assert world.b.waba.waba_id not in " ".join(seen.warnings)
+    assert f"WABA {world.a.waba.waba_id}: timeout" in seen.warnings and len(seen.warnings) == 2
+    assert sync_result_visible(result=result, account=world.account, user=world.operator) is result
