@@ -47,6 +47,7 @@ from messaging.models import (
     Direction,
     Message,
     MessageStatus,
+    SendOutcome,
     StatusEvent,
 )
 from providers.aldeamo import build_send_body
@@ -932,6 +933,27 @@ class _Outcome:
     result: SendResult | None = None
     error_code: str = ""
     error_title: str = ""
+    outcome: str = SendOutcome.ACCEPTED
+
+
+def _outcome_kind(exc: ProviderError) -> str:
+    """Which kind of failure ``exc`` is, for the API's status code (see ``SendOutcome``).
+
+    Refused credentials, and answers a correctly configured account never gets
+    (404/405: a wrong base URL or path; a redirect), are the account's
+    configuration; retryable failures that outlived the retries are an
+    unreachable provider; an answer that may hide a send is unknown; any other
+    refusal (400, Contacto Virtual codes 3-8 and 1002-1011) is the provider
+    refusing this message.
+    """
+    if exc.maybe_delivered:
+        return SendOutcome.UNKNOWN
+    if exc.retryable:
+        return SendOutcome.UNREACHABLE
+    if isinstance(exc, ProviderAuthError) or (exc.status is not None and (exc.status in (404, 405) or
+                                                                         300 <= exc.status < 400)):
+        return SendOutcome.CONFIGURATION
+    return SendOutcome.REFUSED
 
 
 def _backoff(attempt: int, error: ProviderError) -> float:
@@ -962,20 +984,21 @@ def _call_provider(*, client, wire: OutboundMessage | TemplateSend, account: Pro
         except ProviderError as exc:
             if exc.maybe_delivered:
                 logger.warning("send %s: outcome unknown: %s", label, exc)
-                return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_unknown_words(exc, account))
+                return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_unknown_words(exc, account),
+                                outcome=SendOutcome.UNKNOWN)
             if exc.retryable and attempt < MAX_ATTEMPTS:
                 logger.info("send %s: attempt %d failed (%s); retrying", label, attempt, exc)
                 sleep(_backoff(attempt, exc))
                 continue
             logger.info("send %s: failed after %d attempt(s): %s", label, attempt, exc)
             return _Outcome(MessageStatus.FAILED, timezone.now(), error_code=_error_code(exc),
-                            error_title=_failure_words(exc, account, attempt))
+                            error_title=_failure_words(exc, account, attempt), outcome=_outcome_kind(exc))
         return _Outcome(MessageStatus.SENT, timezone.now(), result=result)
 
 
 def _internal_error() -> _Outcome:
     # The request may or may not have left.
-    return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_(
+    return _Outcome(MessageStatus.UNKNOWN, timezone.now(), outcome=SendOutcome.UNKNOWN, error_title=_(
         "The portal hit an internal error while sending; the message may or may not have been sent. Check with the "
         "customer before sending it again."))
 
@@ -1061,10 +1084,12 @@ def _record(message: Message, *, account: ProviderAccount, outcome: _Outcome | N
         fresh = Message.objects.select_for_update().get(pk=message.pk)
         if outcome is not None:
             _apply(fresh, outcome)
+            fresh.send_outcome = outcome.outcome
         if outcome is None or outcome.result is not None:
             _link_early_events(fresh, account=account)
         fresh.save(update_fields=["status", "status_at", "sent_at", "delivered_at", "read_at", "failed_at",
-                                  "error_code", "error_title", "provider_message_id", "whatsapp_id"])
+                                  "error_code", "error_title", "provider_message_id", "whatsapp_id",
+                                  "send_outcome"])
     fresh.replayed = False
     return fresh
 
