@@ -25,8 +25,10 @@ from accounts.models import (
     Provider,
     ProviderAccount,
     QualityRating,
+    Role,
     WhatsAppBusinessAccount,
 )
+from accounts.tenancy import require_role
 from providers.base import ProviderError
 from providers.types import PhoneNumberInfo
 from waportal.errors import ApplicationError
@@ -212,9 +214,7 @@ def _quality(value: str) -> str:
 
 def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
     if not account.analytics_token:
-        raise ApplicationError(
-            _("Set the ISV analytics token: WABAs and numbers are listed with it."), field="analytics_token"
-        )
+        return _sync_aldeamo_without_token(account)
     client = provider_client(account)
     result = SyncResult()
     entries = client.wabas_by_token()
@@ -278,6 +278,33 @@ def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
             )
         gone = Client.objects.filter(provider_account=account, is_active=True).exclude(pk__in=seen_clients)
         result.deactivated += gone.update(is_active=False)
+    return result
+
+
+def _sync_aldeamo_without_token(account: ProviderAccount) -> SyncResult:
+    """An account with only ``ApiKey``/``UserId``: one client (its user id), the WABAs and numbers admins entered.
+
+    The manual lists WABAs and numbers only with the ISV token (seed 000
+    §"WABA's y ClientId con Token", §"API PhoneNumber"), so nothing is listed
+    or deactivated here; the template sync that follows uses ``ApiKey`` and
+    ``UserId`` on the WABAs entered by hand.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        db_client, _created = Client.objects.update_or_create(
+            provider_account=account,
+            client_id=account.user_id,
+            defaults={"is_active": True, "synced_at": now},
+            create_defaults={"name": account.name, "is_active": True, "synced_at": now},
+        )
+    result = SyncResult(clients=1)
+    result.wabas = WhatsAppBusinessAccount.objects.filter(client=db_client, is_active=True).count()
+    result.phone_numbers = PhoneNumber.objects.filter(client=db_client, is_active=True).count()
+    if not result.wabas:
+        result.warnings.append(_(
+            "Without the ISV token the provider lists no WABAs or numbers: add the WABA (with its namespace) and "
+            "its numbers by hand, then sync again for the templates."
+        ))
     return result
 
 
@@ -349,3 +376,140 @@ def membership_set(*, actor, user, client: Client, role: str) -> Membership:
 def membership_remove(*, actor, membership: Membership) -> None:
     audit_record(actor=actor, action="membership.remove", obj=membership, client=membership.client)
     membership.delete()
+
+
+# --- inventory entered by hand (accounts without the ISV token; what no listing returns) --------------------
+
+WABA_EDITABLE = ("name", "namespace", "is_active")
+PHONE_NUMBER_EDITABLE = ("waba", "display_phone_number", "verified_name", "is_active")
+
+
+def _digits_only(value: str, *, field: str, minimum: int, maximum: int) -> str:
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit() and minimum <= len(text) <= maximum):
+        raise ApplicationError(
+            _("Write %(field)s as digits only (%(minimum)d to %(maximum)d digits).")
+            % {"field": field, "minimum": minimum, "maximum": maximum},
+            field=field,
+        )
+    return text
+
+
+def _checked_namespace(value: str) -> str:
+    """A template namespace as WhatsApp gives it (``b1c2…_a3f4…``): letters, digits, ``_`` and ``-``."""
+    text = (value or "").strip()
+    if text and not (len(text) <= 100 and text.replace("_", "").replace("-", "").isalnum() and text.isascii()):
+        raise ApplicationError(
+            _("The namespace is letters, digits, '_' and '-' only (as WhatsApp Manager shows it), at most 100."),
+            field="namespace",
+        )
+    return text
+
+
+def _require_inventory_admin(actor, client: Client) -> None:
+    if actor is not None:
+        require_role(actor, client, Role.ADMIN)
+
+
+@transaction.atomic
+def waba_create(*, actor, client: Client, waba_id: str, name: str = "", namespace: str = "") -> WhatsAppBusinessAccount:
+    """A WABA entered by an admin: the provider lists WABAs only with the ISV token, and never the namespace.
+
+    A later sync with the token keeps what was entered here (it only marks the WABA active and synced).
+    """
+    _require_inventory_admin(actor, client)
+    if client.provider_account.provider != Provider.ALDEAMO:
+        raise ApplicationError(_("Only Aldeamo clients have WABAs; a Contacto Virtual line needs none."), field="client")
+    waba_id = _digits_only(waba_id, field="waba_id", minimum=5, maximum=32)
+    if WhatsAppBusinessAccount.objects.filter(client=client, waba_id=waba_id).exists():
+        raise ApplicationError(_("This client already has the WABA %(waba)s.") % {"waba": waba_id}, field="waba_id")
+    waba = WhatsAppBusinessAccount.objects.create(
+        client=client, waba_id=waba_id, name=(name or "").strip()[:200], namespace=_checked_namespace(namespace)
+    )
+    audit_record(actor=actor, action="waba.create", obj=waba, client=client,
+                 changes={"waba_id": waba_id, "name": waba.name, "namespace": waba.namespace})
+    return waba
+
+
+@transaction.atomic
+def waba_update(*, actor, waba: WhatsAppBusinessAccount, **data: Any) -> WhatsAppBusinessAccount:
+    """Change what the provider cannot list (namespace) and the WABA's name or activity."""
+    _require_inventory_admin(actor, waba.client)
+    unknown = set(data) - set(WABA_EDITABLE)
+    if unknown:
+        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))},
+                               field=sorted(unknown)[0])
+    if "namespace" in data:
+        data["namespace"] = _checked_namespace(data["namespace"])
+    if "name" in data:
+        data["name"] = (data["name"] or "").strip()[:200]
+    before = {name: getattr(waba, name) for name in data}
+    for name, value in data.items():
+        setattr(waba, name, value)
+    waba.save()
+    changes = {name: {"from": before[name], "to": value} for name, value in data.items() if before[name] != value}
+    if changes:
+        audit_record(actor=actor, action="waba.update", obj=waba, client=waba.client, changes=changes)
+    return waba
+
+
+def _checked_number_waba(client: Client, waba: WhatsAppBusinessAccount | None) -> WhatsAppBusinessAccount | None:
+    if waba is not None and waba.client_id != client.pk:
+        raise ApplicationError(_("The WABA belongs to another client."), field="waba")
+    if waba is None and client.provider_account.provider == Provider.ALDEAMO:
+        raise ApplicationError(_("An Aldeamo number needs its WABA (its templates live there)."), field="waba")
+    return waba
+
+
+@transaction.atomic
+def phone_number_create(
+    *,
+    actor,
+    client: Client,
+    digits: str,
+    waba: WhatsAppBusinessAccount | None = None,
+    display_phone_number: str = "",
+    verified_name: str = "",
+    phone_number_id: str = "",
+) -> PhoneNumber:
+    """A business number entered by an admin (the ``from`` of sends): digits with the country code."""
+    _require_inventory_admin(actor, client)
+    digits = _digits_only(digits, field="digits", minimum=8, maximum=15)
+    waba = _checked_number_waba(client, waba)
+    if PhoneNumber.objects.filter(client=client, digits=digits).exists():
+        raise ApplicationError(_("This client already has the number %(digits)s.") % {"digits": digits},
+                               field="digits")
+    phone_number_id = (phone_number_id or "").strip() or f"manual-{digits}"
+    if PhoneNumber.objects.filter(client=client, phone_number_id=phone_number_id).exists():
+        raise ApplicationError(_("This client already has a number with this provider id."), field="phone_number_id")
+    number = PhoneNumber.objects.create(
+        client=client,
+        waba=waba,
+        phone_number_id=phone_number_id[:64],
+        digits=digits,
+        display_phone_number=(display_phone_number or "").strip()[:40] or display_number(digits),
+        verified_name=(verified_name or "").strip()[:200],
+    )
+    audit_record(actor=actor, action="phone_number.create", obj=number, client=client,
+                 changes={"digits": digits, "waba": waba.waba_id if waba else None})
+    return number
+
+
+@transaction.atomic
+def phone_number_update(*, actor, number: PhoneNumber, **data: Any) -> PhoneNumber:
+    _require_inventory_admin(actor, number.client)
+    unknown = set(data) - set(PHONE_NUMBER_EDITABLE)
+    if unknown:
+        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))},
+                               field=sorted(unknown)[0])
+    if "waba" in data:
+        _checked_number_waba(number.client, data["waba"])
+    before = {name: getattr(number, name) for name in data}
+    for name, value in data.items():
+        setattr(number, name, value.strip() if isinstance(value, str) else value)
+    number.save()
+    changes = {name: {"from": str(before[name]), "to": str(getattr(number, name))}
+               for name in data if before[name] != getattr(number, name)}
+    if changes:
+        audit_record(actor=actor, action="phone_number.update", obj=number, client=number.client, changes=changes)
+    return number

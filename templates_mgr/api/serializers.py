@@ -51,6 +51,15 @@ class TemplateDetailSerializer(TemplateSerializer):
         read_only_fields = fields
 
 
+class TemplateUpdateSerializer(serializers.Serializer):
+    """Input of PATCH /templates/{id}/: what the provider cannot list."""
+
+    provider_template_id = serializers.CharField(
+        max_length=64, allow_blank=True,
+        help_text=_("Contacto Virtual's id_template (a number), needed to send the template."),
+    )
+
+
 class TemplateCreateSerializer(serializers.Serializer):
     """Input of POST /templates/: Aldeamo's createTemplate shape, plus our WABA id."""
 
