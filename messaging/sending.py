@@ -651,6 +651,50 @@ def _aldeamo_template(
     return template, wire
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """Something the provider will need that is missing: the field to fix and why, in words."""
+
+    field: str
+    reason: str
+
+
+def template_send_blockers(*, phone_number: PhoneNumber, template: Template) -> list[Blocker]:
+    """What stops ``template`` going out from ``phone_number``, checked before anything is sent.
+
+    The same checks :func:`message_send` makes one message at a time, for
+    callers that must refuse a whole batch up front (the campaign dry-run
+    report and start): the template is approved and not deleted; an Aldeamo
+    number's WABA has its template namespace (no listing returns it); a
+    Contacto Virtual template has its ``id_template`` (CV's listing has none);
+    the number is active. Empty when nothing is missing.
+    """
+    blockers: list[Blocker] = []
+    if not phone_number.is_active:
+        blockers.append(Blocker("phone_number", _("The sender number %(number)s is not active.")
+                                % {"number": phone_number.display_phone_number or phone_number.digits}))
+    if template.deleted_at is not None:
+        blockers.append(Blocker("template", _("The template '%(name)s' was deleted at the provider; pick another "
+                                              "one.") % {"name": template.name}))
+    elif template.status != TemplateStatus.APPROVED:
+        blockers.append(Blocker("template", _("The template '%(name)s' is %(status)s; only approved templates can "
+                                              "be sent.") % {"name": template.name,
+                                                             "status": template.get_status_display()}))
+    if phone_number.waba_id is not None:
+        waba = phone_number.waba
+        if not waba.namespace:
+            blockers.append(Blocker("namespace", _(
+                "The WhatsApp Business account %(waba)s has no template namespace: enter it (WABA admin, or PATCH "
+                "/api/v1/wabas/%(id)s/ with namespace) before sending templates.") % {"waba": waba.waba_id,
+                                                                                       "id": waba.pk}))
+    elif not template.provider_template_id:
+        blockers.append(Blocker("provider_template_id", _(
+            "The template '%(name)s' has no Contacto Virtual id_template: enter it (template admin, or PATCH "
+            "/api/v1/templates/%(id)s/ with provider_template_id) before sending it.") % {"name": template.name,
+                                                                                        "id": template.pk}))
+    return blockers
+
+
 def _require_sendable(template: Template) -> None:
     if template.deleted_at is not None:
         raise ApplicationError(
