@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_record, changed_fields
 from accounts.gateway import provider_client
@@ -29,7 +30,7 @@ from accounts.models import (
     WhatsAppBusinessAccount,
 )
 from accounts.tenancy import require_role
-from providers.base import ProviderError
+from providers.base import ProviderAuthError, ProviderError, ProviderTimeout, first_error
 from providers.types import PhoneNumberInfo
 from waportal.errors import ApplicationError
 
@@ -123,7 +124,12 @@ class ConnectionCheck:
 
 
 def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionCheck:
-    """A clear yes/no with the provider's own words."""
+    """A clear yes/no, every word of ours in the person's language (the provider's own words quoted as they are).
+
+    Aldeamo has no "who am I" call: the ISV token is proven with the WABA
+    listing, the API key and user id with a one-template listing of a WABA
+    (synced or entered by hand). Contacto Virtual: the balance query.
+    """
     try:
         if account.provider == Provider.CONTACTO_VIRTUAL:
             # The balance query proves the credentials; keep its answer too.
@@ -133,15 +139,66 @@ def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionC
                 "balance": account.balance,
             }
         else:
-            waba_id = (
-                WhatsAppBusinessAccount.objects.filter(client__provider_account=account, is_active=True)
-                .values_list("waba_id", flat=True)
-                .first()
-            )
-            message = provider_client(account).check_connection(waba_id=waba_id or "")
+            message = _aldeamo_connection_words(account)
     except ProviderError as exc:
+        return ConnectionCheck(ok=False, message=provider_error_words(exc, account=account))
+    except ApplicationError as exc:
         return ConnectionCheck(ok=False, message=exc.message)
     return ConnectionCheck(ok=True, message=message)
+
+
+def _aldeamo_connection_words(account: ProviderAccount) -> str:
+    client = provider_client(account)
+    sentences: list[str] = []
+    if account.analytics_token:
+        entries = client.wabas_by_token()
+        wabas = sum(len(entry.waba_ids) for entry in entries)
+        sentences.append(ngettext(
+            "The ISV token works: it sees %(clients)d client", "The ISV token works: it sees %(clients)d clients",
+            len(entries)) % {"clients": len(entries)} + " " + ngettext(
+            "with %(wabas)d WhatsApp Business account.", "with %(wabas)d WhatsApp Business accounts.", wabas)
+            % {"wabas": wabas})
+    waba_id = (
+        WhatsAppBusinessAccount.objects.filter(client__provider_account=account, is_active=True)
+        .values_list("waba_id", flat=True)
+        .first()
+    )
+    if waba_id:
+        templates = client.templates_list(waba_id=waba_id, limit=1)
+        if templates:
+            sentences.append(_("The API key and user id work: WABA %(waba)s lists at least one template.")
+                             % {"waba": waba_id})
+        else:
+            sentences.append(_("The API key and user id work: WABA %(waba)s lists no templates yet.")
+                             % {"waba": waba_id})
+    if not sentences:
+        raise ApplicationError(_(
+            "Nothing to check yet: without the ISV token, the API key and user id are checked by listing the "
+            "templates of a WABA. Add the client's WABA (id and namespace), then test again."
+        ), field="analytics_token")
+    return " ".join(sentences)
+
+
+def provider_error_words(exc: ProviderError, *, account: ProviderAccount) -> str:
+    """A provider failure in the person's language; the provider's own words (if any) quoted after."""
+    provider = account.get_provider_display()
+    if isinstance(exc, ProviderAuthError):
+        sentence = _("%(provider)s refused the credentials: check the API key, user id or token.")
+    elif isinstance(exc, ProviderTimeout):
+        sentence = _("%(provider)s did not answer in time.")
+    elif exc.retryable:
+        sentence = _("%(provider)s could not be reached at %(url)s; try again later or check the base URL.")
+    elif exc.status in (404, 405) or (exc.status is not None and 300 <= exc.status < 400):
+        sentence = _("%(provider)s does not know this address (HTTP %(status)s): check the base URL at %(url)s.")
+    else:
+        sentence = _("%(provider)s refused the request.")
+    words = sentence % {"provider": provider, "url": account.effective_base_url, "status": exc.status}
+    said = first_error(exc.body) if exc.body is not None else None
+    if not said and isinstance(exc.body, dict) and isinstance(exc.body.get("status"), str):
+        said = exc.body["status"].strip()  # Contacto Virtual's words for its code
+    if said:
+        words += " " + _("The provider said: “%(words)s”.") % {"words": said}
+    return words
 
 
 def provider_account_balance_refresh(*, account: ProviderAccount) -> ProviderAccount:
