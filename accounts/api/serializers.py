@@ -100,6 +100,7 @@ class WabaSerializer(serializers.ModelSerializer):
         fields = ["id", "waba_id", "name", "namespace", "client", "client_id", "is_active", "synced_at"]
 
 
+@extend_schema_field(serializers.IntegerField())
 class _ScopedClientField(serializers.PrimaryKeyRelatedField):
     """A client the requesting user can see (another tenant's client "does not exist")."""
 
@@ -110,6 +111,7 @@ class _ScopedClientField(serializers.PrimaryKeyRelatedField):
         return scope(Client.objects.select_related("provider_account"), getattr(request, "user", None), "pk")
 
 
+@extend_schema_field(serializers.IntegerField())
 class _ScopedWabaField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         from accounts.tenancy import scope
