@@ -43,6 +43,7 @@ from accounts.tenancy import require_role
 from messaging import validation
 from messaging.conversations import contacts_ensure, conversation_for, conversations_ensure, window_open
 from messaging.models import (
+    Contact,
     Conversation,
     Direction,
     Message,
@@ -157,6 +158,8 @@ def message_send(
         context_message_id=context_message_id, preview_url=preview_url, template=template,
         custom_field=custom_field,
     )
+    if prepared.template is not None or type == "template":
+        _require_not_opted_out(phone_number=phone_number, to=prepared.to)
     message, created = _store(
         actor=actor, phone_number=phone_number, type=type, prepared=prepared, key=key, fingerprint=fingerprint
     )
@@ -693,6 +696,28 @@ def template_send_blockers(*, phone_number: PhoneNumber, template: Template) -> 
             "/api/v1/templates/%(id)s/ with provider_template_id) before sending it.") % {"name": template.name,
                                                                                         "id": template.pk}))
     return blockers
+
+
+def recipient_opted_out(*, client_id: int, to: str) -> bool:
+    """Whether ``to`` asked this client not to be messaged (the contact's flag or the campaign opt-out list)."""
+    from campaigns.models import OptOut  # campaigns build on messaging; the read goes the other way lazily
+
+    return (Contact.objects.filter(client_id=client_id, wa_id=to, opted_out=True).exists()
+            or OptOut.objects.filter(client_id=client_id, phone=to).exists())
+
+
+def _require_not_opted_out(*, phone_number: PhoneNumber, to: str) -> None:
+    """Templates (what a business starts) are refused to a person who opted out, before anything is stored.
+
+    Free-form replies are not: they can only go inside the 24-hour window the
+    customer opened by writing, i.e. they answer the person.
+    """
+    if recipient_opted_out(client_id=phone_number.client_id, to=to):
+        raise ApplicationError(
+            _("%(to)s asked not to receive messages from this business (opt-out); no template is sent to them.")
+            % {"to": to},
+            field="to",
+        )
 
 
 def _require_sendable(template: Template) -> None:
