@@ -14,7 +14,7 @@ from providers.base import ProviderError
 from providers.types import TemplateInfo
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
 
-# getTemplate's ``limit``: WhatsApp allows at most 6,000 templates per WABA.
+# getTemplates' ``limit``: WhatsApp allows at most 6,000 templates per WABA.
 SYNC_LIMIT = 6000
 
 TRACKED = ("status", "category")

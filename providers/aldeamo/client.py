@@ -64,7 +64,7 @@ PHONE_NUMBERS_PATH = "v1/analytics/getPhoneNumbers"
 
 # §"Responder a un mensaje" (service names) and each type's example endpoint.
 # Contacts: seed 000 l.338 lists the service as "contacs"; the endpoint's own
-# example (l.1443) is v1/apikey/contacts/bsp/send, which is what we call (the
+# example (l.1445) is v1/apikey/contacts/bsp/send, which is what we call (the
 # sandbox accepts both).
 SERVICES: Mapping[str, str] = {
     "text": "text",

@@ -1,4 +1,4 @@
-"""Aldeamo templates: getTemplate(s), createTemplate with its review, deleteTemplate."""
+"""Aldeamo templates: getTemplates (the singular is a 404), createTemplate with its review, deleteTemplate."""
 
 from __future__ import annotations
 
