@@ -20,11 +20,14 @@ def url(template) -> str:
 def test_a_client_admin_sets_the_id_template_and_it_is_recorded(api_as):
     template = ContactoVirtualTemplateFactory(provider_template_id="")
     admin = MembershipFactory(client=template.client, role=Role.ADMIN).user
+    listed = api_as(admin).get("/api/v1/templates/").json()["results"][0]
+    assert listed["needs_provider_template_id"] is True
 
     response = api_as(admin).patch(url(template), {"provider_template_id": "990"}, format="json")
 
     assert response.status_code == 200, response.content
     assert response.json()["provider_template_id"] == "990"
+    assert response.json()["needs_provider_template_id"] is False
     template.refresh_from_db()
     assert template.provider_template_id == "990"
     change = TemplateChange.objects.get(template=template)
