@@ -285,6 +285,12 @@ def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
                 result.warnings.append(_("WABA %(waba)s: %(words)s") % {"waba": waba_id, "words": exc.message})
 
     now = timezone.now()
+    # What admins typed that no listing returns, by WABA id: kept when the listing puts the WABA under another
+    # client (an account that ran without the ISV token had one client, its user id).
+    entered = dict(
+        WhatsAppBusinessAccount.objects.filter(client__provider_account=account).exclude(namespace="")
+        .values_list("waba_id", "namespace")
+    )
     with transaction.atomic():
         seen_clients: list[int] = []
         for entry in entries:
@@ -301,6 +307,9 @@ def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
                 waba, _created = WhatsAppBusinessAccount.objects.update_or_create(
                     client=db_client, waba_id=waba_id, defaults={"is_active": True, "synced_at": now}
                 )
+                if not waba.namespace and entered.get(waba_id):
+                    waba.namespace = entered[waba_id]
+                    waba.save(update_fields=["namespace", "updated_at"])
                 seen_wabas.append(waba.pk)
                 result.wabas += 1
                 if (entry.client_id, waba_id) not in numbers:

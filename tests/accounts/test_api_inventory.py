@@ -165,3 +165,16 @@ def test_sync_with_the_token_never_overwrites_an_entered_namespace_or_name(fake_
 
     waba.refresh_from_db()
     assert (waba.namespace, waba.name, waba.is_active) == (NAMESPACE, "Ventas", True)
+
+
+def test_adding_the_isv_token_later_keeps_the_namespace_entered_by_hand(fake_aldeamo, superuser):
+    account = ProviderAccountFactory(analytics_token="")
+    provider_account_sync(account=account)
+    waba_create(actor=superuser, client=account.clients.get(), waba_id=fake_aldeamo.waba_id, namespace=NAMESPACE)
+    account.analytics_token = "isv-token"
+    account.save()
+
+    provider_account_sync(account=account)
+
+    listed = WhatsAppBusinessAccount.objects.get(client__client_id="942", waba_id=fake_aldeamo.waba_id)
+    assert listed.is_active and listed.namespace == NAMESPACE
