@@ -25,6 +25,7 @@ from accounts.models import (
     UserProfile,
     WhatsAppBusinessAccount,
 )
+from accounts.selectors import account_setup_notes
 from accounts.tenancy import client_ids_for, is_operator, require_account_admin
 from providers.base import ProviderError
 from waportal.errors import ApplicationError
@@ -199,6 +200,10 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         if account is not None and is_operator(request.user):
             extra_context["webhook_url"] = absolute_url(request, account.webhook_path)
             extra_context["webhook_previous_until"] = account.previous_webhook_secret_until
+        if account is not None:
+            # Notes name WABAs: a client admin reads only their own clients' (the account may be shared).
+            scope_ids = None if is_operator(request.user) else set(client_ids_for(request.user, Role.ADMIN) or ())
+            extra_context["setup_notes"] = account_setup_notes(account=account, client_ids=scope_ids)
         extra_context["can_manage_account"] = account is not None and self.has_manage_permission(request, account)
         extra_context["can_operate_account"] = is_operator(request.user)
         return sensitive_post_parameters("replace_api_key", "replace_analytics_token", "replace_token")(
@@ -244,7 +249,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             self.message_user(request, gettext("%(name)s: connected. %(words)s") % {"name": account, "words": check.message},
                               messages.SUCCESS)
         else:
-            self.message_user(request, gettext("%(name)s: not connected. The provider said: %(words)s")
+            self.message_user(request, gettext("%(name)s: not connected. %(words)s")
                               % {"name": account, "words": check.message}, messages.ERROR)
 
     def _sync(self, request, account):
@@ -253,7 +258,9 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             result = services.provider_account_sync(account=account, actor=request.user)
             result = services.sync_result_visible(result=result, account=account, user=request.user)
         except (ProviderError, ApplicationError) as exc:
-            self.message_user(request, gettext("%(name)s: sync failed: %(words)s") % {"name": account, "words": exc.message},
+            words = (services.provider_error_words(exc, account=account) if isinstance(exc, ProviderError)
+                     else exc.message)
+            self.message_user(request, gettext("%(name)s: sync failed: %(words)s") % {"name": account, "words": words},
                               messages.ERROR)
             return
         self.message_user(
@@ -353,23 +360,114 @@ class ClientAdmin(TenantAdminMixin, admin.ModelAdmin):
                                     role=membership.role)
 
 
+class _ServiceCheckedForm(forms.ModelForm):
+    """Runs the inventory services' checks as form validation, so a bad value is shown on its field."""
+
+    def _checked(self, check, name: str):
+        try:
+            return check(self.cleaned_data.get(name) or "")
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+class WabaForm(_ServiceCheckedForm):
+    class Meta:
+        model = WhatsAppBusinessAccount
+        fields = ["client", "waba_id", "name", "namespace", "is_active"]
+
+    def clean_waba_id(self):
+        return self._checked(lambda value: services._digits_only(value, field="waba_id", minimum=5, maximum=32),
+                             "waba_id")
+
+    def clean_namespace(self):
+        return self._checked(services._checked_namespace, "namespace")
+
+
 @admin.register(WhatsAppBusinessAccount)
 class WabaAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """WABAs: synced with the ISV token, or added here by hand (id and namespace); the namespace is always typed."""
+
+    form = WabaForm
     list_display = ["waba_id", "name", "client", "namespace", "is_active", "synced_at"]
     list_filter = ["is_active", "client"]
     search_fields = ["waba_id", "name", "namespace"]
     list_select_related = ["client"]
     readonly_fields = ["synced_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["synced_at", "client", "waba_id"] if obj is not None else ["synced_at"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                data = {name: form.cleaned_data[name] for name in services.WABA_EDITABLE if name in form.changed_data}
+                services.waba_update(actor=request.user, waba=WhatsAppBusinessAccount.objects.get(pk=obj.pk), **data)
+            else:
+                created = services.waba_create(actor=request.user, client=obj.client, waba_id=obj.waba_id,
+                                               name=obj.name, namespace=obj.namespace)
+                obj.pk = created.pk
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
+
+
+class PhoneNumberForm(_ServiceCheckedForm):
+    class Meta:
+        model = PhoneNumber
+        fields = ["client", "waba", "digits", "display_phone_number", "verified_name", "phone_number_id", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("display_phone_number", "phone_number_id"):
+            if name in self.fields:
+                self.fields[name].required = False
+        if "phone_number_id" in self.fields:
+            self.fields["phone_number_id"].help_text = gettext("Optional: the provider's id of the number, if known.")
+
+    def clean_digits(self):
+        return self._checked(lambda value: services._digits_only(value, field="digits", minimum=8, maximum=15),
+                             "digits")
+
+    def clean(self):
+        data = super().clean()
+        client, waba = data.get("client"), data.get("waba")
+        if client is not None and waba is not None and waba.client_id != client.pk:
+            self.add_error("waba", gettext("The WABA belongs to another client."))
+        digits = data.get("digits")
+        if (self.instance.pk is None and client is not None and digits
+                and PhoneNumber.objects.filter(client=client, digits=digits).exists()):
+            self.add_error("digits", gettext("This client already has the number %(digits)s.") % {"digits": digits})
+        return data
+
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """Numbers: synced (ISV token, or the Contacto Virtual line), or added here by hand."""
+
+    form = PhoneNumberForm
     list_display = ["display_phone_number", "verified_name", "quality", "code_verification_status", "waba", "client",
                     "is_active"]
     list_filter = ["quality_rating", "is_active", "code_verification_status", "client"]
     search_fields = ["digits", "display_phone_number", "verified_name", "phone_number_id"]
     list_select_related = ["client", "waba"]
     readonly_fields = ["synced_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["synced_at", "client", "digits", "phone_number_id"] if obj is not None else ["synced_at"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                data = {name: form.cleaned_data[name] for name in services.PHONE_NUMBER_EDITABLE
+                        if name in form.changed_data}
+                services.phone_number_update(actor=request.user, number=PhoneNumber.objects.get(pk=obj.pk), **data)
+            else:
+                created = services.phone_number_create(
+                    actor=request.user, client=obj.client, waba=obj.waba, digits=obj.digits,
+                    display_phone_number=obj.display_phone_number, verified_name=obj.verified_name,
+                    phone_number_id=obj.phone_number_id)
+                obj.pk = created.pk
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
 
     @admin.display(description=_("quality"), ordering="quality_rating")
     def quality(self, obj):

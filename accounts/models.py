@@ -96,8 +96,11 @@ class ProviderAccount(TimeStamped):
     templates_list_path = models.CharField(
         _("template listing path"),
         max_length=64,
-        default="getTemplate",
-        help_text=_("Aldeamo's manual names it getTemplate in production and getTemplates in test."),
+        default="getTemplates",
+        help_text=_(
+            "Aldeamo's manual lists templates at getTemplates in both environments; change it only if your "
+            "provider told you another path."
+        ),
     )
     # Contacto Virtual.
     login = models.CharField(_("login"), max_length=254, blank=True)
@@ -157,7 +160,7 @@ class ProviderAccount(TimeStamped):
             ):
                 errors["line_number"] = _("Write the line as 57 followed by the 10-digit number (12 digits).")
         if self.templates_list_path and not self.templates_list_path.replace("_", "").isalnum():
-            errors["templates_list_path"] = _("Letters, digits and underscores only, e.g. getTemplate.")
+            errors["templates_list_path"] = _("Letters, digits and underscores only, e.g. getTemplates.")
         if errors:
             raise ValidationError(errors)
 

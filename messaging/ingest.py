@@ -25,6 +25,7 @@ adapters' own; they are data, not interface text.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -53,6 +54,7 @@ from messaging.models import (
     WebhookEvent,
 )
 from providers.aldeamo.webhooks import parse_webhook as aldeamo_parse_webhook
+from providers.base import json_loads_relaxed
 from providers.contacto_virtual.webhooks import parse_webhook as contacto_virtual_parse_webhook
 from providers.types import InboundMessage, StatusUpdate, TemplateEvent, UnknownEvent
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
@@ -106,12 +108,15 @@ _PREVIEW_ICONS = {
 # --- receiving ------------------------------------------------------------------------------------
 
 
+RECEIPT_HEADER = "x-waportal-receipt"
+
+
 def body_sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def webhook_record(*, account_id: int, body: bytes, content_type: str = "", headers: Mapping[str, str] | None = None
-                   ) -> None:
+def webhook_record(*, account_id: int, body: bytes, content_type: str = "", headers: Mapping[str, str] | None = None,
+                   receipt: str = "") -> None:
     """Store one callback body as received, once per (account, body): a single INSERT, no transaction.
 
     One plain ``INSERT … ON CONFLICT DO NOTHING`` (valid on PostgreSQL and
@@ -124,8 +129,18 @@ def webhook_record(*, account_id: int, body: bytes, content_type: str = "", head
     The body is kept as text: UTF-8 when it is, Latin-1 otherwise (recorded in
     ``headers["x-waportal-body-encoding"]``), so nothing a provider sends is
     refused for its encoding. The hash is of the raw bytes.
+
+    ``receipt`` (a per-request nonce) makes this delivery distinct from every
+    other with the same body: the key is then the hash of body and receipt,
+    and the receipt is kept in ``headers["x-waportal-receipt"]``. The view
+    passes one for Contacto Virtual customer replies (see
+    :func:`providers.contacto_virtual.webhooks.is_customer_reply_body`).
     """
     stored_headers = dict(headers or {})
+    key = body_sha256(body)
+    if receipt:
+        stored_headers[RECEIPT_HEADER] = receipt
+        key = body_sha256(body + b"\n" + receipt.encode("ascii"))
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -136,7 +151,7 @@ def webhook_record(*, account_id: int, body: bytes, content_type: str = "", head
     with connection.cursor() as cursor:
         cursor.execute(
             _RECORD_SQL,
-            [account_id, timezone.now(), body_sha256(body), text, content_type[:120], json.dumps(stored_headers),
+            [account_id, timezone.now(), key, text, content_type[:120], json.dumps(stored_headers),
              WebhookEvent.State.PENDING],
         )
 
@@ -581,7 +596,14 @@ def _parse(webhook: WebhookEvent, account: ProviderAccount | None) -> list[Any]:
     parse = _PARSERS.get(account.provider)
     if parse is None:
         raise _Unreadable(f"No webhook parser for provider {account.provider!r}.")
-    return parse(_decode(webhook, account.provider))
+    events = parse(_decode(webhook, account.provider))
+    receipt = (webhook.headers or {}).get(RECEIPT_HEADER) if isinstance(webhook.headers, Mapping) else None
+    if receipt:
+        # One stored receipt, one customer message: a replay of this row keeps its id, another POST of the
+        # same words (a separate row) gets its own.
+        events = [dataclasses.replace(event, message_id=f"{event.message_id[:80]}-{str(receipt)[:32]}")
+                  if isinstance(event, InboundMessage) else event for event in events]
+    return events
 
 
 def _decode(webhook: WebhookEvent, provider: str) -> Any:
@@ -595,7 +617,7 @@ def _decode(webhook: WebhookEvent, provider: str) -> Any:
     if provider == Provider.CONTACTO_VIRTUAL:
         return text
     try:
-        return json.loads(text)
+        return json_loads_relaxed(text)  # the manual's webhook examples carry trailing commas
     except ValueError as exc:
         if "=" in text and "{" not in text:
             pairs = parse_qsl(text, keep_blank_values=True)

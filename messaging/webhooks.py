@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Provider, ProviderAccount
 from messaging.ingest import webhook_record
 from messaging.tasks import webhook_processing_schedule
+from providers.contacto_virtual.webhooks import is_customer_reply_body
 
 #: The provider segment of the URL → the account's provider.
 PATH_KINDS = {"aldeamo": Provider.ALDEAMO, "contacto-virtual": Provider.CONTACTO_VIRTUAL}
@@ -122,7 +124,8 @@ def webhook_receive(request: HttpRequest, provider: str, secret: str) -> HttpRes
     body = request.read(limit + 1)
     if len(body) > limit:
         return _too_large(limit)
+    receipt = uuid.uuid4().hex if expected == Provider.CONTACTO_VIRTUAL and is_customer_reply_body(body) else ""
     webhook_record(account_id=found[0], body=body, content_type=request.META.get("CONTENT_TYPE", ""),
-                   headers=_headers(request))
+                   headers=_headers(request), receipt=receipt)
     transaction.on_commit(webhook_processing_schedule)
     return HttpResponse(_OK, content_type="application/json")

@@ -107,6 +107,63 @@ class WabaSerializer(serializers.ModelSerializer):
         fields = ["id", "waba_id", "name", "namespace", "client", "client_id", "is_active", "synced_at"]
 
 
+@extend_schema_field(serializers.IntegerField())
+class _ScopedClientField(serializers.PrimaryKeyRelatedField):
+    """A client the requesting user can see (another tenant's client "does not exist")."""
+
+    def get_queryset(self):
+        from accounts.tenancy import scope
+
+        request = self.context.get("request")
+        return scope(Client.objects.select_related("provider_account"), getattr(request, "user", None), "pk")
+
+
+@extend_schema_field(serializers.IntegerField())
+class _ScopedWabaField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        from accounts.tenancy import scope
+
+        request = self.context.get("request")
+        return scope(WhatsAppBusinessAccount.objects.all(), getattr(request, "user", None), "client")
+
+
+class WabaCreateSerializer(serializers.Serializer):
+    """A WABA entered by hand: the client it belongs to, its id and the template namespace."""
+
+    client = _ScopedClientField(help_text=_("The client (id in /api/v1/clients/)."))
+    waba_id = serializers.CharField(max_length=64, help_text=_("The WhatsApp Business Account id (digits)."))
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    namespace = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text=_("The template namespace (WhatsApp Manager); sent with every template message."),
+    )
+
+
+class WabaUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    namespace = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+class PhoneNumberCreateSerializer(serializers.Serializer):
+    """A business number entered by hand."""
+
+    client = _ScopedClientField(help_text=_("The client (id in /api/v1/clients/)."))
+    waba = _ScopedWabaField(required=False, allow_null=True, default=None,
+                            help_text=_("The number's WABA (required for Aldeamo)."))
+    digits = serializers.CharField(max_length=20, help_text=_("The number with country code, digits only."))
+    display_phone_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    verified_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone_number_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class PhoneNumberUpdateSerializer(serializers.Serializer):
+    waba = _ScopedWabaField(required=False, allow_null=True)
+    display_phone_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    verified_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+
 class PhoneNumberSerializer(serializers.ModelSerializer):
     client_id = serializers.CharField(source="client.client_id", read_only=True)
     waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None)

@@ -184,6 +184,38 @@ COVERAGE: dict[tuple[str, str], dict[str, Check | Exempt]] = {
         "isolation": check("viewer_a", "GET", obj_url("wabas", "waba", "b"), NOT_FOUND),
         "role": check("outsider", "GET", obj_url("wabas", "waba", "a"), NOT_FOUND),
     },
+    ("waba-list", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/wabas/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "waba_id": "1234567890", "namespace": "x"},
+                           then=lambda w, r: _only_b_waba(w)),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/wabas/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "waba_id": "1234567890", "namespace": "x"}),
+    },
+    ("waba-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("wabas", "waba", "b"), NOT_FOUND,
+                           body=lambda w: {"namespace": "stolen"}),
+        "role": check("agent_a", "PATCH", obj_url("wabas", "waba", "a"), REFUSED, body=lambda w: {"namespace": "x"},
+                      then=lambda w, r: _namespace_kept(w)),
+    },
+    ("phone-number-list", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/phone-numbers/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "waba": w.b.waba.pk, "digits": "573009998877"},
+                           then=lambda w, r: _only_b_number(w)),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/phone-numbers/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "waba": w.a.waba.pk, "digits": "573009998877"}),
+    },
+    ("phone-number-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("phone-numbers", "number", "b"), NOT_FOUND,
+                           body=lambda w: {"verified_name": "stolen"}),
+        "role": check("viewer_a", "PATCH", obj_url("phone-numbers", "number", "a"), REFUSED,
+                      body=lambda w: {"verified_name": "x"}),
+    },
+    ("template-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("templates", "template", "b"), NOT_FOUND,
+                           body=lambda w: {"provider_template_id": "123"}),
+        "role": check("agent_a", "PATCH", obj_url("templates", "template", "a"), REFUSED,
+                      body=lambda w: {"provider_template_id": "123"}),
+    },
     ("phone-number-list", "GET"): {
         "isolation": check("agent_a", "GET", lambda w: "/api/v1/phone-numbers/", {200},
                            then=lists_a_not_b("number")),
@@ -269,6 +301,23 @@ COVERAGE: dict[tuple[str, str], dict[str, Check | Exempt]] = {
 }
 
 
+def _only_b_waba(world):
+    from accounts.models import WhatsAppBusinessAccount
+
+    assert list(WhatsAppBusinessAccount.objects.filter(client=world.b.client)) == [world.b.waba]
+
+
+def _only_b_number(world):
+    from accounts.models import PhoneNumber
+
+    assert list(PhoneNumber.objects.filter(client=world.b.client)) == [world.b.number]
+
+
+def _namespace_kept(world):
+    world.a.waba.refresh_from_db()
+    assert world.a.waba.namespace == "ns_942"
+
+
 def _lists_account_not_other(world, response):
     ids = _ids(response)
     assert str(world.other_account.pk) not in ids and str(world.account.pk) in ids
@@ -301,13 +350,14 @@ def _api_routes() -> set[tuple[str, str]]:
             if not prefix.startswith("api/v1/"):
                 continue
             callback = pattern.callback
+            view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+            allowed = set(getattr(view_class, "http_method_names", ()))
             actions = getattr(callback, "actions", None)
             if actions:
-                methods = set(actions)
+                methods = set(actions) & allowed
             else:
-                view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
                 methods = {name for name in ("get", "post", "put", "patch", "delete")
-                           if view_class is not None and hasattr(view_class, name)}
+                           if view_class is not None and hasattr(view_class, name)} & allowed
             found.update((pattern.name, method.upper()) for method in methods - _IGNORED_METHODS)
 
     walk(get_resolver().url_patterns, "")

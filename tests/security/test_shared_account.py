@@ -267,3 +267,18 @@ def test_a_client_admins_sync_reports_only_their_clients_share(world):
     assert world.b.waba.waba_id not in " ".join(seen.warnings)
     assert f"WABA {world.a.waba.waba_id}: timeout" in seen.warnings and len(seen.warnings) == 2
     assert sync_result_visible(result=result, account=world.account, user=world.operator) is result
+
+
+def test_the_setup_box_names_only_the_client_admins_own_wabas(world):
+    """Issue 18's setup notes name WABAs without a namespace: on a shared account, only the viewer's own."""
+    from accounts.models import WhatsAppBusinessAccount
+
+    WhatsAppBusinessAccount.objects.filter(pk__in=[world.a.waba.pk, world.b.waba.pk]).update(namespace="")
+    url = reverse("admin:accounts_provideraccount_change", args=[world.account.pk])
+    browser = HttpClient()
+    browser.force_login(world.a.admin)
+    page = browser.get(url).content.decode()
+    assert world.a.waba.waba_id in page and world.b.waba.waba_id not in page
+    browser.force_login(world.operator)
+    page = browser.get(url).content.decode()
+    assert world.a.waba.waba_id in page and world.b.waba.waba_id in page

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_webhook_secret_rotation'),
+        ('accounts', '0004_webhook_secret_rotation'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_field_labels'),
+        ('accounts', '0003_templates_list_path_get_templates'),
     ]
 
     operations = [

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_field_labels'),
-        ('messaging', '0006_drop_prefix_pattern_indexes'),
+        ('messaging', '0007_message_send_outcome'),
     ]
 
     operations = [
