@@ -13,6 +13,7 @@ from typing import Any
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +30,7 @@ from accounts.models import (
 )
 from providers.base import ProviderError
 from providers.types import PhoneNumberInfo
-from waportal.errors import ApplicationError
+from waportal.errors import ApplicationError, Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +106,22 @@ def provider_account_update(*, account: ProviderAccount, actor, **data: Any) -> 
     return account
 
 
-@transaction.atomic
 def provider_account_delete(*, account: ProviderAccount, actor) -> None:
-    audit_record(actor=actor, action="provider_account.delete", obj=account)
-    account.delete()
+    """Delete an account with no history; one with messages, campaigns or templates is a 409.
+
+    Its history (protected rows) must outlive it: the answer says to deactivate
+    it instead (``is_active = false``), which stops its use and keeps the record.
+    """
+    try:
+        with transaction.atomic():
+            audit_record(actor=actor, action="provider_account.delete", obj=account)
+            account.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        raise Conflict(
+            _("This provider account has history (messages or campaigns) and cannot be deleted. "
+              "Deactivate it instead: set is_active to false."),
+            field="is_active",
+        ) from exc
 
 
 # --- connection test and balance ---------------------------------------------

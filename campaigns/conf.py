@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     # Validation: rows per bulk insert; recipients accepted in one JSON request.
     "CAMPAIGN_BATCH_SIZE": 2000,
     "CAMPAIGN_JSON_MAX_RECIPIENTS": 10000,
+    # A CSV cell longer than this (characters) makes its row skipped in the dry-run report.
+    "CAMPAIGN_CELL_MAX_CHARS": 4096,
     # Cached counts are recomputed at most this often (seconds).
     "CAMPAIGN_COUNTS_MAX_AGE": 2.0,
 }

@@ -83,10 +83,12 @@ RESENDABLE = (MessageStatus.UNKNOWN, MessageStatus.FAILED)
 def request_fingerprint(payload: dict[str, Any]) -> str:
     """A stable hash of a normalised request, to tell a replay from a new request under the same key.
 
-    Key order and JSON spacing do not matter; values do. 64 hex characters.
+    Key order and JSON spacing do not matter; values do. 64 hex characters. A
+    lone surrogate (refused at the API's edge, but a service may be called from
+    elsewhere) is hashed as its code point, never a ``UnicodeEncodeError``.
     """
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _fingerprint = request_fingerprint  # message_send has a parameter of the same name
