@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "django_tasks_db",
+    "waportal.workers",
     "accounts",
     "templates_mgr",
     "messaging",
