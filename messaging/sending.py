@@ -452,6 +452,18 @@ class TemplateBatch:
         return mark is None
 
 
+def messages_lost_in_flight(*, message_ids: list, words: str) -> int:
+    """Messages left ``sending`` by a worker that died mid-call become ``unknown``: the provider may have them.
+
+    Only from ``sending`` (forward; a status that arrived since wins). "Send
+    again" is offered for them (:data:`RESENDABLE`). Returns how many moved.
+    """
+    if not message_ids:
+        return 0
+    return Message.objects.filter(pk__in=list(message_ids), status=MessageStatus.SENDING).update(
+        status=MessageStatus.UNKNOWN, status_at=timezone.now(), error_code="worker_lost", error_title=words)
+
+
 def _fail_queued(message: Message, *, code: str, words: str) -> None:
     """A stored message that will never be handed to the provider fails with the reason (forward: queued -> failed)."""
     now = timezone.now()
