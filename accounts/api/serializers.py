@@ -102,7 +102,7 @@ class WabaSerializer(serializers.ModelSerializer):
 
 class PhoneNumberSerializer(serializers.ModelSerializer):
     client_id = serializers.CharField(source="client.client_id", read_only=True)
-    waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None)
+    waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = PhoneNumber

@@ -48,3 +48,22 @@ class AcceptingTransport(BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+class UnavailableTransport(BaseAdapter):
+    """Every provider call answers 503 at once: for tests that must never reach a network."""
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
+             cert: Any = None, proxies: Any = None) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 503
+        response.reason = "Service Unavailable"
+        response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
+        response._content = b'{"message": "unavailable (test transport)"}'
+        response.url = request.url or ""
+        response.request = request
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        pass
