@@ -120,6 +120,9 @@ _ESCAPES = re.compile(
 )
 
 
+_FORM_NUL = re.compile("%00")
+
+
 def body_text_sanitize(text: str) -> tuple[str, int]:
     """A callback body with what PostgreSQL text cannot hold replaced by U+FFFD, and how many were.
 
@@ -139,6 +142,9 @@ def body_text_sanitize(text: str) -> tuple[str, int]:
 
     if "\\u" in text:
         text = _ESCAPES.sub(swap, text)
+    if "%00" in text and not text.lstrip().startswith(("{", "[")):  # a form body (Contacto Virtual may post one)
+        text, forms = _FORM_NUL.subn("%EF%BF%BD", text)
+        count += forms
     return text, count
 
 

@@ -42,3 +42,9 @@ def test_nul_and_lone_surrogates_are_replaced_recorded_and_processed(client):
 def test_escaped_backslashes_are_not_escapes():
     text, count = body_text_sanitize(r'{"a": "\\u0000 and \\\u0000"}')
     assert count == 1 and text == r'{"a": "\\u0000 and \\\ufffd"}'
+
+
+def test_a_nul_in_a_form_body_is_replaced_too():
+    text, count = body_text_sanitize("mobile=573002222222&message=Hola%00mundo")
+    assert count == 1 and text == "mobile=573002222222&message=Hola%EF%BF%BDmundo"
+    assert body_text_sanitize('{"url": "http://x/?a=%00"}') == ('{"url": "http://x/?a=%00"}', 0)

@@ -222,6 +222,11 @@ SECURE_CSP = {
 # Campaigns: messages per second per business number (WhatsApp's default tier is 80/s).
 CAMPAIGN_PACE_LIMIT = env.int("CAMPAIGN_PACE_LIMIT", default=80)
 
+# The API's input policy (waportal/input_policy.py): bodies over this many bytes are a 413, JSON nested
+# deeper than this a 400 -- checked before anything parses them.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2_500_000)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+
 LOGIN_URL = "admin:login"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
