@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from datetime import timedelta
 
 import pytest
@@ -30,7 +32,8 @@ def _quick(settings, monkeypatch):
     settings.TASK_WORKER_HEARTBEAT_SECONDS = 0.2
     settings.TASK_WORKER_RECONNECT_HOOKS = []
     RAN.clear()
-    monkeypatch.setattr(task_worker.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(task_worker, "database_wait", functools.partial(task_worker.database_wait, first=0.01,
+                                                                        longest=0.01))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -100,3 +103,31 @@ def test_running_tasks_of_dead_workers_are_ready_again():
     assert statuses[dead.pk] == statuses[gone.pk] == statuses[mine.pk] == TaskResultStatus.READY
     assert statuses[busy.pk] == statuses[fresh.pk] == TaskResultStatus.RUNNING
     assert DBTaskResult.objects.ready().filter(pk=dead.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_worker_back_from_an_outage_takes_back_only_its_own():
+    theirs = _running("silent-since-the-outage", started_ago=120)
+    mine = _running("me", started_ago=120)
+
+    assert services.tasks_running_recover(own_worker_id="me", others=False) == [str(mine.pk)]
+    assert DBTaskResult.objects.get(pk=theirs.pk).status == TaskResultStatus.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_workers_task_is_taken_back_by_a_live_ones_heartbeat(settings):
+    settings.TASK_WORKER_STALE_SECONDS = 0.3
+    settings.TASK_WORKER_RECOVER_SECONDS = 0.1
+    orphan = _running("killed", started_ago=60)
+    beat = task_worker.Heartbeat("survivor")
+    beat.every = 0.05
+    beat.start()
+    try:
+        deadline = time.monotonic() + 10
+        while DBTaskResult.objects.get(pk=orphan.pk).status != TaskResultStatus.READY:
+            assert time.monotonic() < deadline, "the orphan was never taken back"
+            time.sleep(0.05)
+    finally:
+        beat.stop.set()
+        beat.join(timeout=5)
+    assert WorkerHeartbeat.objects.filter(worker_id="survivor").exists()

@@ -44,13 +44,14 @@ def worker_heartbeat_forget(*, worker_id: str) -> None:
     WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
 
 
-def tasks_running_recover(*, own_worker_id: str | None = None) -> list[str]:
+def tasks_running_recover(*, own_worker_id: str | None = None, others: bool = True) -> list[str]:
     """Make ``READY`` again the tasks ``RUNNING`` on a dead worker; returns their ids.
 
     Dead: its heartbeat is older than ``TASK_WORKER_STALE_SECONDS``, or it never
     wrote one and the task started that long ago (a worker of another kind), or
     it is ``own_worker_id`` (the caller, which knows it runs nothing now: it just
-    started, or it lost the database mid-task).
+    started, or it lost the database mid-task). ``others=False`` takes back only
+    the caller's own.
     """
     stale = timezone.now() - timedelta(seconds=stale_seconds())
     alive = set(WorkerHeartbeat.objects.filter(seen_at__gte=stale).values_list("worker_id", flat=True))
@@ -59,7 +60,7 @@ def tasks_running_recover(*, own_worker_id: str | None = None) -> list[str]:
     for task_result in running:
         last = task_result.worker_ids[-1] if task_result.worker_ids else ""
         if last != own_worker_id:
-            if last in alive:
+            if not others or last in alive:
                 continue
             if task_result.started_at is not None and task_result.started_at >= stale:
                 continue  # just started: its worker may not have said it is alive yet

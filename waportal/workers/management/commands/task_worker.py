@@ -7,12 +7,14 @@ options) inside a guard:
 
 - a lost database makes it wait -- 0.5 s, then doubling up to 5 s -- until a
   new connection answers, then carry on; it never exits for that;
-- on start and after each reconnect it takes back tasks left ``RUNNING`` by a
-  dead worker, and by itself (a task the outage interrupted), and runs the
-  hooks of ``TASK_WORKER_RECONNECT_HOOKS`` (by default: ask for the pending
-  webhook events to be processed);
+- on start and after each reconnect it takes back the task it left ``RUNNING``
+  (one the outage interrupted), and runs the hooks of
+  ``TASK_WORKER_RECONNECT_HOOKS`` (by default: ask for the pending webhook
+  events to be processed);
 - a thread writes the worker's heartbeat every ``TASK_WORKER_HEARTBEAT_SECONDS``
-  so other workers can tell it is alive while it runs a long task.
+  so other workers can tell it is alive while it runs a long task, and every
+  ``TASK_WORKER_RECOVER_SECONDS`` takes back tasks left ``RUNNING`` by workers
+  silent for ``TASK_WORKER_STALE_SECONDS`` (killed, or on a machine that died).
 
 Process supervision (restarting a worker that dies for any other reason) is the
 Makefile's job in the demo and systemd's in production (``deploy/``).
@@ -72,14 +74,21 @@ class Heartbeat(threading.Thread):
     def run(self) -> None:
         recover_every = float(_setting("TASK_WORKER_RECOVER_SECONDS", 10.0))
         recovered_at = time.monotonic()
+        connected_since: float | None = None
         try:
             while not self.stop.is_set():
                 try:
                     services.worker_heartbeat_beat(worker_id=self.worker_id, started_at=self.started)
-                    if time.monotonic() - recovered_at >= recover_every:
-                        recovered_at = time.monotonic()
-                        services.tasks_running_recover()  # another worker may have died
+                    now = time.monotonic()
+                    connected_since = connected_since or now
+                    # Another worker may have died. Only once this one has been connected for the stale
+                    # period: after a database outage every heartbeat is old, and the live workers need
+                    # that long to say they are alive again.
+                    if now - recovered_at >= recover_every and now - connected_since >= services.stale_seconds():
+                        recovered_at = now
+                        services.tasks_running_recover()
                 except DATABASE_ERRORS:
+                    connected_since = None
                     connections.close_all()
                 except Exception:
                     logger.exception("worker heartbeat failed")
@@ -92,9 +101,9 @@ class SurvivingWorker(db_worker.Worker):
     """The library's worker loop, restarted after a database error instead of exiting."""
 
     def recover(self) -> None:
-        recovered = services.tasks_running_recover(own_worker_id=self.worker_id)
+        recovered = services.tasks_running_recover(own_worker_id=self.worker_id, others=False)
         if recovered:
-            logger.warning("took back %d task(s) left running by dead workers", len(recovered))
+            logger.warning("took back %d task(s) this worker left running", len(recovered))
         for path in _setting("TASK_WORKER_RECONNECT_HOOKS", DEFAULT_HOOKS):
             try:
                 import_string(path)()
