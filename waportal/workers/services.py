@@ -54,6 +54,7 @@ def tasks_running_recover(*, own_worker_id: str | None = None, others: bool = Tr
     the caller's own.
     """
     stale = timezone.now() - timedelta(seconds=stale_seconds())
+    WorkerHeartbeat.objects.filter(seen_at__lt=timezone.now() - timedelta(days=1)).delete()  # long-dead workers
     alive = set(WorkerHeartbeat.objects.filter(seen_at__gte=stale).values_list("worker_id", flat=True))
     recovered: list[str] = []
     running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only("id", "worker_ids", "started_at")
