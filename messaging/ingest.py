@@ -57,7 +57,7 @@ from providers.aldeamo.webhooks import parse_webhook as aldeamo_parse_webhook
 from providers.contacto_virtual.webhooks import parse_webhook as contacto_virtual_parse_webhook
 from providers.types import InboundMessage, StatusUpdate, TemplateEvent, UnknownEvent
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
-from waportal.input_policy import text_sanitize
+from waportal.input_policy import json_depth_exceeds, text_sanitize
 
 logger = logging.getLogger("messaging.ingest")
 
@@ -121,6 +121,8 @@ _ESCAPES = re.compile(
 
 
 _FORM_NUL = re.compile("%00")
+# Provider payloads nest a handful of levels; a body deeper than this is kept unprocessed, never parsed.
+WEBHOOK_MAX_JSON_DEPTH = 64
 
 
 def body_text_sanitize(text: str) -> tuple[str, int]:
@@ -601,6 +603,9 @@ def _decode(webhook: WebhookEvent, provider: str) -> Any:
     decoded into a mapping so the adapter can say what it lacks.
     """
     text = webhook.body.lstrip("\ufeff")  # a byte-order mark is not part of the JSON
+    if json_depth_exceeds(text.encode("utf-8", "surrogatepass"), WEBHOOK_MAX_JSON_DEPTH):
+        # No provider nests this deep; parsing it would only hit the recursion limit.
+        raise _Unreadable(f"The body is nested deeper than {WEBHOOK_MAX_JSON_DEPTH} levels.")
     if provider == Provider.CONTACTO_VIRTUAL:
         return text
     try:

@@ -48,3 +48,18 @@ def test_a_nul_in_a_form_body_is_replaced_too():
     text, count = body_text_sanitize("mobile=573002222222&message=Hola%00mundo")
     assert count == 1 and text == "mobile=573002222222&message=Hola%EF%BF%BDmundo"
     assert body_text_sanitize('{"url": "http://x/?a=%00"}') == ('{"url": "http://x/?a=%00"}', 0)
+
+
+def test_a_body_nested_too_deep_is_kept_unprocessed_not_a_crash(client):
+    account = aldeamo_line(digits="57323XXXXXXX").client.provider_account
+    raw = b'{"messages": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    client.post(account.webhook_path, data=raw, content_type="application/json")
+    ok = load_fixture("aldeamo", "webhook_inbound_text")
+    client.post(account.webhook_path, data=json.dumps(ok), content_type="application/json")
+
+    while webhook_events_process(limit=100):
+        pass
+
+    states = dict(WebhookEvent.objects.values_list("body_sha256", "state"))
+    assert sorted(states.values()) == [WebhookEvent.State.PROCESSED, WebhookEvent.State.UNPROCESSED]
+    assert Message.objects.filter(direction="in").count() == 1
