@@ -48,11 +48,13 @@ messages: install
 demo-setup: migrate
 	$(PY) manage.py demo_setup --base-url http://$(HOST):$(PORT)
 
+# Workers run under deploy/respawn: one that dies is started again a second later; task_worker itself
+# waits for the database when it goes away instead of exiting.
 serve: install
 	@echo "Serving http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/) — Ctrl-C stops web and workers."
 	@trap 'kill $$WORKERS 2>/dev/null; wait $$WORKERS 2>/dev/null' EXIT INT TERM; \
 	WORKERS=""; for i in $$(seq $(TASK_WORKERS)); do \
-	  $(PY) manage.py db_worker --interval 0.5 --no-reload & WORKERS="$$WORKERS $$!"; done; \
+	  deploy/respawn $(PY) manage.py task_worker --interval 0.5 --no-reload & WORKERS="$$WORKERS $$!"; done; \
 	$(VENV)/bin/gunicorn waportal.wsgi:application --bind $(HOST):$(PORT) --workers $(WEB_WORKERS) \
 	  --threads $(WEB_THREADS) --access-logfile - --graceful-timeout 5
 

@@ -15,6 +15,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -35,7 +36,7 @@ from accounts.models import (
 from accounts.tenancy import client_ids_for, is_operator, require_operator, require_role
 from providers.base import ProviderAuthError, ProviderError, ProviderTimeout, first_error
 from providers.types import PhoneNumberInfo
-from waportal.errors import ApplicationError
+from waportal.errors import ApplicationError, Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -129,11 +130,23 @@ def provider_account_update(*, account: ProviderAccount, actor, **data: Any) -> 
     return account
 
 
-@transaction.atomic
 def provider_account_delete(*, account: ProviderAccount, actor) -> None:
+    """Delete an account with no history; one with messages, campaigns or templates is a 409 (operators only).
+
+    Its history (protected rows) must outlive it: the answer says to deactivate
+    it instead (``is_active = false``), which stops its use and keeps the record.
+    """
     require_operator(actor, _("Only the portal's operators may delete provider accounts."))
-    _audit_account(actor=actor, action="provider_account.delete", account=account)
-    account.delete()
+    try:
+        with transaction.atomic():
+            _audit_account(actor=actor, action="provider_account.delete", account=account)
+            account.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        raise Conflict(
+            _("This provider account has history (messages or campaigns) and cannot be deleted. "
+              "Deactivate it instead: set is_active to false."),
+            field="is_active",
+        ) from exc
 
 
 @transaction.atomic

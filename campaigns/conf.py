@@ -29,18 +29,22 @@ DEFAULTS: dict[str, Any] = {
     "CAMPAIGN_CONTROL_SECONDS": 0.5,
     # A task works this long, then re-enqueues itself so other tasks get a turn.
     "CAMPAIGN_SLICE_SECONDS": 10.0,
-    # A claim older than this may be taken over (its worker is presumed dead).
-    "CAMPAIGN_CLAIM_LEASE_SECONDS": 120,
+    # A claim not renewed for this long may be taken over (its worker is presumed dead). A live worker
+    # renews its claims every CAMPAIGN_LEASE_RENEW_SECONDS from a thread (0: only from the sending loop).
+    "CAMPAIGN_CLAIM_LEASE_SECONDS": 12,
+    "CAMPAIGN_LEASE_RENEW_SECONDS": 3.0,
     # A recipient claimed this many times without an outcome is marked failed.
     "CAMPAIGN_MAX_ATTEMPTS": 3,
     # Automatic stop: pause when more than RATIO of the last WINDOW outcomes failed.
     "CAMPAIGN_FAILURE_WINDOW": 50,
     "CAMPAIGN_FAILURE_RATIO": 0.2,
     # A running campaign with no worker activity for this long gets new tasks.
-    "CAMPAIGN_STALL_SECONDS": 180,
+    "CAMPAIGN_STALL_SECONDS": 45,
     # Validation: rows per bulk insert; recipients accepted in one JSON request.
     "CAMPAIGN_BATCH_SIZE": 2000,
     "CAMPAIGN_JSON_MAX_RECIPIENTS": 10000,
+    # A CSV cell longer than this (characters) makes its row skipped in the dry-run report.
+    "CAMPAIGN_CELL_MAX_CHARS": 4096,
     # Cached counts are recomputed at most this often (seconds).
     "CAMPAIGN_COUNTS_MAX_AGE": 2.0,
 }

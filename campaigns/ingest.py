@@ -51,6 +51,8 @@ class RawRow:
     row_number: int
     phone: str
     values: dict[str, str]
+    problem: str = ""  # the file's row cannot be used (a NUL, an oversized cell): skipped with this reason
+    problem_reason: str = ""  # its SkipReason
 
 
 @dataclass
@@ -68,13 +70,46 @@ class IngestResult:
 
 
 def _detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) when the start decodes as UTF-8; else Windows-1252 (Excel's CSV)."""
+    """The file's encoding, from its first bytes.
+
+    UTF-16 by its byte-order mark, or without one by the NUL bytes every other
+    byte of ASCII text has in UTF-16; UTF-8 (with or without BOM) when the start
+    decodes as UTF-8; else Windows-1252 (Excel's CSV, Latin-1 with a few more
+    letters).
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4 and sample.count(0) * 3 >= len(sample):
+        odd, even = sample[1::2].count(0), sample[0::2].count(0)
+        if odd > 2 * max(even, 1):
+            return "utf-16-le"
+        if even > 2 * max(odd, 1):
+            return "utf-16-be"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(head, final=False)
     except UnicodeDecodeError:
         return "cp1252"
     return "utf-8-sig"
+
+
+def cell_max() -> int:
+    return int(conf.setting("CAMPAIGN_CELL_MAX_CHARS"))
+
+
+def _row_problem(line: list[str], columns: list[str]) -> tuple[str, str]:
+    """Why a CSV row cannot be used whatever its columns mean (a NUL, an oversized cell), with its reason."""
+    limit = cell_max()
+    for index, cell in enumerate(line):
+        column = columns[index] if index < len(columns) else str(index + 1)
+        if "\x00" in cell:
+            return SkipReason.INVALID_VALUE, _("The column %(column)s contains a NUL character.") % {
+                "column": column}
+        if len(cell) > limit:
+            return SkipReason.TOO_LONG, _("The column %(column)s is longer than %(limit)d characters.") % {
+                "column": column, "limit": limit}
+    return "", ""
 
 
 def _text(binary: IO[bytes], encoding: str) -> io.TextIOWrapper:
@@ -103,10 +138,15 @@ def csv_format(binary: IO[bytes]) -> CsvFormat:
     text = _text(binary, encoding)
     try:
         header = next(csv.reader(text, delimiter=delimiter), [])
+    except csv.Error:
+        header = [""]
     finally:
         text.detach()
         _rewind(binary)
     columns = [name.strip() for name in header]
+    if any("\x00" in name or len(name) > 200 for name in columns):
+        raise ApplicationError(_("The first row must name the columns in plain text: a column name contains a "
+                                 "NUL character or is longer than 200 characters."), field="file")
     if not any(columns):
         raise ApplicationError(_("The first row must name the columns (e.g. phone, name)."), field="file")
     if any(not name for name in columns):
@@ -137,10 +177,27 @@ def csv_rows(binary: IO[bytes], *, fmt: CsvFormat, phone_column: str, mapping: M
         reader = csv.reader(text, delimiter=fmt.delimiter)
         next(reader, None)
         # Records counted as a spreadsheet counts rows (the header is row 1), even
-        # when a quoted cell spans several lines of the file.
-        for row_number, line in enumerate(reader, start=2):
+        # when a quoted cell spans several lines of the file. A record the reader
+        # refuses (a cell over its field limit) is reported as that row's problem.
+        row_number = 1
+        while True:
+            row_number += 1
+            try:
+                line = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                yield RawRow(row_number=row_number, phone="", values={}, problem_reason=SkipReason.TOO_LONG,
+                             problem=_("A cell is longer than %(limit)d characters.") % {"limit": cell_max()})
+                continue
             if not any(cell.strip() for cell in line):
                 continue  # blank lines at the end of spreadsheets
+            reason, problem = _row_problem(line, fmt.columns)
+            if problem:
+                phone = line[phone_at].strip() if phone_at < len(line) else ""
+                yield RawRow(row_number=row_number, phone=phone.replace("\x00", "")[:PHONE_MAX], values={},
+                             problem=problem, problem_reason=reason)
+                continue
             width = len(line)
             yield RawRow(
                 row_number=row_number,
@@ -223,7 +280,9 @@ class RowIngester:
             digits, why = normalize_phone(raw.phone, region=self.campaign.default_country,
                                           colombian_mobile_only=self.cv)
             row = _Row(raw.row_number, digits or raw.phone[:PHONE_MAX], values)
-            if not digits:
+            if raw.problem:
+                row.skip(raw.problem_reason or SkipReason.INVALID_VALUE, raw.problem)
+            elif not digits:
                 row.skip(SkipReason.BAD_NUMBER, why)
             else:
                 problem = self.checker.problem({**self.fixed, **values})

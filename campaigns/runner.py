@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,6 +92,32 @@ HEARTBEAT_EVERY = 5.0
 PACE_WINDOW_SECONDS = 0.1
 # Recipients in a worker's first chunk, before it has measured how long a send takes.
 FIRST_CHUNK = 10
+
+
+LOST_IN_FLIGHT = "worker_lost"
+
+
+def lost_in_flight_words() -> str:
+    return _("The worker sending this message stopped before the provider's answer was recorded; the provider may "
+             "have sent it. Check with the customer, then use \"send again\" if needed.")
+
+
+def in_flight_resolve(*, campaign_id: int) -> int:
+    """Recipients recorded as in flight (message still ``queued``/``sending``) with no claim left: unknown.
+
+    Nobody holds them any more, so nobody will record their answer: a campaign
+    is never ``completed`` with a recipient in flight. Returns how many.
+    """
+    stuck = list(CampaignRecipient.objects.filter(
+        campaign_id=campaign_id, state=RecipientState.SENDING,
+        message__status__in=(MessageStatus.QUEUED, MessageStatus.SENDING),
+    ).values_list("pk", "message_id"))
+    if not stuck:
+        return 0
+    words = lost_in_flight_words()
+    sending.messages_lost_in_flight(message_ids=[message_id for _pk, message_id in stuck], words=words)
+    return CampaignRecipient.objects.filter(pk__in=[pk for pk, _m in stuck], state=RecipientState.SENDING).update(
+        state=RecipientState.UNKNOWN, error_code=LOST_IN_FLIGHT, error=words, finished_at=timezone.now())
 
 
 @dataclass(frozen=True)
@@ -213,6 +241,51 @@ def record_outcomes(outcomes: list[RecipientOutcome]) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def renew_claims(*, campaign_id: int, worker_id: str, lease_seconds: float) -> int:
+    """Push the lease of every recipient this worker holds in the campaign; one UPDATE."""
+    return CampaignRecipient.objects.filter(
+        campaign_id=campaign_id, state=RecipientState.CLAIMED, claimed_by=worker_id
+    ).update(lease_until=timezone.now() + timedelta(seconds=lease_seconds))
+
+
+class LeaseKeeper(threading.Thread):
+    """A worker's heartbeat while it works a slice: renews its claims' leases and the campaign's heartbeat.
+
+    It runs beside the sending loop, on its own database connection, every
+    ``CAMPAIGN_LEASE_RENEW_SECONDS``: a send that waits 30 s for the provider
+    keeps its claims, and a worker that dies (``kill -9``) stops renewing, so
+    its claims are free ``CAMPAIGN_CLAIM_LEASE_SECONDS`` (12 s) later, not
+    minutes. Errors are logged and retried at the next beat; the sending loop
+    renews too (at half the lease), so a missed beat costs nothing.
+    """
+
+    def __init__(self, *, campaign_id: int, worker_id: str, lease_seconds: float, every: float) -> None:
+        super().__init__(name=f"lease-{worker_id}", daemon=True)
+        self.campaign_id, self.worker_id, self.lease, self.every = campaign_id, worker_id, lease_seconds, every
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stop.wait(self.every):
+                try:
+                    renew_claims(campaign_id=self.campaign_id, worker_id=self.worker_id, lease_seconds=self.lease)
+                    Campaign.objects.filter(pk=self.campaign_id).update(heartbeat_at=timezone.now())
+                except Exception as exc:  # the database away: the next beat tries again
+                    logger.warning("campaign %s: could not renew the leases of %s: %s", self.campaign_id,
+                                   self.worker_id, exc)
+                    connection.close()
+        finally:
+            connection.close()
+
+    def __enter__(self) -> LeaseKeeper:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.join(timeout=self.every + 5)
 
 
 # --- pace ------------------------------------------------------------------------
@@ -352,6 +425,15 @@ class CampaignWorker:
     # -- the loop --
 
     def run(self, *, budget_seconds: float) -> SliceOutcome:
+        # The keeper needs its own committed view of the rows: not inside a caller's transaction (tests).
+        every = float(conf.setting("CAMPAIGN_LEASE_RENEW_SECONDS"))
+        keeper = (LeaseKeeper(campaign_id=self.campaign.pk, worker_id=self.worker_id, lease_seconds=self.lease,
+                              every=every)
+                  if every > 0 and not connection.in_atomic_block else nullcontext())
+        with keeper:
+            return self._run(budget_seconds=budget_seconds)
+
+    def _run(self, *, budget_seconds: float) -> SliceOutcome:
         deadline = time.monotonic() + budget_seconds
         sent = 0
         while True:
@@ -406,6 +488,7 @@ class CampaignWorker:
         if held["lease"] is None and not CampaignRecipient.objects.filter(
             campaign_id=self.campaign.pk, state=RecipientState.PENDING
         ).exists():
+            in_flight_resolve(campaign_id=self.campaign.pk)
             if self.campaign.transition(CampaignStatus.COMPLETED, only_from=(CampaignStatus.RUNNING,),
                                         finished_at=timezone.now()):
                 audit_record(actor=None, action="campaign.complete", obj=self.campaign, client=self.campaign.client)
@@ -443,6 +526,14 @@ class CampaignWorker:
                     done.append(self._failed(claimed, "refused", entry.message))
                     result.sent += 1
                     result.failures += 1
+                    continue
+                if entry.status == MessageStatus.SENDING:
+                    # Handed to the provider by a worker that died before recording the answer:
+                    # the provider may have it. Unknown, with "send again" offered; never resent blindly.
+                    sending.messages_lost_in_flight(message_ids=[entry.pk], words=lost_in_flight_words())
+                    done.append(self._finished(claimed, RecipientState.UNKNOWN, message_id=entry.pk,
+                                               code=LOST_IN_FLIGHT, error=lost_in_flight_words()))
+                    result.sent += 1
                     continue
                 if entry.status != MessageStatus.QUEUED:
                     done.append(self._outcome_of(claimed, entry))  # handed to the provider before: linked

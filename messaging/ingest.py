@@ -29,6 +29,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,6 +59,7 @@ from providers.base import json_loads_relaxed
 from providers.contacto_virtual.webhooks import parse_webhook as contacto_virtual_parse_webhook
 from providers.types import InboundMessage, StatusUpdate, TemplateEvent, UnknownEvent
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
+from waportal.input_policy import json_depth_exceeds, text_sanitize
 
 logger = logging.getLogger("messaging.ingest")
 
@@ -115,6 +117,44 @@ def body_sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+# A JSON escape for NUL, or for a surrogate, after an even number of backslashes (an odd
+# number escapes the backslash itself): a pair is kept, a lone one is replaced.
+_ESCAPES = re.compile(
+    r"(?<!\\)((?:\\\\)*)(?:(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
+)
+
+
+_FORM_NUL = re.compile("%00")
+# Provider payloads nest a handful of levels; a body deeper than this is kept unprocessed, never parsed.
+WEBHOOK_MAX_JSON_DEPTH = 64
+
+
+def body_text_sanitize(text: str) -> tuple[str, int]:
+    """A callback body with what PostgreSQL text cannot hold replaced by U+FFFD, and how many were.
+
+    Raw NUL characters, and the JSON escapes ``\\u0000`` and unpaired
+    ``\\ud800``-``\\udfff``, which decode into characters no text column takes:
+    the customer's message is kept (with a replacement character where those
+    were) and can be processed; the count is recorded with the event.
+    """
+    text, count = text_sanitize(text)
+
+    def swap(match: re.Match) -> str:
+        nonlocal count
+        if match.group(2):
+            return match.group(0)
+        count += 1
+        return match.group(1) + "\\ufffd"
+
+    if "\\u" in text:
+        text = _ESCAPES.sub(swap, text)
+    if "%00" in text and not text.lstrip().startswith(("{", "[")):  # a form body (Contacto Virtual may post one)
+        text, forms = _FORM_NUL.subn("%EF%BF%BD", text)
+        count += forms
+    return text, count
+
+
 def webhook_record(*, account_id: int, body: bytes, content_type: str = "", headers: Mapping[str, str] | None = None,
                    receipt: str = "") -> None:
     """Store one callback body as received, once per (account, body): a single INSERT, no transaction.
@@ -146,8 +186,9 @@ def webhook_record(*, account_id: int, body: bytes, content_type: str = "", head
     except UnicodeDecodeError:
         text = body.decode("latin-1")
         stored_headers["x-waportal-body-encoding"] = "latin-1"
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL; JSON never needs a raw one
-        text = text.replace("\x00", "\ufffd")
+    text, replaced = body_text_sanitize(text)
+    if replaced:
+        stored_headers["x-waportal-replaced-characters"] = str(replaced)
     with connection.cursor() as cursor:
         cursor.execute(
             _RECORD_SQL,
@@ -614,6 +655,9 @@ def _decode(webhook: WebhookEvent, provider: str) -> Any:
     decoded into a mapping so the adapter can say what it lacks.
     """
     text = webhook.body.lstrip("\ufeff")  # a byte-order mark is not part of the JSON
+    if json_depth_exceeds(text.encode("utf-8", "surrogatepass"), WEBHOOK_MAX_JSON_DEPTH):
+        # No provider nests this deep; parsing it would only hit the recursion limit.
+        raise _Unreadable(f"The body is nested deeper than {WEBHOOK_MAX_JSON_DEPTH} levels.")
     if provider == Provider.CONTACTO_VIRTUAL:
         return text
     try:

@@ -85,10 +85,12 @@ RESENDABLE = (MessageStatus.UNKNOWN, MessageStatus.FAILED)
 def request_fingerprint(payload: dict[str, Any]) -> str:
     """A stable hash of a normalised request, to tell a replay from a new request under the same key.
 
-    Key order and JSON spacing do not matter; values do. 64 hex characters.
+    Key order and JSON spacing do not matter; values do. 64 hex characters. A
+    lone surrogate (refused at the API's edge, but a service may be called from
+    elsewhere) is hashed as its code point, never a ``UnicodeEncodeError``.
     """
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _fingerprint = request_fingerprint  # message_send has a parameter of the same name
@@ -452,6 +454,18 @@ class TemplateBatch:
             mark.status, mark.status_at = MessageStatus.SENDING, now
             return True
         return mark is None
+
+
+def messages_lost_in_flight(*, message_ids: list, words: str) -> int:
+    """Messages left ``sending`` by a worker that died mid-call become ``unknown``: the provider may have them.
+
+    Only from ``sending`` (forward; a status that arrived since wins). "Send
+    again" is offered for them (:data:`RESENDABLE`). Returns how many moved.
+    """
+    if not message_ids:
+        return 0
+    return Message.objects.filter(pk__in=list(message_ids), status=MessageStatus.SENDING).update(
+        status=MessageStatus.UNKNOWN, status_at=timezone.now(), error_code="worker_lost", error_title=words)
 
 
 def _fail_queued(message: Message, *, code: str, words: str) -> None:

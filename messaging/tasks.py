@@ -71,6 +71,12 @@ def webhook_processing_schedule() -> None:
         logger.exception("Could not enqueue webhook processing; stored events wait for the next run")
 
 
+def webhook_processing_kick() -> None:
+    """Ask for processing now if events are pending (a worker back from a database outage calls it)."""
+    if webhook_events_pending():
+        _enqueue(run_after=None)
+
+
 def _enqueue(*, run_after: datetime | None) -> None:
     """Enqueue the processing task, deferred when the backend can defer (otherwise it runs as the backend runs)."""
     task_enqueue(webhook_events_process_task, run_after=run_after)

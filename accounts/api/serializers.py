@@ -166,7 +166,7 @@ class PhoneNumberUpdateSerializer(serializers.Serializer):
 
 class PhoneNumberSerializer(serializers.ModelSerializer):
     client_id = serializers.CharField(source="client.client_id", read_only=True)
-    waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None)
+    waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = PhoneNumber

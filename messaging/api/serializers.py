@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from messaging.models import Message, StatusEvent
+from messaging.models import Message, SendOutcome, StatusEvent
 from messaging.validation import SENDABLE_TYPES
 
 
@@ -113,6 +113,8 @@ class MessageSerializer(serializers.ModelSerializer):
     to_number = serializers.CharField(source="to_number", read_only=True)
     context = serializers.SerializerMethodField()
     status_history = StatusEventSerializer(source="status_events", many=True, read_only=True)
+    # Blank for messages stored before outcomes were (inbound ones, older sends): the schema says so.
+    send_outcome = serializers.ChoiceField(choices=SendOutcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Message

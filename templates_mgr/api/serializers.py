@@ -12,7 +12,7 @@ class TemplateChangeSerializer(serializers.ModelSerializer):
 
 
 class TemplateSerializer(serializers.ModelSerializer):
-    waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None)
+    waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None, allow_null=True)
     is_deleted = serializers.BooleanField(read_only=True)
     needs_provider_template_id = serializers.SerializerMethodField(
         help_text=_("A Contacto Virtual template without its id_template: it cannot be sent until it is set "

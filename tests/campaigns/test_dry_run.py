@@ -234,3 +234,31 @@ def test_viewers_cannot_create_campaigns(number, template):
     viewer = MembershipFactory(client=number.client, role="viewer").user
     with pytest.raises(ApplicationError):
         services.campaign_create(actor=viewer, phone_number=number, template=template, name="x")
+
+
+# --- encodings and hostile cells (issue 19) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "latin-1"])
+def test_csv_encodings_are_detected(agent, number, template, encoding):
+    text = "phone,body_1,body_2\n573000000001,José,mañana\n573000000002,Zoë,lunes\n"
+    campaign = services.campaign_create_with_csv(actor=agent, phone_number=number, template=template,
+                                                 name=encoding, file=_csv(text, encoding))
+    rows = _rows(campaign)
+    assert rows[2].variables == {"body_1": "José", "body_2": "mañana"} and rows[2].skip_reason == ""
+    assert rows[3].variables["body_1"] == "Zoë"
+    assert campaign.report["sendable"] == 2
+
+
+def test_csv_nul_and_oversized_cells_are_reported_per_row(agent, number, template, settings):
+    text = ("phone,body_1,body_2\n573000000001,Ana,lunes\n573000000002,A\x00na,lunes\n"
+            f'573000000003,"{"x" * 1_000_000}",lunes\n573000000004,"{"y" * 5000}",lunes\n573000000005,Eva,martes\n')
+    campaign = services.campaign_create_with_csv(actor=agent, phone_number=number, template=template,
+                                                 name="hostile", file=_csv(text))
+    rows = _rows(campaign)
+    assert rows[2].skip_reason == "" and rows[6].skip_reason == ""
+    assert rows[3].skip_reason == SkipReason.INVALID_VALUE and "NUL" in rows[3].skip_detail
+    assert "\x00" not in rows[3].phone
+    assert rows[4].skip_reason == SkipReason.TOO_LONG
+    assert rows[5].skip_reason == SkipReason.TOO_LONG and "body_1" in rows[5].skip_detail
+    assert campaign.report["rows"] == 5 and campaign.report["sendable"] == 2

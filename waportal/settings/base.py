@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "django_tasks_db",
+    "waportal.workers",
     "accounts",
     "templates_mgr",
     "messaging",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: size, depth and characters of API input; every API error as JSON (waportal/input_policy.py).
+    "waportal.input_policy.InputPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -190,6 +193,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "waportal.schema.error_responses",  # the error answers of every operation, with their JSON shape
+    ],
     # Several models have a `status`: name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "MessageStatusEnum": "messaging.models.MessageStatus",
@@ -227,6 +234,11 @@ WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)
 
 # Campaigns: messages per second per business number (WhatsApp's default tier is 80/s).
 CAMPAIGN_PACE_LIMIT = env.int("CAMPAIGN_PACE_LIMIT", default=80)
+
+# The API's input policy (waportal/input_policy.py): bodies over this many bytes are a 413, JSON nested
+# deeper than this a 400 -- checked before anything parses them.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2_500_000)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 
 LOGIN_URL = "admin:login"
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,69 @@
+"""A provider for worker subprocesses in tests: answers every send "accepted", logs who it was sent to.
+
+Mounted with ``PROVIDER_TRANSPORT_MOUNTS`` (see :mod:`tests.support.worker_settings`), so a real
+``task_worker`` goes through the real send path (batch, client, retries) and only the network is fake.
+``FAKE_PROVIDER_LOG`` names a file that gets one line per call (the recipient): a number twice in it is a
+duplicate send. ``FAKE_PROVIDER_DELAY`` (seconds, default 0.02) is how long an answer takes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from typing import Any
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+
+class AcceptingTransport(BaseAdapter):
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
+             cert: Any = None, proxies: Any = None) -> requests.Response:
+        body = request.body or b"{}"
+        try:
+            to = str(json.loads(body).get("to", ""))
+        except ValueError:
+            to = ""
+        log = os.environ.get("FAKE_PROVIDER_LOG")
+        if log and to:
+            fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, f"{to}\n".encode())
+            finally:
+                os.close(fd)
+        time.sleep(float(os.environ.get("FAKE_PROVIDER_DELAY", "0.02")))
+        content = json.dumps({"messageId": str(uuid.uuid4())}).encode()
+        response = requests.Response()
+        response.status_code = 200
+        response.reason = "OK"
+        response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
+        response._content = content
+        response.url = request.url or ""
+        response.request = request
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+class UnavailableTransport(BaseAdapter):
+    """Every provider call answers 503 at once: for tests that must never reach a network."""
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
+             cert: Any = None, proxies: Any = None) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 503
+        response.reason = "Service Unavailable"
+        response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
+        response._content = b'{"message": "unavailable (test transport)"}'
+        response.url = request.url or ""
+        response.request = request
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        pass
