@@ -917,13 +917,17 @@ def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int,
     close_db()
     span = (until - since) if not complete else max(until - since, 1e-9)
     rate = len(inside) / span
+    # Pauses in the flow (no request for over 0.1 s): a slice ending and the next one starting, a stall.
+    pauses = [b - a for a, b in zip(inside, inside[1:], strict=False) if b - a > 0.1]
     result = {"rate": rate, "max_1s": max_in_window(arrivals), "cpu_ms": cpu_window * 1000 / max(len(inside), 1),
               "requests": len(arrivals), "accepted": stats["accepted"], "throttled": stats["throttled"],
               "duplicates": stats["duplicates"], "elapsed": elapsed, "problems": problems, "states": states,
-              "peak_rss_mb": max(m["VmHWM"] for m in memory) / 1024}
+              "peak_rss_mb": max(m["VmHWM"] for m in memory) / 1024, "pauses": len(pauses),
+              "paused_seconds": sum(pauses)}
     log(f"  {label}: {rate:.1f} requests/s at the stand-in; max in any 1 s window {result['max_1s']}; portal CPU "
         f"{result['cpu_ms']:.2f} ms per request; {stats['accepted']} accepted, {stats['throttled']} answered 429, "
-        f"{stats['duplicates']} duplicates; recipients {states}; checks: "
+        f"{stats['duplicates']} duplicates; {len(pauses)} pauses over 0.1 s without a request ({sum(pauses):.2f} s "
+        f"in all); worker peak RSS {result['peak_rss_mb']:.0f} MB; recipients {states}; checks: "
         f"{'ok' if not problems else '; '.join(problems)}")
     return result
 
