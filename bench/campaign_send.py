@@ -877,15 +877,48 @@ def max_in_window(times: list[float], width: float = 1.0) -> int:
     return best
 
 
+def api_sender(stop, sent: list[int], index: int) -> None:
+    """Template sends through ``message_send`` (as the API and the composer send) until ``stop`` is set."""
+
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import PhoneNumber
+    from messaging import sending
+
+    number = PhoneNumber.objects.select_related("client__provider_account", "waba").get(digits=BUSINESS)
+    actor = get_user_model().objects.get(username="admin")
+    content = {"name": TEMPLATE[0], "language": {"code": TEMPLATE[1]}, "components": [{"type": "body", "parameters": [
+        {"type": "text", "text": "API"}, {"type": "text", "text": "#1"}]}]}
+    i = 0
+    try:
+        while not stop.is_set():
+            sending.message_send(actor=actor, phone_number=number, to=f"57352{index:02d}{i:05d}", type="template",
+                                 content=content)
+            sent[index] += 1
+            i += 1
+    finally:
+        close_db()
+
+
 def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int, window: float, warmup: float,
-                pace: int, complete: bool, label: str) -> dict:
-    """One campaign at ``pace`` to the stand-in, worked by ``workers`` processes; rates from the stand-in's side."""
+                pace: int, complete: bool, label: str, campaigns: int = 1, api_threads: int = 0) -> dict:
+    """``campaigns`` campaigns at ``pace`` on one number to the stand-in, worked by ``workers`` processes, with
+    ``api_threads`` threads sending through ``message_send`` meanwhile; rates from the stand-in's side."""
+    import threading
+
+    others = [create_campaign(recipients, pace=pace, name=f"{label} ({n + 2})") for n in range(campaigns - 1)]
     campaign = create_campaign(recipients, pace=pace, name=label)
     close_db()
     standin_call(url, "/reset", {})
+    stop_api, api_sent = threading.Event(), [0] * api_threads
+    api = [threading.Thread(target=api_sender, args=(stop_api, api_sent, n), daemon=True) for n in range(api_threads)]
     with Workers(env, workers) as pool:
         cpu_before = pool.cpu()
+        for other in others:
+            start(other)
         start(campaign)
+        for thread in api:
+            thread.start()
         if complete:
             began = time.time()
             if not wait_done(campaign, timeout=recipients / 2 + 120):
@@ -902,6 +935,11 @@ def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int,
             since, cpu_start = time.time(), pool.cpu()
             time.sleep(window)
             until, cpu_window = time.time(), pool.cpu() - cpu_start
+            stop_api.set()
+            for thread in api:
+                thread.join(timeout=30)
+            for other in others:
+                cancel(other)
             cancel(campaign)
             if not wait_done(campaign, timeout=60):
                 raise RuntimeError(f"{label}: workers did not stop after the cancel")
@@ -912,6 +950,9 @@ def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int,
         memory = pool.memory()
         close_db()
     problems, states = check(campaign, complete=complete)
+    for other in others:
+        more, _states = check(other, complete=complete)
+        problems += more
     if stats["duplicates"]:
         problems.append(f"the stand-in accepted {stats['duplicates']} sends to a recipient it had already accepted")
     close_db()
@@ -919,13 +960,16 @@ def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int,
     rate = len(inside) / span
     # Pauses in the flow (no request for over 0.1 s): a slice ending and the next one starting, a stall.
     pauses = [b - a for a, b in zip(inside, inside[1:], strict=False) if b - a > 0.1]
-    result = {"rate": rate, "max_1s": max_in_window(arrivals), "cpu_ms": cpu_window * 1000 / max(len(inside), 1),
+    campaign_requests = len(inside) - sum(api_sent) if not complete else len(inside)
+    result = {"rate": rate, "max_1s": max_in_window(arrivals),
+              "cpu_ms": cpu_window * 1000 / max(campaign_requests, 1), "api_sent": sum(api_sent),
               "requests": len(arrivals), "accepted": stats["accepted"], "throttled": stats["throttled"],
               "duplicates": stats["duplicates"], "elapsed": elapsed, "problems": problems, "states": states,
               "peak_rss_mb": max(m["VmHWM"] for m in memory) / 1024, "pauses": len(pauses),
               "paused_seconds": sum(pauses)}
     log(f"  {label}: {rate:.1f} requests/s at the stand-in; max in any 1 s window {result['max_1s']}; portal CPU "
-        f"{result['cpu_ms']:.2f} ms per request; {stats['accepted']} accepted, {stats['throttled']} answered 429, "
+        f"{result['cpu_ms']:.2f} ms per campaign request; {campaigns} campaign(s), {sum(api_sent)} API sends; "
+        f"{stats['accepted']} accepted, {stats['throttled']} answered 429, "
         f"{stats['duplicates']} duplicates; {len(pauses)} pauses over 0.1 s without a request ({sum(pauses):.2f} s "
         f"in all); worker peak RSS {result['peak_rss_mb']:.0f} MB; recipients {states}; checks: "
         f"{'ok' if not problems else '; '.join(problems)}")
@@ -945,14 +989,15 @@ def standin_scenario(env: dict[str, str], args: argparse.Namespace) -> None:
         point_account_at(url + "/")
         set_number_limit(args.limit)
         close_db()
-        rate = Figure(f"{args.workers} worker(s): requests/s at the stand-in ({latency:g} ms)", "msg/s",
-                      target=f">= {0.95 * args.limit:g}")
+        rate = Figure(f"{args.workers} worker(s), {args.campaigns} campaign(s), {args.api_threads} API thread(s): "
+                      f"requests/s at the stand-in ({latency:g} ms)", "msg/s",
+                      target=f">= {(0.95 if args.campaigns == 1 and not args.api_threads else 0.9) * args.limit:g}")
         peak = Figure("most requests in any 1 s window", "msg", target=f"<= {args.limit}")
-        cpu = Figure("portal CPU per request", "ms", target="<= 2 ms")
+        cpu = Figure("portal CPU per campaign request (db_worker processes)", "ms", target="<= 2 ms")
         for run in range(args.runs):
             r = standin_run(env, url=url, workers=args.workers, recipients=args.recipients, window=args.window,
                             warmup=args.warmup, pace=args.standin_pace, complete=args.complete,
-                            label=f"stand-in run {run + 1}")
+                            label=f"stand-in run {run + 1}", campaigns=args.campaigns, api_threads=args.api_threads)
             rate.runs.append(r["rate"])
             peak.runs.append(r["max_1s"])
             cpu.runs.append(r["cpu_ms"])
@@ -1007,6 +1052,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=80, help="with --standin: the number's limit, msg/s")
     parser.add_argument("--standin-pace", type=int, default=1000, help="with --standin: the campaign's own pace")
     parser.add_argument("--workers", type=int, default=1, help="with --standin: db_worker processes")
+    parser.add_argument("--campaigns", type=int, default=1, help="with --standin: campaigns on the one number")
+    parser.add_argument("--api-threads", type=int, default=0,
+                        help="with --standin: threads sending through message_send (as the API) meanwhile")
     parser.add_argument("--rate-limit-share", type=float, default=0.0,
                         help="with --standin: share of sends answered HTTP 429")
     parser.add_argument("--serve-sandbox", type=int, metavar="PORT", help=argparse.SUPPRESS)

@@ -561,13 +561,18 @@ class CampaignWorker:
     def _drain(self) -> None:
         """Wait for every call in flight and record it (the slice is ending)."""
         try:
-            result = ChunkResult()
-            while self.flight.running:
-                self._harvest(result, timeout=0.5)
-            self.batch.finish()
-            self._record()
+            self._settle()
         finally:
             self.flight.close()
+
+    def _settle(self) -> ChunkResult:
+        """Wait for every call in flight; record the answers."""
+        result = ChunkResult()
+        while self.flight.running:
+            self._harvest(result, timeout=0.5)
+        self.batch.finish()
+        self._record()
+        return result
 
 
     def _record(self) -> None:
@@ -600,6 +605,13 @@ class CampaignWorker:
             chunk = claim_chunk(campaign_id=self.campaign.pk, worker_id=self.worker_id,
                                 size=self._chunk_size(snap.pace), lease_seconds=self.lease)
             if not chunk:
+                if self.flight.running:  # this worker's own calls are the claims left: record them, look again
+                    settled = self._settle()
+                    sent += settled.sent
+                    if settled.auth_failure:
+                        auto_pause(campaign=self.campaign, kind=PauseKind.AUTH, reason=settled.auth_failure)
+                        return SliceOutcome(again=False, reason="auth", sent=sent)
+                    continue
                 return self._nothing_to_claim(sent)
             result = self._process(chunk, pace=snap.pace)
             sent += result.sent
