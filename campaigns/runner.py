@@ -89,6 +89,8 @@ AUTH_ERROR_CODES = {"401", "403"}
 # Contacto Virtual answers "authentication error" as return code 2.
 CV_AUTH_ERROR_CODES = {"2"}
 FAILED_STATES = (RecipientState.FAILED, RecipientState.UNKNOWN)
+# Failures that say "too fast", not "cannot be sent": never counted towards the automatic pause.
+THROTTLE_CODES = frozenset({"429", *sending.NUMBER_THROTTLE_CODES, *sending.RECIPIENT_THROTTLE_CODES})
 HEARTBEAT_EVERY = 5.0
 # Pace slots are reserved about this many seconds at a time (see PaceShare).
 PACE_WINDOW_SECONDS = 0.1
@@ -898,9 +900,10 @@ class CampaignWorker:
         ratio = float(conf.setting("CAMPAIGN_FAILURE_RATIO"))
         recent = list(
             CampaignRecipient.objects.filter(campaign_id=self.campaign.pk, finished_at__isnull=False)
-            .order_by("-finished_at").values_list("state", flat=True)[:window]
+            .order_by("-finished_at").values_list("state", "error_code")[:window]
         )
-        failures = sum(1 for state in recent if state in FAILED_STATES)
+        # Throttling is not failure: a 130429 / 131056 reported by a status webhook after the send stays out.
+        failures = sum(1 for state, code in recent if state in FAILED_STATES and code not in THROTTLE_CODES)
         if failures <= ratio * window:
             return False
         return auto_pause(

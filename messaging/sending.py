@@ -1030,11 +1030,12 @@ def _backoff(attempt: int, error: ProviderError) -> float:
 
 
 def _call_provider(*, client, wire: OutboundMessage | TemplateSend, account: ProviderAccount, label: Any,
-                   throttle_back: bool = False) -> _Outcome:
+                   throttle_back: bool = False, on_throttle: Callable[[float], None] | None = None) -> _Outcome:
     """Send ``wire``, retrying only what is safe; the outcome, never a ProviderError.
 
     With ``throttle_back``, a throttling answer (:func:`throttle_of`) is
-    returned at once as a ``throttled`` outcome instead of being retried here.
+    returned at once as a ``throttled`` outcome instead of being retried here;
+    otherwise ``on_throttle(delay)`` hears of a number throttle before the retry.
 
     Anything else raised (a bug, not a provider answer) propagates: the caller
     records the message as ``unknown`` (see :func:`_internal_error`).
@@ -1054,7 +1055,10 @@ def _call_provider(*, client, wire: OutboundMessage | TemplateSend, account: Pro
                 return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_unknown_words(exc, account))
             if exc.retryable and attempt < MAX_ATTEMPTS:
                 logger.info("send %s: attempt %d failed (%s); retrying", label, attempt, exc)
-                sleep(_backoff(attempt, exc))
+                delay = _backoff(attempt, exc)
+                if on_throttle is not None and throttle_of(exc) == "number":
+                    on_throttle(delay)  # every sender of the number waits too, not only this one
+                sleep(delay)
                 continue
             logger.info("send %s: failed after %d attempt(s): %s", label, attempt, exc)
             return _Outcome(MessageStatus.FAILED, timezone.now(), error_code=_error_code(exc),
@@ -1072,8 +1076,15 @@ def _internal_error() -> _Outcome:
 def _deliver(*, message: Message, wire: OutboundMessage | TemplateSend, account: ProviderAccount) -> Message:
     """Take the number's next send slot, call the provider (retrying only what is safe), record the outcome."""
     number_slot(phone_number_id=message.phone_number_id, digits=message.from_number)
+
+    def slow_down(seconds: float) -> None:
+        from campaigns import rates
+
+        rates.number_slow_down(phone_number_id=message.phone_number_id, seconds=seconds)
+
     try:
-        outcome = _call_provider(client=provider_client(account), wire=wire, account=account, label=message.pk)
+        outcome = _call_provider(client=provider_client(account), wire=wire, account=account, label=message.pk,
+                                 on_throttle=slow_down)
     except Exception:
         _record(message, account=account, outcome=_internal_error())
         raise

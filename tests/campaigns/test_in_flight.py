@@ -173,3 +173,16 @@ def test_a_pause_mid_chunk_makes_no_call_still_waiting_for_its_slot(make_campaig
     assert messages.count() == made
     assert not messages.exclude(status=MessageStatus.SENT).exists()
     assert not CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.CLAIMED).exists()
+
+
+def test_throttling_reported_after_the_send_never_counts_towards_the_automatic_pause(make_campaign, fake_send,
+                                                                                     settings):
+    settings.CAMPAIGN_FAILURE_WINDOW = 10
+    settings.CAMPAIGN_FAILURE_RATIO = 0.2
+    # A status webhook said 130429 / 131056 for these (the provider took them, WhatsApp then refused).
+    fake_send.outcome = lambda to: (MessageStatus.FAILED, "130429" if to.endswith(("0", "2", "4")) else "131056",
+                                    "Throttled")
+    campaign = make_campaign(20)
+    assert work(campaign).reason == "completed"
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED and not campaign.pause_kind

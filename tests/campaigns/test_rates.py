@@ -11,6 +11,7 @@ from campaigns import rates
 from campaigns.models import NumberRate
 from messaging import sending
 from messaging.models import MessageStatus
+from providers.base import ProviderRateLimited
 from tests.factories import MembershipFactory
 from tests.messaging.conftest import FakeClient
 from tests.messaging.factories import aldeamo_number, open_window
@@ -82,3 +83,19 @@ def test_single_sends_take_their_slot_from_the_same_bucket(number, monkeypatch):
     # Back to back at 4/s: the second and third waited for the slots 0.25 s and 0.5 s after the first.
     assert len(waited) == 2 and waited[1] > waited[0] > 0.15
     assert NumberRate.objects.get(phone_number=number).next_slot >= time.time() + 0.5
+
+
+def test_a_429_on_a_single_send_holds_the_whole_number_back(number, monkeypatch):
+    NumberRate.objects.create(phone_number=number, per_second=80)
+    client = FakeClient()
+    client.script = [ProviderRateLimited("Too many requests", status=429, retry_after=1.5)]
+    monkeypatch.setattr(sending, "provider_client", lambda account: client)
+    monkeypatch.setattr(sending, "sleep", lambda seconds: None)
+    agent = MembershipFactory(client=number.client, role=Role.AGENT).user
+    open_window(number, "573001230001")
+    message = sending.message_send(actor=agent, phone_number=number, to="573001230001", type="text",
+                                   content={"body": "Hola"})
+    assert message.status == MessageStatus.SENT and len(client.sent) == 2  # retried once, sent once
+    first, _interval, _rate = rates.number_slots(phone_number_id=number.pk, digits=number.digits)
+    assert first >= time.time() + 1.0  # the campaigns of the number wait too
+    assert rates.throttled_numbers([number.pk]) == {number.pk}
