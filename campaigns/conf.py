@@ -22,8 +22,10 @@ DEFAULTS: dict[str, Any] = {
     # a number's 80 msg/s at 200 ms needs 16, plus 20 handed over ahead of their slot (SEND_AHEAD_SECONDS).
     # At most the provider session's pool (64, providers.base).
     "CAMPAIGN_SENDS_IN_FLIGHT": 48,
-    # A recipient the provider throttled (WhatsApp 131056: too many messages to one person) waits this long.
+    # The pair rate: a recipient who got PAIR_BURST messages from the number in the last PAIR_SECONDS (another
+    # campaign, the API) is put back for that long; one the provider throttled (WhatsApp 131056) waits as long.
     "CAMPAIGN_PAIR_SECONDS": 6.0,
+    "CAMPAIGN_PAIR_BURST": 3,
     # The share of a number's limit its token bucket hands out (campaigns.rates): a margin for sends leaving
     # a few ms after their slot, so that no 1 s window holds more than the limit.
     "CAMPAIGN_NUMBER_HEADROOM": 1.0,

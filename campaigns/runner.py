@@ -53,7 +53,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Min
+from django.db.models import Count, F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,7 +72,7 @@ from campaigns.models import (
 )
 from campaigns.variables import ContentBuilder, template_slots
 from messaging import sending
-from messaging.models import Contact, Message, MessageStatus
+from messaging.models import Contact, Direction, Message, MessageStatus
 from providers.base import ProviderAuthError, ProviderError
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
@@ -668,7 +668,7 @@ class CampaignWorker:
         """
         result = ChunkResult()
         self._harvest(result, timeout=0)  # answers that came in since the last chunk (or calls stopped there)
-        chunk = self._without_opted_out(chunk)
+        chunk = self._without_pair_limited(self._without_opted_out(chunk))
         if not chunk:
             return result
         stored = self.batch.store([
@@ -847,6 +847,34 @@ class CampaignWorker:
         """The mid-chunk control check: whether this worker may go on sending (the loop says why not)."""
         snap = _snapshot(self.campaign.pk)
         return snap is not None and snap.lets_send(self.generation)
+
+    def _without_pair_limited(self, chunk: list[Claimed]) -> list[Claimed]:
+        """Put back for later the recipients this number wrote to too often just now (the pair rate).
+
+        WhatsApp allows about one message every few seconds from a number to one
+        person, after a small burst (error 131056). A recipient who already got
+        ``CAMPAIGN_PAIR_BURST`` messages from this number in the last
+        ``CAMPAIGN_PAIR_SECONDS`` (another campaign, the API, the inbox) waits that
+        long -- deferred, not queued in front of the others: the worker goes on
+        with the rest. One query per chunk; its own message (a re-claimed
+        recipient's) does not count.
+        """
+        burst = int(conf.setting("CAMPAIGN_PAIR_BURST"))
+        seconds = float(conf.setting("CAMPAIGN_PAIR_SECONDS"))
+        if burst <= 0 or seconds <= 0 or not chunk:
+            return chunk
+        own = [CampaignRecipient.idempotency_key(self.campaign.pk, c.id) for c in chunk]
+        recent = dict(
+            Message.objects.filter(phone_number_id=self.phone_number.pk, direction=Direction.OUTBOUND,
+                                   to_number__in=[c.phone for c in chunk],
+                                   created_at__gte=timezone.now() - timedelta(seconds=seconds))
+            .exclude(idempotency_key__in=own).values_list("to_number").annotate(n=Count("id"))
+        )
+        later = [c.id for c in chunk if recent.get(c.phone, 0) >= burst]
+        if not later:
+            return chunk
+        defer(recipient_ids=later, worker_id=self.worker_id, seconds=seconds)
+        return [c for c in chunk if c.id not in set(later)]
 
     def _without_opted_out(self, chunk: list[Claimed]) -> list[Claimed]:
         """Skip recipients who opted out after the dry run (a "stop" reply mid-campaign).

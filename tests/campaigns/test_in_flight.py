@@ -186,3 +186,22 @@ def test_throttling_reported_after_the_send_never_counts_towards_the_automatic_p
     assert work(campaign).reason == "completed"
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.COMPLETED and not campaign.pause_kind
+
+
+def test_a_recipient_written_to_too_often_just_now_waits_without_holding_up_the_others(make_campaign, slow,
+                                                                                      settings, number):
+    settings.CAMPAIGN_PAIR_BURST = 2
+    settings.CAMPAIGN_PAIR_SECONDS = 0.5
+    campaign = make_campaign(5)
+    busy = campaign.recipients.order_by("id").values_list("phone", flat=True).first()
+    for _ in range(2):  # two API messages to them from the same number a moment ago
+        Message.objects.create(client_id=number.client_id, phone_number=number, direction="out", type="text",
+                               from_number=number.digits, to_number=busy, content={"body": "Hola"},
+                               status=MessageStatus.SENT)
+    outcome = work(campaign)
+    assert outcome.reason == "waiting"  # the others were sent; that one is held back for the pair rate
+    assert busy not in slow.calls and len(slow.calls) == 4
+    assert CampaignRecipient.objects.get(campaign=campaign, phone=busy).attempts == 0
+    time.sleep(0.6)
+    finish(campaign)
+    assert states(campaign) == {RecipientState.SENT: 5} and slow.calls[busy] == 1
