@@ -825,6 +825,197 @@ def profile_sends(*, count: int, top: int = 35, dump: str = "") -> str:
     return "\n".join(lines)
 
 
+# --- the stand-in: a number's full rate at a real provider's latency (issue 21) ------------------------
+
+
+@contextlib.contextmanager
+def standin_server(env: dict[str, str], *, port: int, latency_ms: float, rate_limit_share: float
+                   ) -> Iterator[subprocess.Popen]:
+    """``bench/standin.py``: answers Aldeamo's template send after ``latency_ms`` at negligible CPU."""
+    cmd = [PYTHON, str(Path(__file__).resolve().parent / "standin.py"), "--port", str(port), "--latency-ms",
+           str(latency_ms), "--rate-limit-share", str(rate_limit_share), "--seed", "21"]
+    with process(cmd, env, f"http://127.0.0.1:{port}/healthz", "standin") as proc:
+        yield proc
+
+
+def standin_call(url: str, path: str, payload: dict | None = None) -> dict:
+    import json
+    import urllib.request
+
+    data = json.dumps(payload).encode() if payload is not None else None
+    with urllib.request.urlopen(urllib.request.Request(f"{url}{path}", data=data), timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def point_account_at(url: str) -> None:
+    """The business number's provider account sends to ``url`` (the stand-in) from now on."""
+    from accounts.models import PhoneNumber, ProviderAccount
+
+    number = PhoneNumber.objects.select_related("client").get(digits=BUSINESS)
+    ProviderAccount.objects.filter(pk=number.client.provider_account_id).update(base_url=url)
+
+
+def set_number_limit(limit: int) -> None:
+    """The business number's shared send limit (messages per second), if this branch has one."""
+    try:
+        from campaigns.models import NumberRate
+    except ImportError:
+        return
+    from accounts.models import PhoneNumber
+
+    number = PhoneNumber.objects.get(digits=BUSINESS)
+    NumberRate.objects.update_or_create(phone_number=number, defaults={"per_second": limit})
+
+
+def max_in_window(times: list[float], width: float = 1.0) -> int:
+    """The most of ``times`` (sorted) inside any half-open window ``[t, t + width)``."""
+    best, first = 0, 0
+    for last, moment in enumerate(times):
+        while moment - times[first] >= width:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def api_sender(stop, sent: list[int], index: int) -> None:
+    """Template sends through ``message_send`` (as the API and the composer send) until ``stop`` is set."""
+
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import PhoneNumber
+    from messaging import sending
+
+    number = PhoneNumber.objects.select_related("client__provider_account", "waba").get(digits=BUSINESS)
+    actor = get_user_model().objects.get(username="admin")
+    content = {"name": TEMPLATE[0], "language": {"code": TEMPLATE[1]}, "components": [{"type": "body", "parameters": [
+        {"type": "text", "text": "API"}, {"type": "text", "text": "#1"}]}]}
+    i = 0
+    try:
+        while not stop.is_set():
+            sending.message_send(actor=actor, phone_number=number, to=f"57352{index:02d}{i:05d}", type="template",
+                                 content=content)
+            sent[index] += 1
+            i += 1
+    finally:
+        close_db()
+
+
+def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int, window: float, warmup: float,
+                pace: int, complete: bool, label: str, campaigns: int = 1, api_threads: int = 0) -> dict:
+    """``campaigns`` campaigns at ``pace`` on one number to the stand-in, worked by ``workers`` processes, with
+    ``api_threads`` threads sending through ``message_send`` meanwhile; rates from the stand-in's side."""
+    import threading
+
+    others = [create_campaign(recipients, pace=pace, name=f"{label} ({n + 2})") for n in range(campaigns - 1)]
+    campaign = create_campaign(recipients, pace=pace, name=label)
+    close_db()
+    standin_call(url, "/reset", {})
+    stop_api, api_sent = threading.Event(), [0] * api_threads
+    api = [threading.Thread(target=api_sender, args=(stop_api, api_sent, n), daemon=True) for n in range(api_threads)]
+    with Workers(env, workers) as pool:
+        cpu_before = pool.cpu()
+        for other in others:
+            start(other)
+        start(campaign)
+        for thread in api:
+            thread.start()
+        if complete:
+            began = time.time()
+            if not wait_done(campaign, timeout=recipients / 2 + 120):
+                raise RuntimeError(f"{label}: not finished in time")
+            cpu = pool.cpu() - cpu_before
+            stats = standin_call(url, "/stats")
+            arrivals = sorted(stats["arrivals"])
+            since, until = arrivals[0], arrivals[-1]
+            inside = arrivals
+            cpu_window = cpu
+            elapsed = time.time() - began
+        else:
+            time.sleep(warmup)
+            since, cpu_start = time.time(), pool.cpu()
+            time.sleep(window)
+            until, cpu_window = time.time(), pool.cpu() - cpu_start
+            stop_api.set()
+            for thread in api:
+                thread.join(timeout=30)
+            for other in others:
+                cancel(other)
+            cancel(campaign)
+            if not wait_done(campaign, timeout=60):
+                raise RuntimeError(f"{label}: workers did not stop after the cancel")
+            stats = standin_call(url, "/stats")
+            arrivals = sorted(stats["arrivals"])
+            inside = [t for t in arrivals if since <= t < until]
+            elapsed = until - since
+        memory = pool.memory()
+        close_db()
+    problems, states = check(campaign, complete=complete)
+    for other in others:
+        more, _states = check(other, complete=complete)
+        problems += more
+    if stats["duplicates"]:
+        problems.append(f"the stand-in accepted {stats['duplicates']} sends to a recipient it had already accepted")
+    close_db()
+    span = (until - since) if not complete else max(until - since, 1e-9)
+    rate = len(inside) / span
+    # Pauses in the flow (no request for over 0.1 s): a slice ending and the next one starting, a stall.
+    pauses = [b - a for a, b in zip(inside, inside[1:], strict=False) if b - a > 0.1]
+    campaign_requests = len(inside) - sum(api_sent) if not complete else len(inside)
+    result = {"rate": rate, "max_1s": max_in_window(arrivals),
+              "cpu_ms": cpu_window * 1000 / max(campaign_requests, 1), "api_sent": sum(api_sent),
+              "requests": len(arrivals), "accepted": stats["accepted"], "throttled": stats["throttled"],
+              "duplicates": stats["duplicates"], "elapsed": elapsed, "problems": problems, "states": states,
+              "peak_rss_mb": max(m["VmHWM"] for m in memory) / 1024, "pauses": len(pauses),
+              "paused_seconds": sum(pauses)}
+    log(f"  {label}: {rate:.1f} requests/s at the stand-in; max in any 1 s window {result['max_1s']}; portal CPU "
+        f"{result['cpu_ms']:.2f} ms per campaign request; {campaigns} campaign(s), {sum(api_sent)} API sends; "
+        f"{stats['accepted']} accepted, {stats['throttled']} answered 429, "
+        f"{stats['duplicates']} duplicates; {len(pauses)} pauses over 0.1 s without a request ({sum(pauses):.2f} s "
+        f"in all); worker peak RSS {result['peak_rss_mb']:.0f} MB; recipients {states}; checks: "
+        f"{'ok' if not problems else '; '.join(problems)}")
+    return result
+
+
+def standin_scenario(env: dict[str, str], args: argparse.Namespace) -> None:
+    """``--standin``: one campaign, one number at its limit, the stand-in answering in ``--latency-ms``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    latency = args.latency_ms if args.latency_ms is not None else 200
+    figures: list[Figure] = []
+    problems: list[str] = []
+    reference = Figure("reference Python workload (machine speed in this run; lower is faster)", "ms")
+    reference.runs.append(reference_ms())
+    with standin_server(env, port=port, latency_ms=latency, rate_limit_share=args.rate_limit_share):
+        point_account_at(url + "/")
+        set_number_limit(args.limit)
+        close_db()
+        rate = Figure(f"{args.workers} worker(s), {args.campaigns} campaign(s), {args.api_threads} API thread(s): "
+                      f"requests/s at the stand-in ({latency:g} ms)", "msg/s",
+                      target=f">= {(0.95 if args.campaigns == 1 and not args.api_threads else 0.9) * args.limit:g}")
+        peak = Figure("most requests in any 1 s window", "msg", target=f"<= {args.limit}")
+        cpu = Figure("portal CPU per campaign request (db_worker processes)", "ms", target="<= 2 ms")
+        for run in range(args.runs):
+            r = standin_run(env, url=url, workers=args.workers, recipients=args.recipients, window=args.window,
+                            warmup=args.warmup, pace=args.standin_pace, complete=args.complete,
+                            label=f"stand-in run {run + 1}", campaigns=args.campaigns, api_threads=args.api_threads)
+            rate.runs.append(r["rate"])
+            peak.runs.append(r["max_1s"])
+            cpu.runs.append(r["cpu_ms"])
+            problems += [f"stand-in run {run + 1}: {p}" for p in r["problems"]]
+        figures += [rate, peak, cpu]
+    reference.runs.append(reference_ms())
+    invariants = Figure("invariant failures (duplicates, left claimed, unlinked)", "", target="== 0")
+    invariants.runs = [float(len(problems))]
+    figures += [reference, invariants]
+    notes = [f"stand-in answering in {latency:g} ms, {args.rate_limit_share:.0%} answered 429; campaign pace "
+             f"{args.standin_pace}, number limit {args.limit}/s; {args.workers} db_worker process(es); "
+             f"{args.recipients:,} recipients, " + ("to the end" if args.complete else
+                                                    f"a {args.window:g} s window after {args.warmup:g} s"), *problems]
+    report("campaign_send_standin", figures, notes=notes)
+    if problems:
+        sys.exit(1)
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -855,6 +1046,17 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="always print a CPU profile (cProfile, thread_time) of sends")
     parser.add_argument("--profile-out", default="", metavar="FILE",
                         help="with --profile: also write the raw profile to FILE (pstats format)")
+    parser.add_argument("--standin", action="store_true",
+                        help="throughput against bench/standin.py (answers after --latency-ms, default 200) instead "
+                             "of the sandbox: one campaign, one number at --limit")
+    parser.add_argument("--limit", type=int, default=80, help="with --standin: the number's limit, msg/s")
+    parser.add_argument("--standin-pace", type=int, default=1000, help="with --standin: the campaign's own pace")
+    parser.add_argument("--workers", type=int, default=1, help="with --standin: db_worker processes")
+    parser.add_argument("--campaigns", type=int, default=1, help="with --standin: campaigns on the one number")
+    parser.add_argument("--api-threads", type=int, default=0,
+                        help="with --standin: threads sending through message_send (as the API) meanwhile")
+    parser.add_argument("--rate-limit-share", type=float, default=0.0,
+                        help="with --standin: share of sends answered HTTP 429")
     parser.add_argument("--serve-sandbox", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sandbox:
@@ -873,6 +1075,9 @@ def main() -> None:
         clear_queue()
         set_sandbox(latency_ms=0)
         close_db()
+        if args.standin:
+            standin_scenario(env, args)
+            return
 
         figures: list[Figure] = []
         reference = Figure("reference Python workload (machine speed in this run; lower is faster)", "ms")

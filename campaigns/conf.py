@@ -18,6 +18,17 @@ DEFAULTS: dict[str, Any] = {
     "CAMPAIGN_PACE_LIMIT": 80,
     # Per-number ceilings by digits, e.g. {"573001234567": 1000}.
     "CAMPAIGN_PACE_LIMITS": {},
+    # Provider calls one campaign worker keeps waiting at once (a thread pool on the pooled session):
+    # a number's 80 msg/s at 200 ms needs 16, plus 20 handed over ahead of their slot (SEND_AHEAD_SECONDS).
+    # At most the provider session's pool (64, providers.base).
+    "CAMPAIGN_SENDS_IN_FLIGHT": 48,
+    # The pair rate: a recipient who got PAIR_BURST messages from the number in the last PAIR_SECONDS (another
+    # campaign, the API) is put back for that long; one the provider throttled (WhatsApp 131056) waits as long.
+    "CAMPAIGN_PAIR_SECONDS": 6.0,
+    "CAMPAIGN_PAIR_BURST": 3,
+    # The share of a number's limit its token bucket hands out (campaigns.rates): a margin for sends leaving
+    # a few ms after their slot, so that no 1 s window holds more than the limit.
+    "CAMPAIGN_NUMBER_HEADROOM": 1.0,
     # Tasks started per campaign: how many db_worker processes can share it.
     "CAMPAIGN_WORKERS": 2,
     # A chunk is at most this many recipients and about this many seconds of work

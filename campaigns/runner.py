@@ -43,21 +43,23 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Min
+from django.db.models import Count, F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import PhoneNumber, Provider
-from campaigns import conf, tracking
+from campaigns import conf, rates, tracking
 from campaigns.models import (
     OPEN_STATES,
     Campaign,
@@ -70,7 +72,7 @@ from campaigns.models import (
 )
 from campaigns.variables import ContentBuilder, template_slots
 from messaging import sending
-from messaging.models import Contact, Message, MessageStatus
+from messaging.models import Contact, Direction, Message, MessageStatus
 from providers.base import ProviderAuthError, ProviderError
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
@@ -87,11 +89,20 @@ AUTH_ERROR_CODES = {"401", "403"}
 # Contacto Virtual answers "authentication error" as return code 2.
 CV_AUTH_ERROR_CODES = {"2"}
 FAILED_STATES = (RecipientState.FAILED, RecipientState.UNKNOWN)
+# Failures that say "too fast", not "cannot be sent": never counted towards the automatic pause.
+THROTTLE_CODES = frozenset({"429", *sending.NUMBER_THROTTLE_CODES, *sending.RECIPIENT_THROTTLE_CODES})
 HEARTBEAT_EVERY = 5.0
 # Pace slots are reserved about this many seconds at a time (see PaceShare).
 PACE_WINDOW_SECONDS = 0.1
 # Recipients in a worker's first chunk, before it has measured how long a send takes.
 FIRST_CHUNK = 10
+# A provider call is handed to its thread up to this long before its slot (see Flight).
+SEND_AHEAD_SECONDS = 0.25
+# The interpreter's switch interval while calls are in flight (see Flight).
+SWITCH_INTERVAL = 0.001
+# After a throttled answer without Retry-After: wait BASE * 2^(n-1) seconds (n in a row), at most CAP.
+THROTTLE_BASE_SECONDS = 0.25
+THROTTLE_CAP_SECONDS = 8.0
 
 
 LOST_IN_FLIGHT = "worker_lost"
@@ -211,6 +222,18 @@ def release(*, recipient_ids: list[int], worker_id: str) -> None:
         CampaignRecipient.objects.filter(
             pk__in=recipient_ids, state=RecipientState.CLAIMED, claimed_by=worker_id
         ).update(state=RecipientState.PENDING, claimed_by="", lease_until=None, attempts=F("attempts") - 1)
+
+
+def defer(*, recipient_ids: list[int], worker_id: str, seconds: float) -> None:
+    """Put claimed recipients back for later: claimable again after ``seconds`` (a throttle's wait).
+
+    They stay ``claimed`` by nobody with a lease ending then, so no worker takes
+    them before; the attempt does not count (the provider refused to take it).
+    """
+    if recipient_ids:
+        CampaignRecipient.objects.filter(
+            pk__in=recipient_ids, state=RecipientState.CLAIMED, claimed_by=worker_id
+        ).update(claimed_by="", lease_until=timezone.now() + timedelta(seconds=seconds), attempts=F("attempts") - 1)
 
 
 def extend_lease(*, recipient_ids: list[int], worker_id: str, lease_seconds: float) -> None:
@@ -337,13 +360,101 @@ class PaceShare:
 
     def wait(self, *, wanted: int) -> None:
         """Sleep until this worker's next slot; ``wanted`` sends remain in its chunk (no slot is reserved idle)."""
+        _sleep_until(self.next(wanted=wanted))
+
+    def next(self, *, wanted: int) -> float:
+        """This worker's next slot, epoch seconds (reserved here when its reservation is used up)."""
         if not self.left:
             self.left = min(self.per_reservation, max(wanted, 1))
             self.next_slot, self.interval = reserve_slots(campaign_id=self.campaign_id, count=self.left,
                                                           pace=self.pace)
-        _sleep_until(self.next_slot)
+        slot = self.next_slot
         self.next_slot += self.interval
         self.left -= 1
+        return slot
+
+
+class Flight:
+    """A worker's provider calls in flight: at most ``size`` at once, in a thread pool.
+
+    The calls (:meth:`messaging.sending.TemplateBatch.begin`) touch no
+    database: every read and write stays in the worker's own thread, on its
+    own connection, so the pool threads never open one. A call is handed over
+    up to ``SEND_AHEAD_SECONDS`` before its slot and its thread makes it at the
+    slot, so the worker's own pauses (claiming and storing the next chunk)
+    cost no slots; :meth:`stop` makes the calls still waiting for their slot
+    return :data:`NOT_SENT` at once (a pause or cancel). With ``size`` 1 -- or
+    a client that must stay in the calling thread (the in-process sandbox) --
+    each call runs in the caller's thread at its slot, as before.
+    """
+
+    NOT_SENT = object()
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="campaign-send") \
+            if self.size > 1 else None
+        self.running: dict[Future, Any] = {}
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.last_call = 0.0
+        self.spacing = 0.0  # the number's interval between slots (set by the worker from its grants)
+        self.switch_interval = sys.getswitchinterval()
+        if self.pool is not None:
+            # A thread waking at its slot waits for the interpreter lock up to the switch interval (5 ms by
+            # default, a third of a slot at 80/s): hand it over sooner while calls are in flight.
+            sys.setswitchinterval(min(self.switch_interval, SWITCH_INTERVAL))
+
+    @property
+    def full(self) -> bool:
+        return len(self.running) >= self.size
+
+    def submit(self, call, item: Any, *, at: float = 0.0) -> None:
+        """Make ``call`` at ``at`` (epoch seconds) unless stopped first."""
+        if self.pool is not None:
+            future = self.pool.submit(self._at, call, at)
+        else:
+            future = Future()
+            try:
+                future.set_result(self._at(call, at))
+            except Exception as exc:
+                future.set_exception(exc)
+        self.running[future] = item
+
+    def _at(self, call, at: float):
+        """Wait for ``at``, then call -- never sooner than ``spacing`` after this worker's previous call.
+
+        The slots are spaced already; a thread that woke late (the machine was
+        busy) would otherwise leave right before the next one and put more
+        sends in some 1 s window than the number allows.
+        """
+        while True:
+            if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
+                return self.NOT_SENT
+            with self.lock:
+                now = time.time()
+                if now >= self.last_call + self.spacing:
+                    self.last_call = now
+                    break
+                at = self.last_call + self.spacing
+        return call()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def finished(self, timeout: float) -> list[tuple[Any, Future]]:
+        """Calls that have returned, waiting up to ``timeout`` seconds for the first one."""
+        if not self.running:
+            if timeout > 0:
+                time.sleep(timeout)
+            return []
+        done, _pending = wait(list(self.running), timeout=max(timeout, 0), return_when=FIRST_COMPLETED)
+        return [(self.running.pop(future), future) for future in done]
+
+    def close(self, *, wait: bool = True) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=wait, cancel_futures=not wait)
+            sys.setswitchinterval(self.switch_interval)
 
 
 # --- the slice ------------------------------------------------------------------------
@@ -419,8 +530,13 @@ class CampaignWorker:
         self.control_seconds = float(conf.setting("CAMPAIGN_CONTROL_SECONDS"))
         self.max_attempts = int(conf.setting("CAMPAIGN_MAX_ATTEMPTS"))
         self.batch = sending.TemplateBatch(phone_number=self.phone_number, template=self.template)
+        self.batch.throttle_back = True  # a throttled send comes back to slow down and try later (_throttled)
         self.seconds_per_send = 0.0  # moving average, slot waits included: sizes chunks
         self.last_heartbeat = 0.0
+        self.flight: Flight | None = None
+        self.done: list[RecipientOutcome] = []  # outcomes of calls returned, recorded at the chunk's end
+        self.gate: rates.NumberGate | None = None
+        self.throttles = 0  # consecutive throttled answers: the backoff's exponent
 
     # -- the loop --
 
@@ -430,8 +546,40 @@ class CampaignWorker:
         keeper = (LeaseKeeper(campaign_id=self.campaign.pk, worker_id=self.worker_id, lease_seconds=self.lease,
                               every=every)
                   if every > 0 and not connection.in_atomic_block else nullcontext())
+        size = int(conf.setting("CAMPAIGN_SENDS_IN_FLIGHT"))
+        self.flight = Flight(size if size > 1 and self.batch.concurrent else 1)
         with keeper:
-            return self._run(budget_seconds=budget_seconds)
+            try:
+                outcome = self._run(budget_seconds=budget_seconds)
+            except Exception:
+                self._drain()  # the answers already received are recorded; the rest is the leases' business
+                raise
+            except BaseException:  # the process is going away: no more database work
+                self.flight.close(wait=False)
+                raise
+            self._drain()
+            return outcome
+
+    def _drain(self) -> None:
+        """Wait for every call in flight and record it (the slice is ending)."""
+        try:
+            self._settle()
+        finally:
+            self.flight.close()
+
+    def _settle(self) -> ChunkResult:
+        """Wait for every call in flight; record the answers."""
+        result = ChunkResult()
+        while self.flight.running:
+            self._harvest(result, timeout=0.5)
+        self.batch.finish()
+        self._record()
+        return result
+
+
+    def _record(self) -> None:
+        done, self.done = self.done, []
+        record_outcomes(done)
 
     def _run(self, *, budget_seconds: float) -> SliceOutcome:
         deadline = time.monotonic() + budget_seconds
@@ -454,10 +602,18 @@ class CampaignWorker:
                 auto_pause(campaign=self.campaign, kind=PauseKind.TEMPLATE, reason=template_stop_reason(
                     name=self.template.name, status=snap.template_status, deleted=snap.template_deleted))
                 return SliceOutcome(again=False, reason="template", sent=sent)
+            self.flight.stopping.clear()  # a stop seen mid-chunk was undone meanwhile (e.g. resumed): go on
             self._heartbeat()
             chunk = claim_chunk(campaign_id=self.campaign.pk, worker_id=self.worker_id,
                                 size=self._chunk_size(snap.pace), lease_seconds=self.lease)
             if not chunk:
+                if self.flight.running:  # this worker's own calls are the claims left: record them, look again
+                    settled = self._settle()
+                    sent += settled.sent
+                    if settled.auth_failure:
+                        auto_pause(campaign=self.campaign, kind=PauseKind.AUTH, reason=settled.auth_failure)
+                        return SliceOutcome(again=False, reason="auth", sent=sent)
+                    continue
                 return self._nothing_to_claim(sent)
             result = self._process(chunk, pace=snap.pace)
             sent += result.sent
@@ -502,9 +658,17 @@ class CampaignWorker:
     # -- one chunk --
 
     def _process(self, chunk: list[Claimed], *, pace: int) -> ChunkResult:
-        """Store the chunk's messages, send them at this worker's pace slots, record every outcome."""
+        """Store the chunk's messages, hand them to the provider at this worker's slots, record the outcomes.
+
+        Up to ``CAMPAIGN_SENDS_IN_FLIGHT`` calls wait for the provider at once
+        (:class:`Flight`); each message is marked ``sending`` before its call,
+        here, and its outcome is recorded here when the call returns. Calls
+        still in flight when the chunk's last one is handed over carry on into
+        the next chunk (the worker keeps its claims until they are recorded).
+        """
         result = ChunkResult()
-        chunk = self._without_opted_out(chunk)
+        self._harvest(result, timeout=0)  # answers that came in since the last chunk (or calls stopped there)
+        chunk = self._without_pair_limited(self._without_opted_out(chunk))
         if not chunk:
             return result
         stored = self.batch.store([
@@ -512,9 +676,11 @@ class CampaignWorker:
                               idempotency_key=CampaignRecipient.idempotency_key(self.campaign.pk, c.id))
             for c in chunk
         ])
-        done: list[RecipientOutcome] = []
         give_back: list[int] = []
         share = PaceShare(campaign_id=self.campaign.pk, pace=pace)
+        if self.gate is None or self.gate.pace != pace:
+            self.gate = rates.NumberGate(phone_number_id=self.phone_number.pk, digits=self.phone_number.digits,
+                                         pace=pace)
         began = time.time()
         cutoff = began + len(chunk) * max(share.interval, self.seconds_per_send) + self.chunk_seconds
         lease_renew_at = began + self.lease / 2
@@ -523,7 +689,7 @@ class CampaignWorker:
         try:
             for index, (claimed, entry) in enumerate(zip(chunk, stored, strict=True)):
                 if isinstance(entry, ApplicationError):
-                    done.append(self._failed(claimed, "refused", entry.message))
+                    self.done.append(self._failed(claimed, "refused", entry.message))
                     result.sent += 1
                     result.failures += 1
                     continue
@@ -531,48 +697,50 @@ class CampaignWorker:
                     # Handed to the provider by a worker that died before recording the answer:
                     # the provider may have it. Unknown, with "send again" offered; never resent blindly.
                     sending.messages_lost_in_flight(message_ids=[entry.pk], words=lost_in_flight_words())
-                    done.append(self._finished(claimed, RecipientState.UNKNOWN, message_id=entry.pk,
-                                               code=LOST_IN_FLIGHT, error=lost_in_flight_words()))
+                    self.done.append(self._finished(claimed, RecipientState.UNKNOWN, message_id=entry.pk,
+                                                    code=LOST_IN_FLIGHT, error=lost_in_flight_words()))
                     result.sent += 1
                     continue
                 if entry.status != MessageStatus.QUEUED:
-                    done.append(self._outcome_of(claimed, entry))  # handed to the provider before: linked
+                    self.done.append(self._outcome_of(claimed, entry))  # handed to the provider before: linked
                     continue
                 if claimed.attempts > self.max_attempts:
                     words = _("Could not be sent after %(n)d attempts.") % {"n": self.max_attempts}
                     self.batch.abandon(entry, words=words)
-                    done.append(self._finished(claimed, RecipientState.FAILED, message_id=entry.pk, code="attempts",
-                                               error=words))
+                    self.done.append(self._finished(claimed, RecipientState.FAILED, message_id=entry.pk,
+                                                    code="attempts", error=words))
                     result.failures += 1
                     continue
+                while self.flight.full:
+                    self._harvest(result, timeout=0.05)
                 now = time.time()
+                if result.auth_failure:
+                    self.flight.stop()
+                    give_back = [c.id for c in chunk[index:]]
+                    break
                 if now > cutoff:
                     give_back = [c.id for c in chunk[index:]]
                     break
                 if now >= control_at:
                     if not self._still_running():
+                        self.flight.stop()  # the calls waiting for their slot are not made
                         give_back = [c.id for c in chunk[index:]]
                         break
                     control_at = now + self.control_seconds
                 if now > lease_renew_at:
-                    extend_lease(recipient_ids=[c.id for c in chunk[index:]], worker_id=self.worker_id,
+                    flying = [item[0].id for item in self.flight.running.values()]
+                    extend_lease(recipient_ids=[c.id for c in chunk[index:]] + flying, worker_id=self.worker_id,
                                  lease_seconds=self.lease)
                     lease_renew_at = now + self.lease / 2
-                share.wait(wanted=len(chunk) - index)
+                # The campaign's own slot, then the number's at or after it: a number slot is never taken
+                # for a send that waits for its campaign's turn.
+                slot = self.gate.next(wanted=len(chunk) - index,
+                                      not_before=share.next(wanted=len(chunk) - index))
+                self.flight.spacing = self.gate.interval
+                self._idle_until(slot - SEND_AHEAD_SECONDS, result)
                 sends += 1
-                recipient = self._send(claimed, entry)
-                if recipient is None:
-                    continue  # unexpected error: left claimed, retried after the lease
-                done.append(recipient)
-                result.sent += 1
-                if recipient.state in FAILED_STATES:
-                    result.failures += 1
-                    if recipient.error_code in self.auth_codes:
-                        result.auth_failure = _(
-                            "The provider refused the account's credentials (%(code)s): %(words)s") % {
-                            "code": recipient.error_code, "words": recipient.error or _("authentication error")}
-                        give_back = [c.id for c in chunk[index + 1:]]
-                        break
+                self._begin(claimed, entry, result, at=slot)
+                self._harvest(result, timeout=0)
         finally:
             self.batch.finish()  # before giving recipients back: their unsent messages are gone first
         if sends:
@@ -580,13 +748,133 @@ class CampaignWorker:
             self.seconds_per_send = elapsed if not self.seconds_per_send else (
                 0.5 * self.seconds_per_send + 0.5 * elapsed)
         release(recipient_ids=give_back, worker_id=self.worker_id)
-        record_outcomes(done)
+        self._record()
         return result
+
+    def _idle_until(self, moment: float, result: ChunkResult) -> None:
+        """Until ``moment`` (epoch seconds), taking in the answers that arrive meanwhile."""
+        while (delay := moment - time.time()) > 0:
+            self._harvest(result, timeout=delay)
+
+    def _begin(self, claimed: Claimed, message: Message, result: ChunkResult, *, at: float) -> None:
+        """Mark the message ``sending`` and put its provider call in flight (or record why not)."""
+        try:
+            call = self.batch.begin(message)
+        except ApplicationError as exc:
+            self._count(self._failed(claimed, "refused", exc.message), result)
+            return
+        if isinstance(call, Message):  # another worker took it meanwhile: linked, not sent again
+            self.done.append(self._outcome_of(claimed, call))
+            return
+        self.flight.submit(call, (claimed, message), at=at)
+
+    def _harvest(self, result: ChunkResult, *, timeout: float) -> None:
+        """Record the calls that returned (waiting up to ``timeout`` for one): outcomes, or a throttle."""
+        for (claimed, message), future in self.flight.finished(timeout):
+            try:
+                outcome = future.result()
+            except Exception as exc:
+                recipient = self._raised(claimed, message, exc)
+                if recipient is not None:
+                    self._count(recipient, result)
+                continue
+            if outcome is Flight.NOT_SENT:  # stopped before its slot: never left
+                if self.batch.withdraw(message):
+                    release(recipient_ids=[claimed.id], worker_id=self.worker_id)
+                continue
+            if outcome.status == sending.THROTTLED:
+                self._throttled(claimed, message, outcome)
+                continue
+            message = self.batch.complete(message, outcome)
+            if message.status != MessageStatus.FAILED:
+                self.throttles = 0
+            self._count(self._outcome_of(claimed, message), result)
+
+    def _raised(self, claimed: Claimed, message: Message, exc: Exception) -> RecipientOutcome | None:
+        """A provider call that raised instead of returning its outcome: what the recipient's outcome is.
+
+        None for an unexpected error: its message is recorded ``unknown`` (the
+        request may have left) and the recipient stays claimed; whoever claims
+        it after the lease finds that message and links it, never resending.
+        """
+        if isinstance(exc, ApplicationError):
+            return self._failed(claimed, "refused", exc.message)
+        if isinstance(exc, ProviderAuthError):
+            return self._failed(claimed, str(exc.status or "401"), exc.message)
+        if isinstance(exc, ProviderError):
+            if exc.maybe_delivered:
+                return self._finished(claimed, RecipientState.UNKNOWN, code=type(exc).__name__, error=exc.message)
+            return self._failed(claimed, str(exc.status or exc.code or type(exc).__name__), exc.message)
+        logger.error("campaign %s: sending to recipient %s failed unexpectedly", self.campaign.pk, claimed.id,
+                     exc_info=exc)
+        self.batch.complete(message, None)
+        return None
+
+    def _count(self, recipient: RecipientOutcome, result: ChunkResult) -> None:
+        self.done.append(recipient)
+        result.sent += 1
+        if recipient.state in FAILED_STATES:
+            result.failures += 1
+            if recipient.error_code in self.auth_codes:
+                result.auth_failure = _(
+                    "The provider refused the account's credentials (%(code)s): %(words)s") % {
+                    "code": recipient.error_code, "words": recipient.error or _("authentication error")}
+
+    def _throttled(self, claimed: Claimed, message: Message, outcome) -> None:
+        """The provider did not take the send because of throttling: slow down, and send it later.
+
+        Not a failure (the auto-pause ratio never sees it) and never a
+        duplicate: the provider refused it, so its message is withdrawn (it
+        never left) and the recipient is put back with a lease that keeps it
+        for ``delay`` -- claimed again afterwards, by any worker, and stored
+        afresh under the same key. A number throttle (429, 130429) also keeps
+        every sender of the number waiting that long; a recipient throttle
+        (131056) waits at least ``CAMPAIGN_PAIR_SECONDS``.
+        """
+        self.throttles += 1
+        delay = min(outcome.retry_after or THROTTLE_BASE_SECONDS * 2 ** (self.throttles - 1), THROTTLE_CAP_SECONDS)
+        if outcome.throttle == "number":
+            rates.number_slow_down(phone_number_id=self.phone_number.pk, seconds=delay)
+        else:
+            delay = max(delay, float(conf.setting("CAMPAIGN_PAIR_SECONDS")))
+        if not self.batch.withdraw(message):
+            logger.warning("campaign %s: throttled message %s moved meanwhile; left to its lease", self.campaign.pk,
+                           message.pk)
+            return
+        defer(recipient_ids=[claimed.id], worker_id=self.worker_id, seconds=delay)
 
     def _still_running(self) -> bool:
         """The mid-chunk control check: whether this worker may go on sending (the loop says why not)."""
         snap = _snapshot(self.campaign.pk)
         return snap is not None and snap.lets_send(self.generation)
+
+    def _without_pair_limited(self, chunk: list[Claimed]) -> list[Claimed]:
+        """Put back for later the recipients this number wrote to too often just now (the pair rate).
+
+        WhatsApp allows about one message every few seconds from a number to one
+        person, after a small burst (error 131056). A recipient who already got
+        ``CAMPAIGN_PAIR_BURST`` messages from this number in the last
+        ``CAMPAIGN_PAIR_SECONDS`` (another campaign, the API, the inbox) waits that
+        long -- deferred, not queued in front of the others: the worker goes on
+        with the rest. One query per chunk; its own message (a re-claimed
+        recipient's) does not count.
+        """
+        burst = int(conf.setting("CAMPAIGN_PAIR_BURST"))
+        seconds = float(conf.setting("CAMPAIGN_PAIR_SECONDS"))
+        if burst <= 0 or seconds <= 0 or not chunk:
+            return chunk
+        own = [CampaignRecipient.idempotency_key(self.campaign.pk, c.id) for c in chunk]
+        recent = dict(
+            Message.objects.filter(phone_number_id=self.phone_number.pk, direction=Direction.OUTBOUND,
+                                   to_number__in=[c.phone for c in chunk],
+                                   created_at__gte=timezone.now() - timedelta(seconds=seconds))
+            .exclude(idempotency_key__in=own).values_list("to_number").annotate(n=Count("id"))
+        )
+        later = [c.id for c in chunk if recent.get(c.phone, 0) >= burst]
+        if not later:
+            return chunk
+        defer(recipient_ids=later, worker_id=self.worker_id, seconds=seconds)
+        return [c for c in chunk if c.id not in set(later)]
 
     def _without_opted_out(self, chunk: list[Claimed]) -> list[Claimed]:
         """Skip recipients who opted out after the dry run (a "stop" reply mid-campaign).
@@ -619,22 +907,6 @@ class CampaignWorker:
             skip_detail=words)
         return [c for c in chunk if c.id not in skipped]
 
-    def _send(self, claimed: Claimed, message: Message) -> RecipientOutcome | None:
-        try:
-            message = self.batch.send(message)
-        except ApplicationError as exc:
-            return self._failed(claimed, "refused", exc.message)
-        except ProviderAuthError as exc:
-            return self._failed(claimed, str(exc.status or "401"), exc.message)
-        except ProviderError as exc:
-            if exc.maybe_delivered:
-                return self._finished(claimed, RecipientState.UNKNOWN, code=type(exc).__name__, error=exc.message)
-            return self._failed(claimed, str(exc.status or exc.code or type(exc).__name__), exc.message)
-        except Exception:
-            logger.exception("campaign %s: sending to recipient %s failed unexpectedly", self.campaign.pk, claimed.id)
-            return None
-        return self._outcome_of(claimed, message)
-
     def _outcome_of(self, claimed: Claimed, message: Message) -> RecipientOutcome:
         return self._finished(claimed, tracking.state_for_message(message.status), message_id=message.pk,
                               code=message.error_code if message.status == MessageStatus.FAILED else "",
@@ -656,9 +928,10 @@ class CampaignWorker:
         ratio = float(conf.setting("CAMPAIGN_FAILURE_RATIO"))
         recent = list(
             CampaignRecipient.objects.filter(campaign_id=self.campaign.pk, finished_at__isnull=False)
-            .order_by("-finished_at").values_list("state", flat=True)[:window]
+            .order_by("-finished_at").values_list("state", "error_code")[:window]
         )
-        failures = sum(1 for state in recent if state in FAILED_STATES)
+        # Throttling is not failure: a 130429 / 131056 reported by a status webhook after the send stays out.
+        failures = sum(1 for state, code in recent if state in FAILED_STATES and code not in THROTTLE_CODES)
         if failures <= ratio * window:
             return False
         return auto_pause(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Provider, Role
 from accounts.tenancy import scope
+from campaigns import rates
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState, SkipReason
 from campaigns.variables import template_slots
 
@@ -183,6 +184,9 @@ def campaign_progress(*, campaign: Campaign) -> dict[str, Any]:
         "status_label": campaign.get_status_display(),
         "pause_kind": campaign.pause_kind,
         "pause_reason": campaign.pause_reason,
+        # The provider answered "too fast" (429, 130429) recently: sends are slowed down and retried, not failed.
+        "throttled": campaign.status == CampaignStatus.RUNNING and bool(
+            rates.throttled_numbers([campaign.phone_number_id])),
         "total": total,
         "done": total - remaining,
         "percent": percent_done(campaign),

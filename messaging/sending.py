@@ -28,6 +28,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,8 @@ provider_client = gateway.provider_client
 
 #: Injectable so tests do not wait: ``monkeypatch.setattr("messaging.sending.sleep", …)``.
 sleep = time.sleep
+#: The wait for the number's next send slot (campaigns.rates), apart from the retry backoff above.
+slot_sleep = time.sleep
 
 #: Attempts in all for errors the provider marks retryable (connection refused, 429, 5xx).
 MAX_ATTEMPTS = 3
@@ -270,8 +273,9 @@ class TemplateBatch:
         self.preview = message_preview(type="template", content={"name": template.name})[:200]
         self._client = None
         self._wires: dict[Any, OutboundMessage | TemplateSend] = {}
-        self._unrecorded: tuple[Message, _Outcome] | None = None
+        self._unrecorded: list[tuple[Message, _Outcome]] = []
         self._answered: list[Message] = []  # sent since the last finish(): early webhook events may await them
+        self.throttle_back = False  # see begin()
 
     # -- storing --
 
@@ -364,6 +368,28 @@ class TemplateBatch:
         (``replayed``), without calling the provider. Provider failures are
         outcomes (``failed``, ``unknown``), as in :func:`message_send`.
         """
+        call = self.begin(message)
+        if isinstance(call, Message):
+            return call
+        try:
+            outcome = call()
+        except Exception:
+            self.complete(message, None)
+            self._write(mark=None)
+            raise
+        return self.complete(message, outcome)
+
+    def begin(self, message: Message) -> Callable[[], _Outcome] | Message:
+        """Mark a ``queued`` message ``sending``; the provider call to make, or the message another worker took.
+
+        The mark is one UPDATE that also records every outcome :meth:`complete`
+        got since the last one. The call returned touches no database and may
+        run in any thread (:attr:`concurrent` says whether the client allows
+        that); it returns the outcome, never raises a ProviderError. With
+        ``throttle_back`` a throttling answer (429, WhatsApp 130429 / 131056)
+        comes back at once as a ``throttled`` outcome, for the caller to slow
+        down and try later (:meth:`withdraw`); otherwise it is retried here.
+        """
         wire = self._wires.pop(message.pk)
         if not self._write(mark=message):
             taken = _message_for_key(client_id=self.phone_number.client_id, key=message.idempotency_key)
@@ -371,17 +397,36 @@ class TemplateBatch:
                 raise ApplicationError(_("The message was deleted before it could be sent."), field="message")
             taken.replayed = True
             return taken
-        try:
-            outcome = _call_provider(client=self.client, wire=wire, account=self.account, label=message.pk)
-        except Exception:
-            failure = _internal_error()
-            _apply(message, failure)
-            self._unrecorded = (message, failure)
-            self._write(mark=None)
-            raise
+        client, account, label, throttle_back = self.client, self.account, message.pk, self.throttle_back
+
+        def call() -> _Outcome:
+            return _call_provider(client=client, wire=wire, account=account, label=label,
+                                  throttle_back=throttle_back)
+        return call
+
+    def complete(self, message: Message, outcome: _Outcome | None) -> Message:
+        """Put a call's outcome (None: the call raised) on the message; written with the next UPDATE or finish."""
+        outcome = outcome if outcome is not None else _internal_error()
         _apply(message, outcome)
-        self._unrecorded = (message, outcome)
+        self._unrecorded.append((message, outcome))
         return message
+
+    def withdraw(self, message: Message) -> bool:
+        """Forget a message the provider refused to take because of throttling: it never left.
+
+        Deleted while still ``sending`` with no provider id (no webhook can
+        name it); whoever sends its recipient later stores it afresh under the
+        same key. Only for a ``throttled`` outcome -- the provider said it did
+        not take it. Whether the row went.
+        """
+        deleted, _counts = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING,
+                                                  provider_message_id="").delete()
+        return bool(deleted)
+
+    @property
+    def concurrent(self) -> bool:
+        """Whether provider calls may run in other threads (pooled HTTP, not an in-process transport)."""
+        return bool(getattr(self.client, "over_the_network", False))
 
     def abandon(self, message: Message, *, words: str) -> Message:
         """Give up on a ``queued`` message (never handed to the provider): it fails with ``words``."""
@@ -424,9 +469,8 @@ class TemplateBatch:
         rows: list[tuple[Any, ...]] = []
         db = connections[DEFAULT_DB_ALIAS]  # not the django.db.connection proxy: this runs once per send
         db_id = Message._meta.pk.get_db_prep_value
-        unrecorded, self._unrecorded = self._unrecorded, None
-        if unrecorded is not None:
-            message = unrecorded[0]
+        unrecorded, self._unrecorded = self._unrecorded, []
+        for message, _outcome in unrecorded:
             rows.append((db_id(message.pk, db), MessageStatus.SENDING,
                          *(db_param(getattr(message, name)) for name in self._FIELDS)))
         if mark is not None:
@@ -444,8 +488,7 @@ class TemplateBatch:
             cursor.execute(f"UPDATE {table} SET {assignments} FROM {values} "
                            f"WHERE {table}.id = {pk} AND {table}.status = {expected} RETURNING {table}.id", params)
             written = {Message._meta.pk.to_python(row[0]) for row in cursor.fetchall()}
-        if unrecorded is not None:
-            message, outcome = unrecorded
+        for message, outcome in unrecorded:
             if message.pk not in written:  # something else moved it meanwhile: the careful way
                 _record(message, account=self.account, outcome=outcome)
             elif outcome.result is not None:
@@ -1017,6 +1060,9 @@ class _Outcome:
     error_code: str = ""
     error_title: str = ""
     outcome: str = SendOutcome.ACCEPTED
+    #: For a ``throttled`` outcome: whom to slow down ("number" or "recipient"), and the provider's Retry-After.
+    throttle: str = ""
+    retry_after: float | None = None
 
 
 def _outcome_kind(exc: ProviderError) -> str:
@@ -1039,6 +1085,27 @@ def _outcome_kind(exc: ProviderError) -> str:
     return SendOutcome.REFUSED
 
 
+#: Not a message status: a send the provider refused to take because of throttling (see TemplateBatch.begin).
+THROTTLED = "throttled"
+#: WhatsApp's throttling errors: the number's throughput (130429) and the pair rate to one recipient (131056).
+NUMBER_THROTTLE_CODES = ("130429",)
+RECIPIENT_THROTTLE_CODES = ("131056",)
+
+
+def throttle_of(exc: ProviderError) -> str:
+    """Whom a provider error asks to slow down: "number", "recipient", or "" (not a throttling answer)."""
+    if isinstance(exc, ProviderRateLimited):
+        return "number"
+    if exc.maybe_delivered:
+        return ""
+    text = f"{exc.code or ''} {exc.message} {exc.body if isinstance(exc.body, str | dict | list) else ''}"
+    if any(code in text for code in NUMBER_THROTTLE_CODES):
+        return "number"
+    if any(code in text for code in RECIPIENT_THROTTLE_CODES):
+        return "recipient"
+    return ""
+
+
 def _backoff(attempt: int, error: ProviderError) -> float:
     """Seconds to wait before attempt ``attempt + 1``: exponential, capped, with jitter.
 
@@ -1053,8 +1120,13 @@ def _backoff(attempt: int, error: ProviderError) -> float:
     return delay
 
 
-def _call_provider(*, client, wire: OutboundMessage | TemplateSend, account: ProviderAccount, label: Any) -> _Outcome:
+def _call_provider(*, client, wire: OutboundMessage | TemplateSend, account: ProviderAccount, label: Any,
+                   throttle_back: bool = False, on_throttle: Callable[[float], None] | None = None) -> _Outcome:
     """Send ``wire``, retrying only what is safe; the outcome, never a ProviderError.
+
+    With ``throttle_back``, a throttling answer (:func:`throttle_of`) is
+    returned at once as a ``throttled`` outcome instead of being retried here;
+    otherwise ``on_throttle(delay)`` hears of a number throttle before the retry.
 
     Anything else raised (a bug, not a provider answer) propagates: the caller
     records the message as ``unknown`` (see :func:`_internal_error`).
@@ -1065,13 +1137,20 @@ def _call_provider(*, client, wire: OutboundMessage | TemplateSend, account: Pro
         try:
             result = client.send(wire)
         except ProviderError as exc:
+            if throttle_back and (whom := throttle_of(exc)):
+                logger.info("send %s: throttled by the provider (%s): %s", label, whom, exc)
+                return _Outcome(THROTTLED, timezone.now(), error_code=_error_code(exc), error_title=exc.message,
+                                throttle=whom, retry_after=getattr(exc, "retry_after", None))
             if exc.maybe_delivered:
                 logger.warning("send %s: outcome unknown: %s", label, exc)
                 return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_unknown_words(exc, account),
                                 outcome=SendOutcome.UNKNOWN)
             if exc.retryable and attempt < MAX_ATTEMPTS:
                 logger.info("send %s: attempt %d failed (%s); retrying", label, attempt, exc)
-                sleep(_backoff(attempt, exc))
+                delay = _backoff(attempt, exc)
+                if on_throttle is not None and throttle_of(exc) == "number":
+                    on_throttle(delay)  # every sender of the number waits too, not only this one
+                sleep(delay)
                 continue
             logger.info("send %s: failed after %d attempt(s): %s", label, attempt, exc)
             return _Outcome(MessageStatus.FAILED, timezone.now(), error_code=_error_code(exc),
@@ -1087,13 +1166,32 @@ def _internal_error() -> _Outcome:
 
 
 def _deliver(*, message: Message, wire: OutboundMessage | TemplateSend, account: ProviderAccount) -> Message:
-    """Call the provider (retrying only what is safe) and record the outcome on the message."""
+    """Take the number's next send slot, call the provider (retrying only what is safe), record the outcome."""
+    number_slot(phone_number_id=message.phone_number_id, digits=message.from_number)
+
+    def slow_down(seconds: float) -> None:
+        from campaigns import rates
+
+        rates.number_slow_down(phone_number_id=message.phone_number_id, seconds=seconds)
+
     try:
-        outcome = _call_provider(client=provider_client(account), wire=wire, account=account, label=message.pk)
+        outcome = _call_provider(client=provider_client(account), wire=wire, account=account, label=message.pk,
+                                 on_throttle=slow_down)
     except Exception:
         _record(message, account=account, outcome=_internal_error())
         raise
     return _record(message, account=account, outcome=outcome)
+
+
+def number_slot(*, phone_number_id: int, digits: str) -> None:
+    """Wait for the business number's next send slot, shared with its campaigns and every other sender.
+
+    The bucket (:mod:`campaigns.rates`) keeps its table in the campaigns app,
+    which builds on this module: imported here, when a send needs it.
+    """
+    from campaigns import rates
+
+    rates.number_wait(phone_number_id=phone_number_id, digits=digits, sleep=slot_sleep)
 
 
 def _provider_name(account: ProviderAccount) -> str:

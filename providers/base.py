@@ -175,7 +175,7 @@ def session_for(key: str, mounts: Mapping[str, BaseAdapter] | None = None) -> re
         session = _sessions.get(key)
         if session is None:
             session = requests.Session()
-            adapter = ProviderHTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            adapter = ProviderHTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             for prefix, transport in (mounts or {}).items():
@@ -299,8 +299,10 @@ class BaseClient:
     def over_the_network(self) -> bool:
         """Whether this client's requests leave the process through pooled HTTP, so that other threads may
         send them too. An in-process transport (the sandbox inside the portal) answers with the caller's
-        own framework and database connection, in the calling thread."""
-        return isinstance(self.session.get_adapter(self.url("")), HTTPAdapter)
+        own framework and database connection, in the calling thread. A transport adapter that touches
+        neither (a test's fake provider) says so with a true ``thread_safe`` attribute."""
+        adapter = self.session.get_adapter(self.url(""))
+        return isinstance(adapter, HTTPAdapter) or bool(getattr(adapter, "thread_safe", False))
 
     def request(
         self,

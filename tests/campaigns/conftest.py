@@ -91,6 +91,20 @@ class FakeBatch:
             results.append(message)
         return results
 
+    # The runner's in-flight interface: calls run inline (like the in-process sandbox), outcomes are Messages.
+    concurrent = False
+    throttle_back = False
+
+    def begin(self, message):
+        self.unsent.discard(message.pk)
+        return lambda: self.send(message)
+
+    def complete(self, message, outcome):
+        return outcome if isinstance(outcome, Message) else Message.objects.get(pk=message.pk)
+
+    def withdraw(self, message):
+        return bool(Message.objects.filter(pk=message.pk).delete()[0])
+
     def send(self, message):
         self.unsent.discard(message.pk)
         with self.fake.lock:

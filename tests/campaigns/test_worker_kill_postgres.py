@@ -39,7 +39,7 @@ def _wait(condition, *, timeout: float, every: float = 0.1):
 
 def test_kill_9_mid_campaign_no_duplicate_nothing_stuck_recovered_in_seconds(make_campaign, tmp_path, capsys):
     calls = Path(tmp_path) / "provider-calls.txt"
-    env = worker_env(FAKE_PROVIDER_LOG=str(calls), FAKE_PROVIDER_DELAY="0.01")
+    env = worker_env(FAKE_PROVIDER_LOG=str(calls), FAKE_PROVIDER_DELAY="0.2")  # ~5 sends in flight per worker
     campaign = make_campaign(300, pace=25)  # ~12 s of sending, 2 tasks (CAMPAIGN_WORKERS)
     workers = [Worker("kill-a", env), Worker("kill-b", env)]
     try:

@@ -20,6 +20,8 @@ from requests.structures import CaseInsensitiveDict
 
 
 class AcceptingTransport(BaseAdapter):
+    thread_safe = True  # no state, no database: a campaign worker may keep many sends in flight through it
+
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
              cert: Any = None, proxies: Any = None) -> requests.Response:
         body = request.body or b"{}"

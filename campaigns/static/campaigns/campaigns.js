@@ -33,6 +33,8 @@ document.addEventListener("DOMContentLoaded", () => {
       status.textContent = data.status_label;
       status.className = `wa-badge wa-badge-${data.status_tone || "grey"}`;
     }
+    const throttled = document.getElementById("wa-throttled");
+    if (throttled) throttled.hidden = !data.throttled;
     const pause = document.getElementById("wa-pause-reason");
     if (pause) {
       pause.textContent = data.pause_reason || "";

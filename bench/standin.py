@@ -1,0 +1,128 @@
+"""A provider stand-in for throughput runs: answers Aldeamo's template send after a set latency, at almost no CPU.
+
+The sandbox (``run_sandbox``) is a Django app that stores every send: ~8 ms
+of Python and a few queries per message, which at 80 msg/s would take a
+core from the portal it stands in front of. This is one asyncio process
+with a hand-rolled HTTP/1.1 keep-alive parser: each request waits
+``--latency-ms`` (a timer, no thread) and is answered ``{"messageId": …}``
+as Aldeamo answers a template send (``POST v1/apikey/template/bsp/send``),
+or HTTP 429 for ``--rate-limit-share`` of them. It checks nothing: the
+sandbox keeps that role for functional runs.
+
+What it saw is the measure of "the provider's side": ``GET /stats`` answers
+the arrival time of every send (epoch seconds, when its request was read),
+how many were accepted and throttled, and how many recipients were accepted
+more than once (a duplicate the provider would deliver). ``POST /reset``
+forgets it all, ``POST /config`` (JSON ``latency_ms``, ``rate_limit_share``)
+changes the behaviour of a running stand-in, ``GET /healthz`` answers 200.
+
+Run: ``python bench/standin.py --port 8123 --latency-ms 200 [--rate-limit-share 0.2] [--seed 1]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections import Counter
+
+
+class StandIn:
+    def __init__(self, *, latency_ms: float, rate_limit_share: float, seed: int | None) -> None:
+        self.latency = latency_ms / 1000
+        self.rate_limit_share = rate_limit_share
+        self.random = random.Random(seed)
+        self.reset()
+
+    def reset(self) -> None:
+        self.arrivals: list[float] = []
+        self.accepted: Counter[str] = Counter()
+        self.throttled = 0
+
+    def stats(self) -> dict:
+        return {"arrivals": self.arrivals, "accepted": sum(self.accepted.values()), "throttled": self.throttled,
+                "duplicates": sum(n - 1 for n in self.accepted.values() if n > 1)}
+
+    async def answer(self, method: str, path: str, body: bytes) -> tuple[int, bytes, dict[str, str]]:
+        if path.endswith("/bsp/send") and method == "POST":
+            arrived = time.time()
+            self.arrivals.append(arrived)
+            throttle = self.rate_limit_share and self.random.random() < self.rate_limit_share
+            await asyncio.sleep(max(0.0, self.latency - (time.time() - arrived)))
+            if throttle:
+                self.throttled += 1
+                return 429, b'{"errors": ["Too many requests (130429)"]}', {"Retry-After": "0.2"}
+            try:
+                to = str(json.loads(body).get("to", ""))
+            except ValueError:
+                return 400, b'{"errors": ["not JSON"]}', {}
+            self.accepted[to] += 1
+            return 200, json.dumps({"messageId": str(uuid.uuid4())}).encode(), {}
+        if path == "/healthz":
+            return 200, b'{"ok": true}', {}
+        if path == "/stats":
+            return 200, json.dumps(self.stats()).encode(), {}
+        if path == "/reset" and method == "POST":
+            self.reset()
+            return 200, b"{}", {}
+        if path == "/config" and method == "POST":
+            config = json.loads(body or b"{}")
+            if "latency_ms" in config:
+                self.latency = float(config["latency_ms"]) / 1000
+            if "rate_limit_share" in config:
+                self.rate_limit_share = float(config["rate_limit_share"])
+            return 200, b"{}", {}
+        return 404, b'{"errors": ["not found"]}', {}
+
+    async def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, target = lines[0].split(" ")[:2]
+                length = 0
+                close = False
+                for line in lines[1:]:
+                    name, _sep, value = line.partition(":")
+                    name = name.strip().lower()
+                    if name == "content-length":
+                        length = int(value.strip())
+                    elif name == "connection" and value.strip().lower() == "close":
+                        close = True
+                body = await reader.readexactly(length) if length else b""
+                status, payload, headers = await self.answer(method, target.split("?", 1)[0], body)
+                extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+                writer.write(
+                    f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(payload)}\r\n{extra}\r\n".encode("latin-1") + payload)
+                await writer.drain()
+                if close:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+
+async def serve(port: int, standin: StandIn) -> None:
+    server = await asyncio.start_server(standin.connection, "127.0.0.1", port, backlog=1024)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency-ms", type=float, default=200.0)
+    parser.add_argument("--rate-limit-share", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    asyncio.run(serve(args.port, StandIn(latency_ms=args.latency_ms, rate_limit_share=args.rate_limit_share,
+                                         seed=args.seed)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""A business number's send limit shared by every sender (issue 21): the token bucket in the database."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from accounts.models import Role
+from campaigns import rates
+from campaigns.models import NumberRate
+from messaging import sending
+from messaging.models import MessageStatus
+from providers.base import ProviderRateLimited
+from tests.factories import MembershipFactory
+from tests.messaging.conftest import FakeClient
+from tests.messaging.factories import aldeamo_number, open_window
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def number(db):
+    return aldeamo_number(digits="573004445566")
+
+
+def test_a_number_gets_its_row_with_the_configured_limit_on_its_first_send(number, settings):
+    settings.CAMPAIGN_PACE_LIMITS = {number.digits: 1000}
+    first, interval, per_second = rates.number_slots(phone_number_id=number.pk, digits=number.digits)
+    assert per_second == 1000 and interval == pytest.approx(0.001)
+    assert NumberRate.objects.get(phone_number=number).per_second == 1000
+    assert abs(first - time.time()) < 1
+
+
+def test_grants_never_overlap_whoever_asks_so_the_number_never_exceeds_its_limit(number):
+    NumberRate.objects.create(phone_number=number, per_second=10)
+    grants = [rates.number_slots(phone_number_id=number.pk, digits=number.digits, count=count)
+              for count in (3, 1, 4, 2)]  # a campaign worker, the API, another worker, the composer
+    slots = sorted(first + i * interval for (first, interval, _rate), count in zip(grants, (3, 1, 4, 2),
+                                                                                   strict=True)
+                   for i in range(count))
+    gaps = [b - a for a, b in zip(slots, slots[1:], strict=False)]
+    assert len(slots) == 10 and min(gaps) == pytest.approx(0.1, abs=1e-6)
+    # Ten slots at 10/s span 0.9 s: any 1 s window holds at most 10 of them.
+    assert slots[-1] - slots[0] == pytest.approx(0.9, abs=1e-3)
+
+
+def test_an_edited_limit_applies_to_the_next_grant(number):
+    NumberRate.objects.create(phone_number=number, per_second=80)
+    assert rates.number_slots(phone_number_id=number.pk, digits=number.digits)[2] == 80
+    NumberRate.objects.filter(phone_number=number).update(per_second=20)  # a coexistence number
+    _first, interval, per_second = rates.number_slots(phone_number_id=number.pk, digits=number.digits)
+    assert per_second == 20 and interval == pytest.approx(0.05)
+
+
+def test_a_grant_starts_no_earlier_than_asked(number):
+    NumberRate.objects.create(phone_number=number, per_second=50)
+    later = time.time() + 5
+    first, _interval, _rate = rates.number_slots(phone_number_id=number.pk, digits=number.digits, not_before=later)
+    assert first == pytest.approx(later, abs=1e-6)
+
+
+def test_a_throttle_holds_every_sender_of_the_number_back_and_is_shown(number):
+    NumberRate.objects.create(phone_number=number, per_second=80)
+    rates.number_slow_down(phone_number_id=number.pk, seconds=2)
+    first, _interval, _rate = rates.number_slots(phone_number_id=number.pk, digits=number.digits)
+    assert first >= time.time() + 1.5
+    assert rates.throttled_numbers([number.pk]) == {number.pk}
+
+
+def test_single_sends_take_their_slot_from_the_same_bucket(number, monkeypatch):
+    NumberRate.objects.create(phone_number=number, per_second=4)
+    client = FakeClient()
+    monkeypatch.setattr(sending, "provider_client", lambda account: client)
+    waited: list[float] = []
+    monkeypatch.setattr(sending, "slot_sleep", waited.append)
+    agent = MembershipFactory(client=number.client, role=Role.AGENT).user
+    open_window(number, "573001230000")
+    for _ in range(3):
+        message = sending.message_send(actor=agent, phone_number=number, to="573001230000", type="text",
+                                       content={"body": "Hola"})
+        assert message.status == MessageStatus.SENT
+    # Back to back at 4/s: the second and third waited for the slots 0.25 s and 0.5 s after the first.
+    assert len(waited) == 2 and waited[1] > waited[0] > 0.15
+    assert NumberRate.objects.get(phone_number=number).next_slot >= time.time() + 0.5
+
+
+def test_a_429_on_a_single_send_holds_the_whole_number_back(number, monkeypatch):
+    NumberRate.objects.create(phone_number=number, per_second=80)
+    client = FakeClient()
+    client.script = [ProviderRateLimited("Too many requests", status=429, retry_after=1.5)]
+    monkeypatch.setattr(sending, "provider_client", lambda account: client)
+    monkeypatch.setattr(sending, "sleep", lambda seconds: None)
+    agent = MembershipFactory(client=number.client, role=Role.AGENT).user
+    open_window(number, "573001230001")
+    message = sending.message_send(actor=agent, phone_number=number, to="573001230001", type="text",
+                                   content={"body": "Hola"})
+    assert message.status == MessageStatus.SENT and len(client.sent) == 2  # retried once, sent once
+    first, _interval, _rate = rates.number_slots(phone_number_id=number.pk, digits=number.digits)
+    assert first >= time.time() + 1.0  # the campaigns of the number wait too
+    assert rates.throttled_numbers([number.pk]) == {number.pk}
