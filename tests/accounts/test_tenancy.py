@@ -94,3 +94,24 @@ def test_api_list_query_count_does_not_grow(api_as, superuser, django_assert_max
         with django_assert_max_num_queries(len(small.captured_queries)):
             api.get(f"/api/v1/{listing}/")
 
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", ["viewer", "admin"])
+def test_one_user_object_asked_two_roles_gets_two_answers(first):
+    """The per-user cache is per role: a viewer asked for admin rights after a viewer lookup gets none."""
+    from accounts.models import Client, Role
+    from accounts.tenancy import client_ids_for, scope
+    from tests.factories import ClientFactory, MembershipFactory, UserFactory
+
+    user = UserFactory()
+    viewed, administered = ClientFactory(), ClientFactory()
+    MembershipFactory(user=user, client=viewed, role=Role.VIEWER)
+    MembershipFactory(user=user, client=administered, role=Role.ADMIN)
+    expected = {"viewer": {viewed.pk, administered.pk}, "admin": {administered.pk}}
+    order = [first, *(role for role in expected if role != first)]
+
+    for role in order + order:
+        assert client_ids_for(user, role) == expected[role], role
+        assert set(scope(Client.objects.all(), user, "pk", role).values_list("pk", flat=True)) == expected[role]
+    assert client_ids_for(user, Role.AGENT) == {administered.pk}
