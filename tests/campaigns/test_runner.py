@@ -112,17 +112,22 @@ def test_a_dead_workers_chunk_is_finished_exactly_once(make_campaign, fake_send,
     assert Message.objects.filter(campaign_recipient__campaign=campaign).count() == 20
 
 
-def test_a_recipient_that_keeps_crashing_is_failed_after_the_attempts(make_campaign, fake_send, settings):
-    settings.CAMPAIGN_MAX_ATTEMPTS = 2
+@pytest.mark.parametrize("max_attempts", [1, 2, 3])
+def test_a_recipient_that_keeps_crashing_is_failed_after_the_attempts(make_campaign, fake_send, settings,
+                                                                      max_attempts):
+    """Tried exactly CAMPAIGN_MAX_ATTEMPTS times (not one fewer, not one more), then failed."""
+    settings.CAMPAIGN_MAX_ATTEMPTS = max_attempts
     campaign = make_campaign(3)
     poison = campaign.recipients.order_by("row_number").first().phone
+    crashes = []
 
     def explode(to):
         if to == poison:
+            crashes.append(to)
             raise RuntimeError("bug")
 
     fake_send.before_send = explode
-    for _round in range(3):
+    for _round in range(max_attempts + 1):
         work(campaign)
         CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.CLAIMED).update(
             lease_until=timezone.now() - timedelta(seconds=1))
@@ -131,6 +136,9 @@ def test_a_recipient_that_keeps_crashing_is_failed_after_the_attempts(make_campa
     assert campaign.status == CampaignStatus.COMPLETED
     failed = campaign.recipients.get(phone=poison)
     assert failed.state == RecipientState.FAILED and failed.error_code == "attempts"
+    assert len(crashes) == max_attempts
+    assert failed.attempts == max_attempts + 1  # the claim that found the attempts spent counts too
+    assert states(campaign) == {RecipientState.SENT: 2, RecipientState.FAILED: 1}
 
 
 @pytest.mark.parametrize(("chunk_max", "control_seconds", "most_sent"), [
@@ -313,16 +321,29 @@ def test_transitions_are_forward_only(make_campaign, fake_send, agent):
     assert not campaign.transition(CampaignStatus.RUNNING)
 
 
-def test_someone_who_opts_out_mid_campaign_is_not_sent(make_campaign, fake_send, settings):
+@pytest.mark.parametrize("how", ["contact", "opt-out-list"])
+def test_someone_who_opts_out_mid_campaign_is_not_sent(make_campaign, fake_send, settings, how):
+    """A "stop" reply marks the contact; a do-not-contact list adds an ``OptOut`` row: both are re-checked."""
+    from campaigns.models import OptOut
     from messaging.models import Contact
+    from tests.factories import ClientFactory
 
     settings.CAMPAIGN_CHUNK_MAX = 2
     campaign = make_campaign(6)
     last = campaign.recipients.order_by("-row_number").first()
-    Contact.objects.create(client=campaign.client, wa_id=last.phone, opted_out=True)
+    if how == "contact":
+        Contact.objects.create(client=campaign.client, wa_id=last.phone, opted_out=True)
+    else:
+        OptOut.objects.create(client=campaign.client, phone=last.phone)
+    # The same numbers opted out of another client's campaigns do not concern this one.
+    other = ClientFactory()
+    first = campaign.recipients.order_by("row_number").first()
+    OptOut.objects.create(client=other, phone=first.phone)
+    Contact.objects.create(client=other, wa_id=first.phone, opted_out=True)
     work(campaign)
     last.refresh_from_db()
     assert last.state == RecipientState.SKIPPED and last.skip_reason == "opted_out"
     assert last.phone not in fake_send.provider_calls and len(fake_send.provider_calls) == 5
+    assert first.phone in fake_send.provider_calls
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.COMPLETED

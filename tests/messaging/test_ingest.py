@@ -191,6 +191,28 @@ def test_status_of_another_accounts_message_is_not_applied(account, line):
     assert StatusEvent.objects.get().message is None
 
 
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_two_accounts_messages_sharing_a_provider_id_get_their_own_statuses_in_one_batch(first):
+    """Provider ids are unique per account only: the batch's lookup is keyed by account too."""
+    lines = {"a": aldeamo_line(digits="573235550201"), "b": aldeamo_line(digits="573235550202")}
+    messages = {key: OutboundMessageFactory(phone_number=line, to_number="573115550000", status=MessageStatus.SENT,
+                                            provider_message_id="shared-id-1", whatsapp_id=f"gBEG-{key}")
+                for key, line in lines.items()}
+    wanted = {"a": ("read", at(3)), "b": ("delivered", at(2))}
+    for key in (first, *(k for k in "ab" if k != first)):
+        status, when = wanted[key]
+        line = lines[key]
+        store(line.client.provider_account, status_payload("shared-id-1", status, when=when, origin=line.digits))
+
+    assert process() == 2
+
+    for key, message in messages.items():
+        message.refresh_from_db()
+        assert message.status == wanted[key][0], key
+        event = StatusEvent.objects.get(provider_account=lines[key].client.provider_account)
+        assert (event.message_id, event.status) == (message.pk, wanted[key][0])
+
+
 def test_unknown_status_value_is_kept_in_history_without_moving_the_message(account, line, sent):
     store(account, status_payload(sent.provider_message_id, "deleted", when=at(1), origin=line.digits))
     process()
