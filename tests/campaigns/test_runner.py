@@ -112,6 +112,39 @@ def test_a_dead_workers_chunk_is_finished_exactly_once(make_campaign, fake_send,
     assert Message.objects.filter(campaign_recipient__campaign=campaign).count() == 20
 
 
+def test_recipients_given_back_do_not_lose_an_attempt(make_campaign):
+    campaign = make_campaign(5, start=False)
+    first = runner.claim_chunk(campaign_id=campaign.pk, worker_id="w1", size=3, lease_seconds=60)
+    runner.release(recipient_ids=[c.id for c in first], worker_id="w1")
+    assert states(campaign) == {RecipientState.PENDING: 5}
+    assert set(campaign.recipients.values_list("attempts", flat=True)) == {0}
+    again = runner.claim_chunk(campaign_id=campaign.pk, worker_id="w2", size=3, lease_seconds=60)
+    assert [c.id for c in again] == [c.id for c in first] and {c.attempts for c in again} == {1}
+
+
+def test_a_reclaimed_recipient_sent_before_opting_out_keeps_its_message(make_campaign, fake_send):
+    """Its dead worker had sent it; the "stop" came after: it is linked as sent, not skipped, not sent again."""
+    from campaigns.models import OptOut
+
+    campaign = make_campaign(4)
+    dead = runner.claim_chunk(campaign_id=campaign.pk, worker_id="dead", size=2, lease_seconds=120)
+    sent_before = dead[0]
+    fake_send(actor=None, phone_number=campaign.phone_number, to=sent_before.phone, type="template", content={},
+              idempotency_key=CampaignRecipient.idempotency_key(campaign.pk, sent_before.id))
+    OptOut.objects.create(client=campaign.client, phone=sent_before.phone)
+    OptOut.objects.create(client=campaign.client, phone=dead[1].phone)
+    CampaignRecipient.objects.filter(campaign=campaign, claimed_by="dead").update(
+        lease_until=timezone.now() - timedelta(seconds=1))
+    fake_send.calls = 0
+
+    assert work(campaign, worker="alive").reason == "completed"
+
+    recipient = CampaignRecipient.objects.get(pk=sent_before.id)
+    assert recipient.state == RecipientState.SENT and recipient.message_id is not None
+    assert CampaignRecipient.objects.get(pk=dead[1].id).state == RecipientState.SKIPPED
+    assert fake_send.per_number()[sent_before.phone] == 1 and fake_send.calls == 2
+
+
 @pytest.mark.parametrize("max_attempts", [1, 2, 3])
 def test_a_recipient_that_keeps_crashing_is_failed_after_the_attempts(make_campaign, fake_send, settings,
                                                                       max_attempts):
