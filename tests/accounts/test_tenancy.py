@@ -115,3 +115,18 @@ def test_one_user_object_asked_two_roles_gets_two_answers(first):
         assert client_ids_for(user, role) == expected[role], role
         assert set(scope(Client.objects.all(), user, "pk", role).values_list("pk", flat=True)) == expected[role]
     assert client_ids_for(user, Role.AGENT) == {administered.pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["anonymous", "none"])
+def test_nobody_signed_in_sees_nothing_even_where_a_view_forgot_to_ask_for_a_login(tenant_pair, who):
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import Client, PhoneNumber
+    from accounts.tenancy import client_ids_for, provider_accounts_visible, scope
+
+    user = AnonymousUser() if who == "anonymous" else None
+    assert client_ids_for(user) == set()
+    assert not scope(Client.objects.all(), user, "pk").exists()
+    assert not scope(PhoneNumber.objects.all(), user, "client").exists()
+    assert not provider_accounts_visible(user).exists()
