@@ -31,6 +31,7 @@ TENANCY_TESTS = ("tests/accounts/test_tenancy.py",)
 RUNNER_TESTS = ("tests/campaigns/test_runner.py",)
 INGEST_TESTS = ("tests/messaging/test_ingest.py",)
 SEND_TESTS = ("tests/messaging/test_message_send.py",)
+BATCH_TESTS = ("tests/messaging/test_template_batch.py",)
 ANALYTICS_SYNC_TESTS = ("tests/analytics/test_sync.py",)
 CRYPTO_TESTS = ("tests/accounts/test_crypto.py", "tests/accounts/test_secrets_never_shown.py")
 ALDEAMO_TESTS = ("tests/providers/aldeamo",)
@@ -258,6 +259,18 @@ MUTANTS: list[Mutant] = [
     Mutant("send-one-attempt-too-few", "messaging/sending.py",
            "if exc.retryable and attempt < MAX_ATTEMPTS:", "if exc.retryable and attempt < MAX_ATTEMPTS - 1:",
            SEND_TESTS),
+    Mutant("batch-key-already-sent-is-sent-again", "messaging/sending.py",
+           "                    if first.status != MessageStatus.QUEUED:\n"
+           "                        results[index] = first  # handed to the provider before: never again\n"
+           "                        continue\n", "", BATCH_TESTS),
+    Mutant("batch-replay-ignores-fingerprint", "messaging/sending.py",
+           "                    _replay(first, fingerprint)\n", "", BATCH_TESTS),
+    Mutant("batch-send-ignores-the-queued-mark", "messaging/sending.py",
+           "        if not self._write(mark=message):", "        if not self._write(mark=message) and False:",
+           BATCH_TESTS),
+    Mutant("batch-finish-deletes-taken-messages", "messaging/sending.py",
+           "Message.objects.filter(pk__in=unsent, status=MessageStatus.QUEUED).delete()",
+           "Message.objects.filter(pk__in=unsent).delete()", BATCH_TESTS),
     Mutant("campaign-key-not-per-recipient", "campaigns/models.py",
            'return f"campaign:{campaign_id}:recipient:{recipient_id}"', 'return f"campaign:{campaign_id}"',
            RUNNER_TESTS),
