@@ -37,6 +37,10 @@ CRYPTO_TESTS = ("tests/accounts/test_crypto.py", "tests/accounts/test_secrets_ne
 ALDEAMO_TESTS = ("tests/providers/aldeamo",)
 CV_TESTS = ("tests/providers/contacto_virtual",)
 BASE_TESTS = ("tests/providers/test_base.py", "tests/providers/aldeamo/test_transport_errors.py")
+DRY_RUN_TESTS = ("tests/campaigns/test_dry_run.py",)
+MESSAGE_API_TESTS = ("tests/messaging/test_api_messages.py",)
+CAMPAIGN_API_TESTS = ("tests/campaigns/test_api.py",)
+ANALYTICS_API_TESTS = ("tests/analytics/test_api.py",)
 TEMPLATE_API_TESTS = ("tests/templates_mgr/test_api_templates.py",)
 ACCOUNT_API_TESTS = ("tests/accounts/test_tenancy.py", "tests/accounts/test_api_provider_accounts.py")
 
@@ -95,6 +99,32 @@ MUTANTS: list[Mutant] = [
     Mutant("templates-delete-other-wabas-same-name", "templates_mgr/services.py",
            "select_for_update().filter(waba=template.waba, name=template.name,",
            "select_for_update().filter(name=template.name,", TEMPLATE_API_TESTS),
+    # --- the other APIs' tenancy (each view's queryset goes through scope) -------------------------
+    Mutant("messages-api-list-unscoped", "messaging/api/views.py",
+           'return scope(queryset, self.request.user, "client")', "return queryset", MESSAGE_API_TESTS),
+    Mutant("messages-api-send-from-any-number", "messaging/api/views.py",
+           'scope(PhoneNumber.objects.select_related("client__provider_account", "waba"), user, "client")',
+           'PhoneNumber.objects.select_related("client__provider_account", "waba")', MESSAGE_API_TESTS),
+    Mutant("campaigns-api-list-unscoped", "campaigns/api/views.py",
+           'return scope(queryset, self.request.user, "client")', "return queryset", CAMPAIGN_API_TESTS),
+    Mutant("campaigns-api-any-template", "campaigns/api/views.py",
+           'templates=scope(Template.objects.all(), request.user, "client"),',
+           "templates=Template.objects.all(),", CAMPAIGN_API_TESTS),
+    # (campaigns.selectors.campaigns_visible is not mutated: nothing calls it.)
+    Mutant("analytics-api-any-waba", "analytics/api/views.py",
+           'scope(WhatsAppBusinessAccount.objects.select_related("client__provider_account"), user, "client", '
+           'min_role)', 'WhatsAppBusinessAccount.objects.select_related("client__provider_account")',
+           ANALYTICS_API_TESTS),
+    # --- the dry run's opt-out check (campaigns/ingest.py) ---------------------------------------
+    Mutant("dry-run-opt-out-list-ignored", "campaigns/ingest.py",
+           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)",
+           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones).none()", DRY_RUN_TESTS),
+    Mutant("dry-run-opt-out-any-client", "campaigns/ingest.py",
+           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)",
+           "OptOut.objects.filter(phone__in=phones)", DRY_RUN_TESTS),
+    Mutant("dry-run-opted-out-contact-any-client", "campaigns/ingest.py",
+           "Contact.objects.filter(client_id=self.campaign.client_id, wa_id__in=phones, opted_out=True)",
+           "Contact.objects.filter(wa_id__in=phones, opted_out=True)", DRY_RUN_TESTS),
     # --- secrets at rest (accounts/crypto.py, accounts/api/serializers.py) ------------------------
     Mutant("crypto-stored-in-clear", "accounts/crypto.py",
            "    return PREFIX + fernet().encrypt(value.encode()).decode()", "    return value", CRYPTO_TESTS),
