@@ -2,10 +2,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -23,7 +25,8 @@ from accounts.models import (
     UserProfile,
     WhatsAppBusinessAccount,
 )
-from accounts.tenancy import provider_accounts_visible, require_account_admin
+from accounts.selectors import account_setup_notes
+from accounts.tenancy import client_ids_for, is_operator, require_account_admin
 from providers.base import ProviderError
 from waportal.errors import ApplicationError
 
@@ -71,7 +74,7 @@ class ProviderAccountForm(forms.ModelForm):
                 field.help_text = _("Stored (hidden). Type a new value to replace it; leave empty to keep it.")
             else:
                 field.help_text = _("Not set.")
-        if self.instance.pk:
+        if self.instance.pk and "provider" in self.fields:
             self.fields["provider"].disabled = True
 
     def clean(self):
@@ -86,74 +89,102 @@ class ProviderAccountForm(forms.ModelForm):
 
 @admin.register(ProviderAccount)
 class ProviderAccountAdmin(admin.ModelAdmin):
+    """Operators change accounts; a client's admin sees theirs read-only and may test and sync it.
+
+    The webhook URL (it carries the account's secret) is shown to operators only,
+    built per request in ``change_view`` (never stored on this shared instance:
+    gunicorn threads serve several requests with one ModelAdmin).
+    """
+
     form = ProviderAccountForm
     list_display = ["name", "provider", "environment", "is_active", "sync_state", "balance", "last_sync_at"]
     list_filter = ["provider", "environment", "is_active"]
     search_fields = ["name", "login", "user_id"]
-    readonly_fields = ["webhook_url_display", "balance", "balance_checked_at", "last_sync_at", "last_sync_error"]
-    actions = ["action_test_connection", "action_sync"]
+    readonly_fields = ["balance", "balance_checked_at", "last_sync_at", "last_sync_error"]
+    actions = ["action_test_connection", "action_sync", "action_rotate_webhook_secret"]
     change_form_template = "admin/accounts/provideraccount/change_form.html"
 
     def get_fieldsets(self, request, obj=None):
+        aldeamo = ["user_id", "replace_api_key", "replace_analytics_token", "templates_list_path"]
+        contacto_virtual = ["login", "replace_token", "line_number"]
+        if not self.has_change_permission(request, obj):
+            # Read-only view: the replace fields are form-only, so show whether each secret is set instead.
+            aldeamo = ["user_id", "api_key_state", "analytics_token_state", "templates_list_path"]
+            contacto_virtual = ["login", "token_state", "line_number"]
         fieldsets = [
             (None, {"fields": ["name", "provider", "environment", "base_url", "is_active"]}),
             (
                 _("Aldeamo"),
                 {
-                    "fields": ["user_id", "replace_api_key", "replace_analytics_token", "templates_list_path"],
+                    "fields": aldeamo,
                     "description": _("Sending and templates use the API key and user id; WABAs, numbers and "
                                      "analytics use the ISV token."),
                 },
             ),
-            (_("Contacto Virtual"), {"fields": ["login", "replace_token", "line_number"]}),
+            (_("Contacto Virtual"), {"fields": contacto_virtual}),
         ]
         if obj is not None:
             fieldsets.append(
-                (
-                    _("Status"),
-                    {"fields": ["webhook_url_display", "balance", "balance_checked_at", "last_sync_at",
-                                "last_sync_error"]},
-                )
+                (_("Status"), {"fields": ["balance", "balance_checked_at", "last_sync_at", "last_sync_error"]})
             )
         return fieldsets
 
-    def get_queryset(self, request):
-        return provider_accounts_visible(request.user)
+    def get_readonly_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.readonly_fields
+        return [*self.readonly_fields, "api_key_state", "analytics_token_state", "token_state"]
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_staff
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if is_operator(request.user):
+            return queryset
+        return queryset.filter(pk__in=Client.objects.filter(
+            pk__in=client_ids_for(request.user, Role.ADMIN) or ()).values("provider_account_id"))
 
     def has_module_permission(self, request):
-        return request.user.is_staff
+        return is_operator(request.user) or (request.user.is_staff and bool(client_ids_for(request.user, Role.ADMIN)))
 
-    def has_change_permission(self, request, obj=None):
-        if obj is None:
-            return request.user.is_staff
+    def has_view_permission(self, request, obj=None):
+        if not self.has_module_permission(request):
+            return False
+        if obj is None or is_operator(request.user):
+            return True
         try:
             require_account_admin(request.user, obj)
         except ApplicationError:
             return False
         return True
 
+    def has_change_permission(self, request, obj=None):
+        return is_operator(request.user)
+
     def has_add_permission(self, request):
-        return request.user.has_perm("accounts.add_provideraccount")
+        return is_operator(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.has_perm("accounts.delete_provideraccount")
+        return is_operator(request.user)
 
-    @admin.display(description=_("webhook URL"))
-    def webhook_url_display(self, obj):
-        url = absolute_url(None, obj.webhook_path) if obj.pk else ""
-        if not url.startswith("http"):
-            url = absolute_url(self._request, obj.webhook_path)
-        return format_html(
-            '<input type="text" readonly value="{}" class="vTextField wa-copy-source" id="wa-webhook-url" size="80"> '
-            '<button type="button" class="button wa-copy" data-copy="wa-webhook-url">{}</button>'
-            '<div class="help">{}</div>',
-            url,
-            gettext("Copy"),
-            gettext("Configure this URL at the provider: it receives statuses, replies and template events."),
-        )
+    def has_manage_permission(self, request, obj=None):
+        """Test connection and sync: operators and the account's client admins."""
+        return self.has_view_permission(request, obj)
+
+    def has_operate_permission(self, request, obj=None):
+        return is_operator(request.user)
+
+    def _secret_state(self, obj, name):
+        return gettext("stored (hidden)") if getattr(obj, name) else gettext("not set")
+
+    @admin.display(description=_("API key"))
+    def api_key_state(self, obj):
+        return self._secret_state(obj, "api_key")
+
+    @admin.display(description=_("ISV analytics token"))
+    def analytics_token_state(self, obj):
+        return self._secret_state(obj, "analytics_token")
+
+    @admin.display(description=_("Contacto Virtual token"))
+    def token_state(self, obj):
+        return self._secret_state(obj, "token")
 
     @admin.display(description=_("sync"))
     def sync_state(self, obj):
@@ -163,15 +194,26 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             return badge(gettext("synced"), "green")
         return badge(gettext("never"), "grey")
 
-    def get_form(self, request, obj=None, **kwargs):
-        self._request = request
-        return super().get_form(request, obj, **kwargs)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        self._request = request
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        account = self.get_object(request, object_id)
+        if account is not None and is_operator(request.user):
+            extra_context["webhook_url"] = absolute_url(request, account.webhook_path)
+            extra_context["webhook_previous_until"] = account.previous_webhook_secret_until
+        if account is not None:
+            # Notes name WABAs: a client admin reads only their own clients' (the account may be shared).
+            scope_ids = None if is_operator(request.user) else set(client_ids_for(request.user, Role.ADMIN) or ())
+            extra_context["setup_notes"] = account_setup_notes(account=account, client_ids=scope_ids)
+        extra_context["can_manage_account"] = account is not None and self.has_manage_permission(request, account)
+        extra_context["can_operate_account"] = is_operator(request.user)
         return sensitive_post_parameters("replace_api_key", "replace_analytics_token", "replace_token")(
-            super().changeform_view
+            super().change_view
         )(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return sensitive_post_parameters("replace_api_key", "replace_analytics_token", "replace_token")(
+            super().add_view
+        )(request, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         data = {name: getattr(obj, name) for name in ProviderAccountForm.Meta.fields if name != "provider" or not change}
@@ -197,6 +239,8 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             path("<int:pk>/test-connection/", self.admin_site.admin_view(self.test_connection_view),
                  name="accounts_provideraccount_test"),
             path("<int:pk>/sync/", self.admin_site.admin_view(self.sync_view), name="accounts_provideraccount_sync"),
+            path("<int:pk>/rotate-webhook-secret/", self.admin_site.admin_view(self.rotate_view),
+                 name="accounts_provideraccount_rotate"),
         ] + super().get_urls()
 
     def _test(self, request, account):
@@ -205,15 +249,18 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             self.message_user(request, gettext("%(name)s: connected. %(words)s") % {"name": account, "words": check.message},
                               messages.SUCCESS)
         else:
-            self.message_user(request, gettext("%(name)s: not connected. The provider said: %(words)s")
+            self.message_user(request, gettext("%(name)s: not connected. %(words)s")
                               % {"name": account, "words": check.message}, messages.ERROR)
 
     def _sync(self, request, account):
         try:
             require_account_admin(request.user, account)
             result = services.provider_account_sync(account=account, actor=request.user)
+            result = services.sync_result_visible(result=result, account=account, user=request.user)
         except (ProviderError, ApplicationError) as exc:
-            self.message_user(request, gettext("%(name)s: sync failed: %(words)s") % {"name": account, "words": exc.message},
+            words = (services.provider_error_words(exc, account=account) if isinstance(exc, ProviderError)
+                     else exc.message)
+            self.message_user(request, gettext("%(name)s: sync failed: %(words)s") % {"name": account, "words": words},
                               messages.ERROR)
             return
         self.message_user(
@@ -226,31 +273,61 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         for warning in result.warnings:
             self.message_user(request, f"{account}: {warning}", messages.WARNING)
 
-    @admin.action(description=_("Test connection"))
+    @admin.action(description=_("Test connection"), permissions=["manage"])
     def action_test_connection(self, request, queryset):
         for account in queryset:
             self._test(request, account)
 
-    @admin.action(description=_("Sync now"))
+    @admin.action(description=_("Sync now"), permissions=["manage"])
     def action_sync(self, request, queryset):
         for account in queryset:
             self._sync(request, account)
 
+    @admin.action(description=_("Rotate webhook secret"), permissions=["operate"])
+    def action_rotate_webhook_secret(self, request, queryset):
+        for account in queryset:
+            self._rotate(request, account)
+
+    def _rotate(self, request, account):
+        try:
+            account = services.provider_account_webhook_secret_rotate(account=account, actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(
+            request,
+            gettext("%(name)s: new webhook URL. Give it to the provider; the old one works until %(until)s.")
+            % {"name": account, "until": date_format(localtime(account.previous_webhook_secret_until),
+                                                     "DATETIME_FORMAT")},
+            messages.SUCCESS,
+        )
+
     def _back(self, pk):
         return HttpResponseRedirect(reverse("admin:accounts_provideraccount_change", args=[pk]))
 
-    def test_connection_view(self, request, pk):
+    def _account_for(self, request, pk, permission):
         account = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not permission(request, account):
+            raise PermissionDenied
+        return account
+
+    def test_connection_view(self, request, pk):
+        account = self._account_for(request, pk, self.has_manage_permission)
         if request.method == "POST":
             self._test(request, account)
         return self._back(pk)
 
     def sync_view(self, request, pk):
-        account = get_object_or_404(self.get_queryset(request), pk=pk)
+        account = self._account_for(request, pk, self.has_manage_permission)
         if request.method == "POST":
             self._sync(request, account)
         return self._back(pk)
 
+    def rotate_view(self, request, pk):
+        account = self._account_for(request, pk, self.has_operate_permission)
+        if request.method == "POST":
+            self._rotate(request, account)
+        return self._back(pk)
 
 
 class MembershipInline(admin.TabularInline):
@@ -283,23 +360,114 @@ class ClientAdmin(TenantAdminMixin, admin.ModelAdmin):
                                     role=membership.role)
 
 
+class _ServiceCheckedForm(forms.ModelForm):
+    """Runs the inventory services' checks as form validation, so a bad value is shown on its field."""
+
+    def _checked(self, check, name: str):
+        try:
+            return check(self.cleaned_data.get(name) or "")
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+class WabaForm(_ServiceCheckedForm):
+    class Meta:
+        model = WhatsAppBusinessAccount
+        fields = ["client", "waba_id", "name", "namespace", "is_active"]
+
+    def clean_waba_id(self):
+        return self._checked(lambda value: services._digits_only(value, field="waba_id", minimum=5, maximum=32),
+                             "waba_id")
+
+    def clean_namespace(self):
+        return self._checked(services._checked_namespace, "namespace")
+
+
 @admin.register(WhatsAppBusinessAccount)
 class WabaAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """WABAs: synced with the ISV token, or added here by hand (id and namespace); the namespace is always typed."""
+
+    form = WabaForm
     list_display = ["waba_id", "name", "client", "namespace", "is_active", "synced_at"]
     list_filter = ["is_active", "client"]
     search_fields = ["waba_id", "name", "namespace"]
     list_select_related = ["client"]
     readonly_fields = ["synced_at"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["synced_at", "client", "waba_id"] if obj is not None else ["synced_at"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                data = {name: form.cleaned_data[name] for name in services.WABA_EDITABLE if name in form.changed_data}
+                services.waba_update(actor=request.user, waba=WhatsAppBusinessAccount.objects.get(pk=obj.pk), **data)
+            else:
+                created = services.waba_create(actor=request.user, client=obj.client, waba_id=obj.waba_id,
+                                               name=obj.name, namespace=obj.namespace)
+                obj.pk = created.pk
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
+
+
+class PhoneNumberForm(_ServiceCheckedForm):
+    class Meta:
+        model = PhoneNumber
+        fields = ["client", "waba", "digits", "display_phone_number", "verified_name", "phone_number_id", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("display_phone_number", "phone_number_id"):
+            if name in self.fields:
+                self.fields[name].required = False
+        if "phone_number_id" in self.fields:
+            self.fields["phone_number_id"].help_text = gettext("Optional: the provider's id of the number, if known.")
+
+    def clean_digits(self):
+        return self._checked(lambda value: services._digits_only(value, field="digits", minimum=8, maximum=15),
+                             "digits")
+
+    def clean(self):
+        data = super().clean()
+        client, waba = data.get("client"), data.get("waba")
+        if client is not None and waba is not None and waba.client_id != client.pk:
+            self.add_error("waba", gettext("The WABA belongs to another client."))
+        digits = data.get("digits")
+        if (self.instance.pk is None and client is not None and digits
+                and PhoneNumber.objects.filter(client=client, digits=digits).exists()):
+            self.add_error("digits", gettext("This client already has the number %(digits)s.") % {"digits": digits})
+        return data
+
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """Numbers: synced (ISV token, or the Contacto Virtual line), or added here by hand."""
+
+    form = PhoneNumberForm
     list_display = ["display_phone_number", "verified_name", "quality", "code_verification_status", "waba", "client",
                     "is_active"]
     list_filter = ["quality_rating", "is_active", "code_verification_status", "client"]
     search_fields = ["digits", "display_phone_number", "verified_name", "phone_number_id"]
     list_select_related = ["client", "waba"]
     readonly_fields = ["synced_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["synced_at", "client", "digits", "phone_number_id"] if obj is not None else ["synced_at"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                data = {name: form.cleaned_data[name] for name in services.PHONE_NUMBER_EDITABLE
+                        if name in form.changed_data}
+                services.phone_number_update(actor=request.user, number=PhoneNumber.objects.get(pk=obj.pk), **data)
+            else:
+                created = services.phone_number_create(
+                    actor=request.user, client=obj.client, waba=obj.waba, digits=obj.digits,
+                    display_phone_number=obj.display_phone_number, verified_name=obj.verified_name,
+                    phone_number_id=obj.phone_number_id)
+                obj.pk = created.pk
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
 
     @admin.display(description=_("quality"), ordering="quality_rating")
     def quality(self, obj):

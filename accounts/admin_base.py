@@ -8,6 +8,8 @@ Django's per-model permissions, which cannot say "in this client".
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.filters import FieldListFilter, RelatedFieldListFilter
 from django.utils.html import format_html
 
 from accounts.models import Role
@@ -81,6 +83,33 @@ class TenantAdminMixin:
         if path and field is not None and not request.user.is_superuser:
             field.queryset = scope(field.queryset, request.user, path, self.change_role or Role.VIEWER)
         return field
+
+
+class TenantRelatedFieldListFilter(RelatedFieldListFilter):
+    """A foreign-key list filter offering only what the user may see.
+
+    Django's own filter lists every row of the related table (every client of
+    the portal, say). This one asks the related model's admin for its queryset,
+    which is scoped to the user's clients; a related model with no admin is
+    offered to operators only. Registered for every relation below, so a new
+    ``list_filter = ["client"]`` is safe by default.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        if request.user.is_superuser:
+            return super().field_choices(field, request, model_admin)
+        try:
+            related_admin = model_admin.admin_site.get_model_admin(field.remote_field.model)
+        except NotRegistered:
+            return []
+        queryset = related_admin.get_queryset(request)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
+
+
+FieldListFilter.register(lambda field: field.remote_field, TenantRelatedFieldListFilter, take_priority=True)
 
 
 QUALITY_CLASSES = {"GREEN": "green", "YELLOW": "yellow", "RED": "red"}

@@ -41,7 +41,7 @@ def provider_client(account: ProviderAccount) -> AldeamoClient | ContactoVirtual
             api_key=account.api_key,
             user_id=account.user_id,
             analytics_token=account.analytics_token,
-            templates_list_path=account.templates_list_path or "getTemplate",
+            templates_list_path=account.templates_list_path or "getTemplates",
             session=session,
             timeout=timeout,
         )

@@ -96,8 +96,11 @@ class ProviderAccount(TimeStamped):
     templates_list_path = models.CharField(
         _("template listing path"),
         max_length=64,
-        default="getTemplate",
-        help_text=_("Aldeamo's manual names it getTemplate in production and getTemplates in test."),
+        default="getTemplates",
+        help_text=_(
+            "Aldeamo's manual lists templates at getTemplates in both environments; change it only if your "
+            "provider told you another path."
+        ),
     )
     # Contacto Virtual.
     login = models.CharField(_("login"), max_length=254, blank=True)
@@ -113,6 +116,12 @@ class ProviderAccount(TimeStamped):
 
     webhook_secret = models.CharField(_("webhook secret"), max_length=64, unique=True, default=new_webhook_secret,
                                       editable=False)
+    # After a rotation the provider may still call the old URL until an operator
+    # updates it there: the old secret keeps working until this time.
+    previous_webhook_secret = models.CharField(_("previous webhook secret"), max_length=64, blank=True,
+                                               editable=False)
+    previous_webhook_secret_until = models.DateTimeField(_("previous webhook secret accepted until"), null=True,
+                                                         blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
     last_sync_error = models.TextField(_("last sync error"), blank=True)
@@ -151,7 +160,7 @@ class ProviderAccount(TimeStamped):
             ):
                 errors["line_number"] = _("Write the line as 57 followed by the 10-digit number (12 digits).")
         if self.templates_list_path and not self.templates_list_path.replace("_", "").isalnum():
-            errors["templates_list_path"] = _("Letters, digits and underscores only, e.g. getTemplate.")
+            errors["templates_list_path"] = _("Letters, digits and underscores only, e.g. getTemplates.")
         if errors:
             raise ValidationError(errors)
 
@@ -313,3 +322,22 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_repr}"
+
+
+class RateCounter(models.Model):
+    """Hits in the current rate-limit window of one ``scope:ident``, shared by every process and machine.
+
+    One upsert per check (waportal.throttling); rows of ended windows are
+    deleted now and then by the same code.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate counter")
+        verbose_name_plural = _("rate counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_record, changed_fields
 from accounts.gateway import provider_client
@@ -25,9 +28,12 @@ from accounts.models import (
     Provider,
     ProviderAccount,
     QualityRating,
+    Role,
     WhatsAppBusinessAccount,
+    new_webhook_secret,
 )
-from providers.base import ProviderError
+from accounts.tenancy import client_ids_for, is_operator, require_operator, require_role
+from providers.base import ProviderAuthError, ProviderError, ProviderTimeout, first_error
 from providers.types import PhoneNumberInfo
 from waportal.errors import ApplicationError
 
@@ -67,18 +73,30 @@ def _validate(account: ProviderAccount) -> None:
         ) from exc
 
 
+def _audit_account(*, actor, action: str, account: ProviderAccount, changes: dict | None = None) -> None:
+    """One entry for the operators, and one in the trail of every client the account serves.
+
+    An account is shared by its clients: a change to it is a change to each of
+    them, so each client's admins see it in their own audit trail.
+    """
+    audit_record(actor=actor, action=action, obj=account, changes=changes)
+    for client in Client.objects.filter(provider_account=account):
+        audit_record(actor=actor, action=action, obj=account, client=client, changes=changes)
+
+
 @transaction.atomic
 def provider_account_create(*, actor, **data: Any) -> ProviderAccount:
+    require_operator(actor, _("Only the portal's operators may add provider accounts."))
     unknown = set(data) - set(ACCOUNT_FIELDS)
     if unknown:
         raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))})
     account = ProviderAccount(**data, created_by=actor if actor and actor.is_authenticated else None)
     _validate(account)
     account.save()
-    audit_record(
+    _audit_account(
         actor=actor,
         action="provider_account.create",
-        obj=account,
+        account=account,
         changes=changed_fields({}, _snapshot(account), secret_fields=ProviderAccount.SECRET_FIELDS),
     )
     return account
@@ -86,7 +104,13 @@ def provider_account_create(*, actor, **data: Any) -> ProviderAccount:
 
 @transaction.atomic
 def provider_account_update(*, account: ProviderAccount, actor, **data: Any) -> ProviderAccount:
-    """Change fields; an empty secret in ``data`` keeps the stored one (write-only secrets)."""
+    """Change fields; an empty secret in ``data`` keeps the stored one (write-only secrets).
+
+    Operators only: the base URL decides where the stored secrets are sent, and
+    an account is shared by several clients, so nobody inside one client may
+    redirect, re-key or rename it (issue 17).
+    """
+    require_operator(actor)
     unknown = set(data) - set(ACCOUNT_FIELDS)
     if unknown:
         raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))})
@@ -101,14 +125,37 @@ def provider_account_update(*, account: ProviderAccount, actor, **data: Any) -> 
     account.save()
     changes = changed_fields(before, _snapshot(account), secret_fields=ProviderAccount.SECRET_FIELDS)
     if changes:
-        audit_record(actor=actor, action="provider_account.update", obj=account, changes=changes)
+        _audit_account(actor=actor, action="provider_account.update", account=account, changes=changes)
     return account
 
 
 @transaction.atomic
 def provider_account_delete(*, account: ProviderAccount, actor) -> None:
-    audit_record(actor=actor, action="provider_account.delete", obj=account)
+    require_operator(actor, _("Only the portal's operators may delete provider accounts."))
+    _audit_account(actor=actor, action="provider_account.delete", account=account)
     account.delete()
+
+
+@transaction.atomic
+def provider_account_webhook_secret_rotate(*, account: ProviderAccount, actor) -> ProviderAccount:
+    """A new webhook secret; the old one keeps working for ``WEBHOOK_SECRET_GRACE_HOURS`` (operators only).
+
+    The provider keeps calling the old URL until someone changes it in the
+    provider's console, so the old secret is accepted for a grace period and
+    then refused. Rotating again before it ends drops the older secret at once.
+    """
+    require_operator(actor, _("Only the portal's operators may rotate a webhook secret."))
+    account = ProviderAccount.objects.select_for_update().get(pk=account.pk)
+    account.previous_webhook_secret = account.webhook_secret
+    account.previous_webhook_secret_until = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
+    account.webhook_secret = new_webhook_secret()
+    account.save(update_fields=["webhook_secret", "previous_webhook_secret", "previous_webhook_secret_until",
+                                "updated_at"])
+    # Never the secrets themselves in the trail: only that it changed, and until when the old one works.
+    _audit_account(actor=actor, action="provider_account.webhook_secret_rotate", account=account,
+                   changes={"webhook_secret": "replaced",
+                            "previous_webhook_secret_until": account.previous_webhook_secret_until.isoformat()})
+    return account
 
 
 # --- connection test and balance ---------------------------------------------
@@ -121,7 +168,12 @@ class ConnectionCheck:
 
 
 def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionCheck:
-    """A clear yes/no with the provider's own words."""
+    """A clear yes/no, every word of ours in the person's language (the provider's own words quoted as they are).
+
+    Aldeamo has no "who am I" call: the ISV token is proven with the WABA
+    listing, the API key and user id with a one-template listing of a WABA
+    (synced or entered by hand). Contacto Virtual: the balance query.
+    """
     try:
         if account.provider == Provider.CONTACTO_VIRTUAL:
             # The balance query proves the credentials; keep its answer too.
@@ -131,15 +183,66 @@ def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionC
                 "balance": account.balance,
             }
         else:
-            waba_id = (
-                WhatsAppBusinessAccount.objects.filter(client__provider_account=account, is_active=True)
-                .values_list("waba_id", flat=True)
-                .first()
-            )
-            message = provider_client(account).check_connection(waba_id=waba_id or "")
+            message = _aldeamo_connection_words(account)
     except ProviderError as exc:
+        return ConnectionCheck(ok=False, message=provider_error_words(exc, account=account))
+    except ApplicationError as exc:
         return ConnectionCheck(ok=False, message=exc.message)
     return ConnectionCheck(ok=True, message=message)
+
+
+def _aldeamo_connection_words(account: ProviderAccount) -> str:
+    client = provider_client(account)
+    sentences: list[str] = []
+    if account.analytics_token:
+        entries = client.wabas_by_token()
+        wabas = sum(len(entry.waba_ids) for entry in entries)
+        sentences.append(ngettext(
+            "The ISV token works: it sees %(clients)d client", "The ISV token works: it sees %(clients)d clients",
+            len(entries)) % {"clients": len(entries)} + " " + ngettext(
+            "with %(wabas)d WhatsApp Business account.", "with %(wabas)d WhatsApp Business accounts.", wabas)
+            % {"wabas": wabas})
+    waba_id = (
+        WhatsAppBusinessAccount.objects.filter(client__provider_account=account, is_active=True)
+        .values_list("waba_id", flat=True)
+        .first()
+    )
+    if waba_id:
+        templates = client.templates_list(waba_id=waba_id, limit=1)
+        if templates:
+            sentences.append(_("The API key and user id work: WABA %(waba)s lists at least one template.")
+                             % {"waba": waba_id})
+        else:
+            sentences.append(_("The API key and user id work: WABA %(waba)s lists no templates yet.")
+                             % {"waba": waba_id})
+    if not sentences:
+        raise ApplicationError(_(
+            "Nothing to check yet: without the ISV token, the API key and user id are checked by listing the "
+            "templates of a WABA. Add the client's WABA (id and namespace), then test again."
+        ), field="analytics_token")
+    return " ".join(sentences)
+
+
+def provider_error_words(exc: ProviderError, *, account: ProviderAccount) -> str:
+    """A provider failure in the person's language; the provider's own words (if any) quoted after."""
+    provider = account.get_provider_display()
+    if isinstance(exc, ProviderAuthError):
+        sentence = _("%(provider)s refused the credentials: check the API key, user id or token.")
+    elif isinstance(exc, ProviderTimeout):
+        sentence = _("%(provider)s did not answer in time.")
+    elif exc.retryable:
+        sentence = _("%(provider)s could not be reached at %(url)s; try again later or check the base URL.")
+    elif exc.status in (404, 405) or (exc.status is not None and 300 <= exc.status < 400):
+        sentence = _("%(provider)s does not know this address (HTTP %(status)s): check the base URL at %(url)s.")
+    else:
+        sentence = _("%(provider)s refused the request.")
+    words = sentence % {"provider": provider, "url": account.effective_base_url, "status": exc.status}
+    said = first_error(exc.body) if exc.body is not None else None
+    if not said and isinstance(exc.body, dict) and isinstance(exc.body.get("status"), str):
+        said = exc.body["status"].strip()  # Contacto Virtual's words for its code
+    if said:
+        words += " " + _("The provider said: “%(words)s”.") % {"words": said}
+    return words
 
 
 def provider_account_balance_refresh(*, account: ProviderAccount) -> ProviderAccount:
@@ -173,6 +276,46 @@ class SyncResult:
             "deactivated": self.deactivated,
             "warnings": self.warnings,
         }
+
+
+def sync_result_visible(*, result: SyncResult, account: ProviderAccount, user) -> SyncResult:
+    """What ``user`` may read of a sync of a shared account: operators all; others their clients' share.
+
+    A client's admin may sync the account their client lives on, but the counts
+    and warnings of the whole account would name the other clients' WABAs:
+    they get their own clients' counts, and warnings that name another
+    client's WABA become one line without it.
+    """
+    if is_operator(user):
+        return result
+    mine = set(client_ids_for(user) or ())
+    wabas = WhatsAppBusinessAccount.objects.filter(client__provider_account=account, client_id__in=mine,
+                                                   is_active=True)
+    own_ids = set(wabas.values_list("waba_id", flat=True))
+    foreign_ids = set(
+        WhatsAppBusinessAccount.objects.filter(client__provider_account=account).exclude(client_id__in=mine)
+        .values_list("waba_id", flat=True)
+    ) - own_ids
+    warnings, hidden = [], 0
+    for warning in result.warnings:
+        if any(waba_id and waba_id in warning for waba_id in foreign_ids):
+            hidden += 1
+        else:
+            warnings.append(warning)
+    if hidden:
+        warnings.append(_("%(count)d warnings concern other clients of this account; the operators can see them.")
+                        % {"count": hidden})
+    own_clients = Client.objects.filter(provider_account=account, pk__in=mine)
+    return SyncResult(
+        clients=own_clients.count(),
+        wabas=len(own_ids),
+        phone_numbers=PhoneNumber.objects.filter(client_id__in=mine, client__provider_account=account,
+                                                 is_active=True).count(),
+        # Through the reverse relation: the templates manager's model, without importing it here.
+        templates=own_clients.filter(templates__deleted_at__isnull=True).values("templates").count(),
+        deactivated=0,
+        warnings=warnings,
+    )
 
 
 def provider_account_sync(*, account: ProviderAccount, actor=None) -> SyncResult:
@@ -212,9 +355,7 @@ def _quality(value: str) -> str:
 
 def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
     if not account.analytics_token:
-        raise ApplicationError(
-            _("Set the ISV analytics token: WABAs and numbers are listed with it."), field="analytics_token"
-        )
+        return _sync_aldeamo_without_token(account)
     client = provider_client(account)
     result = SyncResult()
     entries = client.wabas_by_token()
@@ -228,6 +369,12 @@ def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
                 result.warnings.append(_("WABA %(waba)s: %(words)s") % {"waba": waba_id, "words": exc.message})
 
     now = timezone.now()
+    # What admins typed that no listing returns, by WABA id: kept when the listing puts the WABA under another
+    # client (an account that ran without the ISV token had one client, its user id).
+    entered = dict(
+        WhatsAppBusinessAccount.objects.filter(client__provider_account=account).exclude(namespace="")
+        .values_list("waba_id", "namespace")
+    )
     with transaction.atomic():
         seen_clients: list[int] = []
         for entry in entries:
@@ -244,6 +391,9 @@ def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
                 waba, _created = WhatsAppBusinessAccount.objects.update_or_create(
                     client=db_client, waba_id=waba_id, defaults={"is_active": True, "synced_at": now}
                 )
+                if not waba.namespace and entered.get(waba_id):
+                    waba.namespace = entered[waba_id]
+                    waba.save(update_fields=["namespace", "updated_at"])
                 seen_wabas.append(waba.pk)
                 result.wabas += 1
                 if (entry.client_id, waba_id) not in numbers:
@@ -278,6 +428,33 @@ def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
             )
         gone = Client.objects.filter(provider_account=account, is_active=True).exclude(pk__in=seen_clients)
         result.deactivated += gone.update(is_active=False)
+    return result
+
+
+def _sync_aldeamo_without_token(account: ProviderAccount) -> SyncResult:
+    """An account with only ``ApiKey``/``UserId``: one client (its user id), the WABAs and numbers admins entered.
+
+    The manual lists WABAs and numbers only with the ISV token (seed 000
+    §"WABA's y ClientId con Token", §"API PhoneNumber"), so nothing is listed
+    or deactivated here; the template sync that follows uses ``ApiKey`` and
+    ``UserId`` on the WABAs entered by hand.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        db_client, _created = Client.objects.update_or_create(
+            provider_account=account,
+            client_id=account.user_id,
+            defaults={"is_active": True, "synced_at": now},
+            create_defaults={"name": account.name, "is_active": True, "synced_at": now},
+        )
+    result = SyncResult(clients=1)
+    result.wabas = WhatsAppBusinessAccount.objects.filter(client=db_client, is_active=True).count()
+    result.phone_numbers = PhoneNumber.objects.filter(client=db_client, is_active=True).count()
+    if not result.wabas:
+        result.warnings.append(_(
+            "Without the ISV token the provider lists no WABAs or numbers: add the WABA (with its namespace) and "
+            "its numbers by hand, then sync again for the templates."
+        ))
     return result
 
 
@@ -349,3 +526,140 @@ def membership_set(*, actor, user, client: Client, role: str) -> Membership:
 def membership_remove(*, actor, membership: Membership) -> None:
     audit_record(actor=actor, action="membership.remove", obj=membership, client=membership.client)
     membership.delete()
+
+
+# --- inventory entered by hand (accounts without the ISV token; what no listing returns) --------------------
+
+WABA_EDITABLE = ("name", "namespace", "is_active")
+PHONE_NUMBER_EDITABLE = ("waba", "display_phone_number", "verified_name", "is_active")
+
+
+def _digits_only(value: str, *, field: str, minimum: int, maximum: int) -> str:
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit() and minimum <= len(text) <= maximum):
+        raise ApplicationError(
+            _("Write %(field)s as digits only (%(minimum)d to %(maximum)d digits).")
+            % {"field": field, "minimum": minimum, "maximum": maximum},
+            field=field,
+        )
+    return text
+
+
+def _checked_namespace(value: str) -> str:
+    """A template namespace as WhatsApp gives it (``b1c2…_a3f4…``): letters, digits, ``_`` and ``-``."""
+    text = (value or "").strip()
+    if text and not (len(text) <= 100 and text.replace("_", "").replace("-", "").isalnum() and text.isascii()):
+        raise ApplicationError(
+            _("The namespace is letters, digits, '_' and '-' only (as WhatsApp Manager shows it), at most 100."),
+            field="namespace",
+        )
+    return text
+
+
+def _require_inventory_admin(actor, client: Client) -> None:
+    if actor is not None:
+        require_role(actor, client, Role.ADMIN)
+
+
+@transaction.atomic
+def waba_create(*, actor, client: Client, waba_id: str, name: str = "", namespace: str = "") -> WhatsAppBusinessAccount:
+    """A WABA entered by an admin: the provider lists WABAs only with the ISV token, and never the namespace.
+
+    A later sync with the token keeps what was entered here (it only marks the WABA active and synced).
+    """
+    _require_inventory_admin(actor, client)
+    if client.provider_account.provider != Provider.ALDEAMO:
+        raise ApplicationError(_("Only Aldeamo clients have WABAs; a Contacto Virtual line needs none."), field="client")
+    waba_id = _digits_only(waba_id, field="waba_id", minimum=5, maximum=32)
+    if WhatsAppBusinessAccount.objects.filter(client=client, waba_id=waba_id).exists():
+        raise ApplicationError(_("This client already has the WABA %(waba)s.") % {"waba": waba_id}, field="waba_id")
+    waba = WhatsAppBusinessAccount.objects.create(
+        client=client, waba_id=waba_id, name=(name or "").strip()[:200], namespace=_checked_namespace(namespace)
+    )
+    audit_record(actor=actor, action="waba.create", obj=waba, client=client,
+                 changes={"waba_id": waba_id, "name": waba.name, "namespace": waba.namespace})
+    return waba
+
+
+@transaction.atomic
+def waba_update(*, actor, waba: WhatsAppBusinessAccount, **data: Any) -> WhatsAppBusinessAccount:
+    """Change what the provider cannot list (namespace) and the WABA's name or activity."""
+    _require_inventory_admin(actor, waba.client)
+    unknown = set(data) - set(WABA_EDITABLE)
+    if unknown:
+        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))},
+                               field=sorted(unknown)[0])
+    if "namespace" in data:
+        data["namespace"] = _checked_namespace(data["namespace"])
+    if "name" in data:
+        data["name"] = (data["name"] or "").strip()[:200]
+    before = {name: getattr(waba, name) for name in data}
+    for name, value in data.items():
+        setattr(waba, name, value)
+    waba.save()
+    changes = {name: {"from": before[name], "to": value} for name, value in data.items() if before[name] != value}
+    if changes:
+        audit_record(actor=actor, action="waba.update", obj=waba, client=waba.client, changes=changes)
+    return waba
+
+
+def _checked_number_waba(client: Client, waba: WhatsAppBusinessAccount | None) -> WhatsAppBusinessAccount | None:
+    if waba is not None and waba.client_id != client.pk:
+        raise ApplicationError(_("The WABA belongs to another client."), field="waba")
+    if waba is None and client.provider_account.provider == Provider.ALDEAMO:
+        raise ApplicationError(_("An Aldeamo number needs its WABA (its templates live there)."), field="waba")
+    return waba
+
+
+@transaction.atomic
+def phone_number_create(
+    *,
+    actor,
+    client: Client,
+    digits: str,
+    waba: WhatsAppBusinessAccount | None = None,
+    display_phone_number: str = "",
+    verified_name: str = "",
+    phone_number_id: str = "",
+) -> PhoneNumber:
+    """A business number entered by an admin (the ``from`` of sends): digits with the country code."""
+    _require_inventory_admin(actor, client)
+    digits = _digits_only(digits, field="digits", minimum=8, maximum=15)
+    waba = _checked_number_waba(client, waba)
+    if PhoneNumber.objects.filter(client=client, digits=digits).exists():
+        raise ApplicationError(_("This client already has the number %(digits)s.") % {"digits": digits},
+                               field="digits")
+    phone_number_id = (phone_number_id or "").strip() or f"manual-{digits}"
+    if PhoneNumber.objects.filter(client=client, phone_number_id=phone_number_id).exists():
+        raise ApplicationError(_("This client already has a number with this provider id."), field="phone_number_id")
+    number = PhoneNumber.objects.create(
+        client=client,
+        waba=waba,
+        phone_number_id=phone_number_id[:64],
+        digits=digits,
+        display_phone_number=(display_phone_number or "").strip()[:40] or display_number(digits),
+        verified_name=(verified_name or "").strip()[:200],
+    )
+    audit_record(actor=actor, action="phone_number.create", obj=number, client=client,
+                 changes={"digits": digits, "waba": waba.waba_id if waba else None})
+    return number
+
+
+@transaction.atomic
+def phone_number_update(*, actor, number: PhoneNumber, **data: Any) -> PhoneNumber:
+    _require_inventory_admin(actor, number.client)
+    unknown = set(data) - set(PHONE_NUMBER_EDITABLE)
+    if unknown:
+        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))},
+                               field=sorted(unknown)[0])
+    if "waba" in data:
+        _checked_number_waba(number.client, data["waba"])
+    before = {name: getattr(number, name) for name in data}
+    for name, value in data.items():
+        setattr(number, name, value.strip() if isinstance(value, str) else value)
+    number.save()
+    changes = {name: {"from": str(before[name]), "to": str(getattr(number, name))}
+               for name in data if before[name] != getattr(number, name)}
+    if changes:
+        audit_record(actor=actor, action="phone_number.update", obj=number, client=number.client, changes=changes)
+    return number

@@ -6,7 +6,7 @@ portal's operators) see everything. Roles rank viewer < agent < admin.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import ROLE_RANK, Client, Membership, ProviderAccount, Role
@@ -63,22 +63,39 @@ def require_role(user, client: Client | int, min_role: str) -> None:
         )
 
 
+def is_operator(user) -> bool:
+    """Operators hold the BSP contract: they alone change, re-key, redirect or delete provider accounts.
+
+    They are the portal's superusers. A client's admin works inside their client
+    and may test and sync its account, never change where its secrets go.
+    """
+    return user is not None and user.is_authenticated and user.is_active and user.is_superuser
+
+
+def require_operator(user, message: str | None = None) -> None:
+    """Refuse anyone but an operator; ``user`` None is the system itself (management commands)."""
+    if user is None or is_operator(user):
+        return
+    raise PermissionDenied(message or _("Only the portal's operators may change provider accounts."))
+
+
 def provider_accounts_visible(user):
-    """Provider accounts ``user`` may see: those of their clients, those they created; all for superusers."""
+    """Provider accounts ``user`` may see: those of their clients; all for operators."""
     queryset = ProviderAccount.objects.all()
     if user is None or not user.is_authenticated:
         return queryset.none()
     ids = client_ids_for(user)
     if ids is None:
         return queryset
-    owned = Client.objects.filter(pk__in=ids).values("provider_account_id")
-    return queryset.filter(Q(pk__in=owned) | Q(created_by=user))
+    return queryset.filter(pk__in=Client.objects.filter(pk__in=ids).values("provider_account_id"))
 
 
 def require_account_admin(user, account: ProviderAccount) -> None:
-    """Admins of one of the account's clients, its creator, and superusers may manage it."""
-    if user.is_superuser or account.created_by_id == user.pk:
+    """Operators, and admins of one of the account's clients, may test and sync it (nothing more)."""
+    if is_operator(user):
         return
-    if Membership.objects.filter(user=user, role=Role.ADMIN, client__provider_account=account).exists():
+    if user is not None and user.is_authenticated and Membership.objects.filter(
+        user=user, role=Role.ADMIN, client__provider_account=account
+    ).exists():
         return
-    raise PermissionDenied(_("Only an admin of this account's client may change or sync it."))
+    raise PermissionDenied(_("Only an admin of this account's client may test or sync it."))

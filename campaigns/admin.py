@@ -239,11 +239,13 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
         paginator = Paginator(selectors.report_issues(campaign=campaign), REPORT_PAGE_SIZE)
         page = paginator.get_page(request.GET.get("p"))
         upload = CampaignUpload.objects.filter(campaign=campaign).first()
+        summary = selectors.report_summary(campaign=campaign)
         context = self._context(
             request, title=gettext("Check report: %(name)s") % {"name": campaign.name}, campaign=campaign,
-            original=campaign, summary=selectors.report_summary(campaign=campaign), page=page, step=3,
+            original=campaign, summary=summary, page=page, step=3,
             can_change=self.has_change_permission(request, campaign),
-            can_start=campaign.status == CampaignStatus.VALIDATED and campaign.recipient_count > 0,
+            can_start=campaign.status == CampaignStatus.VALIDATED and campaign.recipient_count > 0
+            and not summary["blockers"],
             can_remap=bool(upload and upload.file) and campaign.status == CampaignStatus.VALIDATED,
         )
         return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)

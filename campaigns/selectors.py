@@ -203,11 +203,23 @@ def report_issues(*, campaign: Campaign) -> QuerySet[CampaignRecipient]:
 
 
 def report_summary(*, campaign: Campaign) -> dict[str, Any]:
+    """The dry-run counts, and what blocks every row (checked now, so fixing it unblocks at once).
+
+    With a blocker (a WABA without namespace, a CV template without id, a
+    template no longer approved) no row can be sent: ``sendable`` is 0, the
+    rows that would be sent once it is fixed are ``sendable_when_fixed``, and
+    starting is refused naming the field.
+    """
+    from messaging.sending import template_send_blockers
+
     report = campaign.report or {}
     reasons = report.get("reasons", {})
+    blockers = template_send_blockers(phone_number=campaign.phone_number, template=campaign.template)
     return {
         "rows": report.get("rows", 0),
-        "sendable": report.get("sendable", 0),
+        "sendable": 0 if blockers else report.get("sendable", 0),
+        "sendable_when_fixed": report.get("sendable", 0),
+        "blockers": [{"field": blocker.field, "reason": blocker.reason} for blocker in blockers],
         "skipped": report.get("skipped", 0),
         "reasons": [
             {"reason": value, "label": str(label), "count": reasons.get(value, 0)}

@@ -36,6 +36,7 @@ from campaigns.models import (
 )
 from campaigns.runner import STOPPING_TEMPLATE_STATUSES, template_stop_reason
 from campaigns.variables import Slot, suggest_column, template_slots
+from messaging.sending import template_send_blockers
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError, Conflict
 from waportal.queueing import task_enqueue
@@ -377,6 +378,11 @@ def campaign_start(*, actor, campaign: Campaign, start_at: datetime | None = Non
         raise ApplicationError(problem, field="template")
     if not campaign.phone_number.is_active:
         raise ApplicationError(_("The sender number is not active."), field="phone_number")
+    blockers = template_send_blockers(phone_number=campaign.phone_number, template=campaign.template)
+    if blockers:
+        # Refuse before sending, never after: without these every send would fail and the campaign pause itself.
+        raise ApplicationError(blockers[0].reason, field=blockers[0].field,
+                               extra={blocker.field: [blocker.reason] for blocker in blockers})
     _check_pace(campaign.pace, campaign.phone_number)
     when = _check_start_at(start_at) if start_at is not None else campaign.start_at
     now = timezone.now()

@@ -25,6 +25,7 @@ adapters' own; they are data, not interface text.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -53,6 +54,7 @@ from messaging.models import (
     WebhookEvent,
 )
 from providers.aldeamo.webhooks import parse_webhook as aldeamo_parse_webhook
+from providers.base import json_loads_relaxed
 from providers.contacto_virtual.webhooks import parse_webhook as contacto_virtual_parse_webhook
 from providers.types import InboundMessage, StatusUpdate, TemplateEvent, UnknownEvent
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
@@ -106,12 +108,15 @@ _PREVIEW_ICONS = {
 # --- receiving ------------------------------------------------------------------------------------
 
 
+RECEIPT_HEADER = "x-waportal-receipt"
+
+
 def body_sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def webhook_record(*, account_id: int, body: bytes, content_type: str = "", headers: Mapping[str, str] | None = None
-                   ) -> None:
+def webhook_record(*, account_id: int, body: bytes, content_type: str = "", headers: Mapping[str, str] | None = None,
+                   receipt: str = "") -> None:
     """Store one callback body as received, once per (account, body): a single INSERT, no transaction.
 
     One plain ``INSERT … ON CONFLICT DO NOTHING`` (valid on PostgreSQL and
@@ -124,8 +129,18 @@ def webhook_record(*, account_id: int, body: bytes, content_type: str = "", head
     The body is kept as text: UTF-8 when it is, Latin-1 otherwise (recorded in
     ``headers["x-waportal-body-encoding"]``), so nothing a provider sends is
     refused for its encoding. The hash is of the raw bytes.
+
+    ``receipt`` (a per-request nonce) makes this delivery distinct from every
+    other with the same body: the key is then the hash of body and receipt,
+    and the receipt is kept in ``headers["x-waportal-receipt"]``. The view
+    passes one for Contacto Virtual customer replies (see
+    :func:`providers.contacto_virtual.webhooks.is_customer_reply_body`).
     """
     stored_headers = dict(headers or {})
+    key = body_sha256(body)
+    if receipt:
+        stored_headers[RECEIPT_HEADER] = receipt
+        key = body_sha256(body + b"\n" + receipt.encode("ascii"))
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -136,7 +151,7 @@ def webhook_record(*, account_id: int, body: bytes, content_type: str = "", head
     with connection.cursor() as cursor:
         cursor.execute(
             _RECORD_SQL,
-            [account_id, timezone.now(), body_sha256(body), text, content_type[:120], json.dumps(stored_headers),
+            [account_id, timezone.now(), key, text, content_type[:120], json.dumps(stored_headers),
              WebhookEvent.State.PENDING],
         )
 
@@ -355,11 +370,15 @@ def _process_claimed(events: list[WebhookEvent]) -> None:
         event.attempts += 1
         event.processed_at = now
         (noted if event.pk in outcomes else clean).append(event)
-    if clean:
-        WebhookEvent.objects.filter(pk__in=[event.pk for event in clean]).update(
-            state=WebhookEvent.State.PROCESSED, reason="", attempts=F("attempts") + 1, processed_at=now)
+    by_client: dict[int | None, list[int]] = defaultdict(list)
+    for event in clean:
+        by_client[event.client_id].append(event.pk)
+    for client_id, pks in by_client.items():  # one statement per client in the batch (usually one)
+        WebhookEvent.objects.filter(pk__in=pks).update(
+            state=WebhookEvent.State.PROCESSED, reason="", attempts=F("attempts") + 1, processed_at=now,
+            client_id=client_id)
     if noted:
-        bulk_update_rows(WebhookEvent, noted, ["state", "reason", "attempts", "processed_at"])
+        bulk_update_rows(WebhookEvent, noted, ["state", "reason", "attempts", "processed_at", "client"])
 
 
 @dataclass
@@ -502,6 +521,8 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
     """Apply a batch of stored events; return the outcome of each event that is not simply processed."""
     problems: dict[int, list[str]] = defaultdict(list)
     context = _BatchContext.load(webhook.provider_account_id for webhook in webhooks)
+    for webhook in webhooks:
+        webhook._clients = set()  # type: ignore[attr-defined]  # filled by _attribute while applying
 
     statuses: list[_Item] = []
     inbound: list[_Item] = []
@@ -538,11 +559,35 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
     _apply_statuses(statuses, messages)
     _apply_inbound(inbound, context, messages, problems)
     _apply_templates(templates, context, problems)
+    for webhook in webhooks:
+        webhook.client_id = _client_of(webhook, context)
 
     return {
         pk: (WebhookEvent.State.UNPROCESSED, "\n".join(dict.fromkeys(reasons))[:5000])
         for pk, reasons in problems.items() if reasons
     }
+
+
+def _attribute(webhook: WebhookEvent, client_id: int) -> None:
+    """Note that ``webhook`` carried data of ``client_id`` (a status of its message, a message to its number…)."""
+    webhook._clients.add(client_id)  # type: ignore[attr-defined]
+
+
+def _client_of(webhook: WebhookEvent, context: _BatchContext) -> int | None:
+    """The one client whose data this raw event carries, or None (then only operators may read it).
+
+    Tenants share provider accounts (one Aldeamo ISV account, several clients),
+    so a raw body is shown to a client's users only when everything in it is
+    theirs: what it touched, or, on an account with a single client, that client.
+    """
+    touched = webhook._clients  # type: ignore[attr-defined]
+    if len(touched) == 1:
+        return next(iter(touched))
+    if not touched:
+        own = context.clients_by_account.get(webhook.provider_account_id, set())
+        if len(own) == 1:
+            return next(iter(own))
+    return None
 
 
 def _parse(webhook: WebhookEvent, account: ProviderAccount | None) -> list[Any]:
@@ -551,7 +596,14 @@ def _parse(webhook: WebhookEvent, account: ProviderAccount | None) -> list[Any]:
     parse = _PARSERS.get(account.provider)
     if parse is None:
         raise _Unreadable(f"No webhook parser for provider {account.provider!r}.")
-    return parse(_decode(webhook, account.provider))
+    events = parse(_decode(webhook, account.provider))
+    receipt = (webhook.headers or {}).get(RECEIPT_HEADER) if isinstance(webhook.headers, Mapping) else None
+    if receipt:
+        # One stored receipt, one customer message: a replay of this row keeps its id, another POST of the
+        # same words (a separate row) gets its own.
+        events = [dataclasses.replace(event, message_id=f"{event.message_id[:80]}-{str(receipt)[:32]}")
+                  if isinstance(event, InboundMessage) else event for event in events]
+    return events
 
 
 def _decode(webhook: WebhookEvent, provider: str) -> Any:
@@ -565,7 +617,7 @@ def _decode(webhook: WebhookEvent, provider: str) -> Any:
     if provider == Provider.CONTACTO_VIRTUAL:
         return text
     try:
-        return json.loads(text)
+        return json_loads_relaxed(text)  # the manual's webhook examples carry trailing commas
     except ValueError as exc:
         if "=" in text and "{" not in text:
             pairs = parse_qsl(text, keep_blank_values=True)
@@ -621,6 +673,8 @@ def _apply_statuses(items: list[_Item], messages: _MessageIndex) -> None:
         update: StatusUpdate = item.event  # type: ignore[assignment]
         at = update.timestamp or item.received_at
         message = messages.outbound(item.account_id, update.message_id, update.whatsapp_id)
+        if message is not None:
+            _attribute(item.webhook, message.client_id)
         if message is not None and _apply_status(
             message, status=update.status, at=at, error_code=update.error_code, error_title=update.error_title,
             whatsapp_id=update.whatsapp_id,
@@ -701,6 +755,7 @@ def _apply_inbound(items: list[_Item], context: _BatchContext, messages: _Messag
                     "The payload names no business number and the account has several.")
                 continue
             reply_to = messages.any(item.account_id, event.context_id)
+        _attribute(item.webhook, phone.client_id)
         resolved.append(_Inbound(item=item, phone=phone, reply_to=reply_to,
                                  moment=event.timestamp or item.received_at))
     if not resolved:
@@ -887,6 +942,7 @@ def _apply_templates(items: list[_Item], context: _BatchContext, problems: dict[
                 f"Template {event.template_id or event.name!r} ({event.language or '-'}) is not known for this "
                 "account (sync templates, then reprocess).")
             continue
+        _attribute(item.webhook, template.client_id)
         if _apply_template_event(template, event, changes):
             changed[template.pk] = template
     if changed:

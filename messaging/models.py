@@ -68,6 +68,16 @@ STATUS_RANK = {
 }
 
 
+class SendOutcome(models.TextChoices):
+    """What the provider did with our send request (what ``POST /api/v1/messages/`` answers on, also on replay)."""
+
+    ACCEPTED = "accepted", _("Accepted by the provider")
+    REFUSED = "refused", _("Refused by the provider")
+    CONFIGURATION = "configuration", _("Provider account misconfigured")
+    UNREACHABLE = "unreachable", _("Provider unreachable")
+    UNKNOWN = "unknown", _("Outcome unknown")
+
+
 class Contact(models.Model):
     """A customer's WhatsApp number, per client, with the profile name they show."""
 
@@ -151,6 +161,8 @@ class Message(models.Model):
     status_at = models.DateTimeField(_("status time"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
     error_title = models.TextField(_("error"), blank=True)
+    send_outcome = models.CharField(_("send outcome"), max_length=16, choices=SendOutcome.choices, blank=True,
+                                    default="")
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True)
     request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -284,6 +296,11 @@ class WebhookEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Set when processing finds that everything in the body belongs to one client; until then (or when a body
+    # carries several clients' data) only operators may read the event. No index of its own: written after
+    # the receiver's INSERT, and the partial index below serves a client's list.
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("client"), db_index=False)
 
     class Meta:
         verbose_name = _("webhook event")
@@ -294,6 +311,8 @@ class WebhookEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "id"], condition=models.Q(state="pending"), name="webhook_pending"),
+            models.Index(fields=["client", "received_at"], condition=models.Q(client__isnull=False),
+                         name="webhook_event_client"),
         ]
 
     def __str__(self) -> str:

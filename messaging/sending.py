@@ -43,10 +43,12 @@ from accounts.tenancy import require_role
 from messaging import validation
 from messaging.conversations import contacts_ensure, conversation_for, conversations_ensure, window_open
 from messaging.models import (
+    Contact,
     Conversation,
     Direction,
     Message,
     MessageStatus,
+    SendOutcome,
     StatusEvent,
 )
 from providers.aldeamo import build_send_body
@@ -156,6 +158,8 @@ def message_send(
         context_message_id=context_message_id, preview_url=preview_url, template=template,
         custom_field=custom_field,
     )
+    if prepared.template is not None or type == "template":
+        _require_not_opted_out(phone_number=phone_number, to=prepared.to)
     message, created = _store(
         actor=actor, phone_number=phone_number, type=type, prepared=prepared, key=key, fingerprint=fingerprint
     )
@@ -650,6 +654,72 @@ def _aldeamo_template(
     return template, wire
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """Something the provider will need that is missing: the field to fix and why, in words."""
+
+    field: str
+    reason: str
+
+
+def template_send_blockers(*, phone_number: PhoneNumber, template: Template) -> list[Blocker]:
+    """What stops ``template`` going out from ``phone_number``, checked before anything is sent.
+
+    The same checks :func:`message_send` makes one message at a time, for
+    callers that must refuse a whole batch up front (the campaign dry-run
+    report and start): the template is approved and not deleted; an Aldeamo
+    number's WABA has its template namespace (no listing returns it); a
+    Contacto Virtual template has its ``id_template`` (CV's listing has none);
+    the number is active. Empty when nothing is missing.
+    """
+    blockers: list[Blocker] = []
+    if not phone_number.is_active:
+        blockers.append(Blocker("phone_number", _("The sender number %(number)s is not active.")
+                                % {"number": phone_number.display_phone_number or phone_number.digits}))
+    if template.deleted_at is not None:
+        blockers.append(Blocker("template", _("The template '%(name)s' was deleted at the provider; pick another "
+                                              "one.") % {"name": template.name}))
+    elif template.status != TemplateStatus.APPROVED:
+        blockers.append(Blocker("template", _("The template '%(name)s' is %(status)s; only approved templates can "
+                                              "be sent.") % {"name": template.name,
+                                                             "status": template.get_status_display()}))
+    if phone_number.waba_id is not None:
+        waba = phone_number.waba
+        if not waba.namespace:
+            blockers.append(Blocker("namespace", _(
+                "The WhatsApp Business account %(waba)s has no template namespace: enter it (WABA admin, or PATCH "
+                "/api/v1/wabas/%(id)s/ with namespace) before sending templates.") % {"waba": waba.waba_id,
+                                                                                       "id": waba.pk}))
+    elif not template.provider_template_id:
+        blockers.append(Blocker("provider_template_id", _(
+            "The template '%(name)s' has no Contacto Virtual id_template: enter it (template admin, or PATCH "
+            "/api/v1/templates/%(id)s/ with provider_template_id) before sending it.") % {"name": template.name,
+                                                                                        "id": template.pk}))
+    return blockers
+
+
+def recipient_opted_out(*, client_id: int, to: str) -> bool:
+    """Whether ``to`` asked this client not to be messaged (the contact's flag or the campaign opt-out list)."""
+    from campaigns.models import OptOut  # campaigns build on messaging; the read goes the other way lazily
+
+    return (Contact.objects.filter(client_id=client_id, wa_id=to, opted_out=True).exists()
+            or OptOut.objects.filter(client_id=client_id, phone=to).exists())
+
+
+def _require_not_opted_out(*, phone_number: PhoneNumber, to: str) -> None:
+    """Templates (what a business starts) are refused to a person who opted out, before anything is stored.
+
+    Free-form replies are not: they can only go inside the 24-hour window the
+    customer opened by writing, i.e. they answer the person.
+    """
+    if recipient_opted_out(client_id=phone_number.client_id, to=to):
+        raise ApplicationError(
+            _("%(to)s asked not to receive messages from this business (opt-out); no template is sent to them.")
+            % {"to": to},
+            field="to",
+        )
+
+
 def _require_sendable(template: Template) -> None:
     if template.deleted_at is not None:
         raise ApplicationError(
@@ -932,6 +1002,27 @@ class _Outcome:
     result: SendResult | None = None
     error_code: str = ""
     error_title: str = ""
+    outcome: str = SendOutcome.ACCEPTED
+
+
+def _outcome_kind(exc: ProviderError) -> str:
+    """Which kind of failure ``exc`` is, for the API's status code (see ``SendOutcome``).
+
+    Refused credentials, and answers a correctly configured account never gets
+    (404/405: a wrong base URL or path; a redirect), are the account's
+    configuration; retryable failures that outlived the retries are an
+    unreachable provider; an answer that may hide a send is unknown; any other
+    refusal (400, Contacto Virtual codes 3-8 and 1002-1011) is the provider
+    refusing this message.
+    """
+    if exc.maybe_delivered:
+        return SendOutcome.UNKNOWN
+    if exc.retryable:
+        return SendOutcome.UNREACHABLE
+    if isinstance(exc, ProviderAuthError) or (exc.status is not None and (exc.status in (404, 405) or
+                                                                         300 <= exc.status < 400)):
+        return SendOutcome.CONFIGURATION
+    return SendOutcome.REFUSED
 
 
 def _backoff(attempt: int, error: ProviderError) -> float:
@@ -962,20 +1053,21 @@ def _call_provider(*, client, wire: OutboundMessage | TemplateSend, account: Pro
         except ProviderError as exc:
             if exc.maybe_delivered:
                 logger.warning("send %s: outcome unknown: %s", label, exc)
-                return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_unknown_words(exc, account))
+                return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_unknown_words(exc, account),
+                                outcome=SendOutcome.UNKNOWN)
             if exc.retryable and attempt < MAX_ATTEMPTS:
                 logger.info("send %s: attempt %d failed (%s); retrying", label, attempt, exc)
                 sleep(_backoff(attempt, exc))
                 continue
             logger.info("send %s: failed after %d attempt(s): %s", label, attempt, exc)
             return _Outcome(MessageStatus.FAILED, timezone.now(), error_code=_error_code(exc),
-                            error_title=_failure_words(exc, account, attempt))
+                            error_title=_failure_words(exc, account, attempt), outcome=_outcome_kind(exc))
         return _Outcome(MessageStatus.SENT, timezone.now(), result=result)
 
 
 def _internal_error() -> _Outcome:
     # The request may or may not have left.
-    return _Outcome(MessageStatus.UNKNOWN, timezone.now(), error_title=_(
+    return _Outcome(MessageStatus.UNKNOWN, timezone.now(), outcome=SendOutcome.UNKNOWN, error_title=_(
         "The portal hit an internal error while sending; the message may or may not have been sent. Check with the "
         "customer before sending it again."))
 
@@ -1061,10 +1153,12 @@ def _record(message: Message, *, account: ProviderAccount, outcome: _Outcome | N
         fresh = Message.objects.select_for_update().get(pk=message.pk)
         if outcome is not None:
             _apply(fresh, outcome)
+            fresh.send_outcome = outcome.outcome
         if outcome is None or outcome.result is not None:
             _link_early_events(fresh, account=account)
         fresh.save(update_fields=["status", "status_at", "sent_at", "delivered_at", "read_at", "failed_at",
-                                  "error_code", "error_title", "provider_message_id", "whatsapp_id"])
+                                  "error_code", "error_title", "provider_message_id", "whatsapp_id",
+                                  "send_outcome"])
     fresh.replayed = False
     return fresh
 

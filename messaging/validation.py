@@ -511,7 +511,7 @@ class TemplateButton:
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    """What a synced template expects when sent: read from getTemplate's components or CV's text."""
+    """What a synced template expects when sent: read from getTemplates' components or CV's text."""
 
     name: str
     header_format: str = ""  # "", TEXT, IMAGE, VIDEO, DOCUMENT, LOCATION
@@ -661,7 +661,7 @@ def check_template_components(*, template: Any, components: Any) -> None:
     """Check the send components against the synced template's: counts, header format, buttons.
 
     ``components`` is Aldeamo's send format, ``[{type: header|body|button,
-    sub_type?, index?, parameters: [...]}]``; the template's are getTemplate's.
+    sub_type?, index?, parameters: [...]}]``; the template's are getTemplates'.
     A refusal names the component (``template.components[1].parameters``)
     and says what the template expects.
     """

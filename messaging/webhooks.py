@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -25,6 +27,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Provider, ProviderAccount
 from messaging.ingest import webhook_record
 from messaging.tasks import webhook_processing_schedule
+from providers.contacto_virtual.webhooks import is_customer_reply_body
 
 #: The provider segment of the URL → the account's provider.
 PATH_KINDS = {"aldeamo": Provider.ALDEAMO, "contacto-virtual": Provider.CONTACTO_VIRTUAL}
@@ -67,6 +70,15 @@ def account_for_secret(secret: str) -> tuple[int, str] | None:
     if hit is not None and hit[2] > now:
         return hit[0], hit[1]
     row = ProviderAccount.objects.filter(webhook_secret=secret).values_list("pk", "provider").first()
+    if row is None:
+        # A secret rotated away still works until its grace period ends (accounts.services).
+        row = (
+            ProviderAccount.objects.filter(previous_webhook_secret=secret,
+                                           previous_webhook_secret_until__gt=timezone.now())
+            .exclude(previous_webhook_secret="")
+            .values_list("pk", "provider")
+            .first()
+        )
     if row is None:
         return None
     with _account_cache_lock:
@@ -112,7 +124,8 @@ def webhook_receive(request: HttpRequest, provider: str, secret: str) -> HttpRes
     body = request.read(limit + 1)
     if len(body) > limit:
         return _too_large(limit)
+    receipt = uuid.uuid4().hex if expected == Provider.CONTACTO_VIRTUAL and is_customer_reply_body(body) else ""
     webhook_record(account_id=found[0], body=body, content_type=request.META.get("CONTENT_TYPE", ""),
-                   headers=_headers(request))
+                   headers=_headers(request), receipt=receipt)
     transaction.on_commit(webhook_processing_schedule)
     return HttpResponse(_OK, content_type="application/json")

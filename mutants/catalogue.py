@@ -74,11 +74,11 @@ MUTANTS: list[Mutant] = [
            "return Membership.objects.filter(user=user).values_list(\"role\", flat=True).first()",
            TEMPLATE_API_TESTS),
     Mutant("tenancy-accounts-visible-to-all", "accounts/tenancy.py",
-           "    return queryset.filter(Q(pk__in=owned) | Q(created_by=user))",
-           "    return queryset", ACCOUNT_API_TESTS),
+           "    if ids is None:\n        return queryset\n    return queryset.filter(pk__in=Client.objects.filter("
+           "pk__in=ids).values(\"provider_account_id\"))",
+           "    if ids is None:\n        return queryset\n    return queryset", ACCOUNT_API_TESTS),
     Mutant("tenancy-account-admin-any-role", "accounts/tenancy.py",
-           "if Membership.objects.filter(user=user, role=Role.ADMIN, client__provider_account=account).exists():",
-           "if Membership.objects.filter(user=user, client__provider_account=account).exists():",
+           "user=user, role=Role.ADMIN, client__provider_account=account", "user=user, client__provider_account=account",
            ACCOUNT_API_TESTS),
     Mutant("tenancy-anonymous-sees-all", "accounts/tenancy.py",
            "    if user is None or not user.is_authenticated:\n        return set()\n",
@@ -337,6 +337,5 @@ MUTANTS: list[Mutant] = [
            "return hashlib.sha256(body).hexdigest()", "return hashlib.sha256(body[:64]).hexdigest()",
            WEBHOOK_TESTS),
     Mutant("webhook-dedupe-per-second", "messaging/ingest.py",
-           "[account_id, timezone.now(), body_sha256(body), text,",
-           "[account_id, timezone.now(), body_sha256(body + str(time.time()).encode()), text,", WEBHOOK_TESTS),
+           "    key = body_sha256(body)\n", "    key = body_sha256(body + str(time.time()).encode())\n", WEBHOOK_TESTS),
 ]

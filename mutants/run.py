@@ -34,6 +34,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -180,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(chosen)} mutants")
         return 0
 
+    # A terminated run still removes its temporary copies (the working tree is never touched).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     started = time.monotonic()
     jobs = max(1, min(args.jobs, len(chosen)))
     with tempfile.TemporaryDirectory(prefix="waportal-mutants-") as tmp:

@@ -231,21 +231,32 @@ def _prepare(method: str, url: str, *, headers: Mapping[str, str], params: Mappi
     return prepared
 
 
-def parse_json(response: requests.Response) -> Any:
-    """The body as JSON, or None when empty; ProviderBadResponse when not JSON.
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
-    Tolerates the trailing commas the providers' manuals show (``["x"],\\n}``).
+
+def json_loads_relaxed(text: str) -> Any:
+    """``json.loads``, tolerating the trailing commas the providers' manuals show (``["x"],\\n}``).
+
+    Used for responses and webhook bodies alike (seed 000's webhook examples
+    carry them too: l.1870, l.1906, l.2063). Strict JSON is tried first; only a body
+    that fails is relaxed. Raises ValueError when it is not JSON either way.
     """
+    try:
+        return json.loads(text)
+    except ValueError as strict_error:
+        relaxed = _TRAILING_COMMA.sub(r"\1", text)
+        if relaxed == text:
+            raise strict_error
+    return json.loads(relaxed)
+
+
+def parse_json(response: requests.Response) -> Any:
+    """The body as JSON, or None when empty; ProviderBadResponse when not JSON (see :func:`json_loads_relaxed`)."""
     text = response.text
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    relaxed = re.sub(r",(\s*[}\]])", r"\1", text)
-    try:
-        return json.loads(relaxed)
+        return json_loads_relaxed(text)
     except ValueError as exc:
         raise ProviderBadResponse(
             f"The provider answered with something that is not JSON (HTTP {response.status_code}).",

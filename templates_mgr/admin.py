@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
@@ -101,6 +102,15 @@ class TemplateChangeInline(admin.TabularInline):
         return False
 
 
+def _clean_cv_template_id(form) -> str:
+    """The admin form's check of a typed id_template (the service checks the same; this names the field)."""
+    value = (form.cleaned_data.get("provider_template_id") or "").strip()
+    if value and not (value.isascii() and value.isdigit()):
+        raise forms.ValidationError(
+            gettext("Contacto Virtual's id_template is a number (e.g. 990), shown when the template was created."))
+    return value
+
+
 @admin.register(Template)
 class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     client_path = "client"
@@ -133,6 +143,11 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("problem"), ordering="status")
     def problem_flag(self, obj: Template) -> str:
+        if not obj.is_deleted and obj.waba_id is None and not obj.provider_template_id:
+            return format_html('<span class="wa-badge wa-badge-red wa-problem" title="{}">⚠ {}</span>',
+                               gettext("Contacto Virtual needs the template's id_template to send it: open the "
+                                       "template and enter it."),
+                               gettext("no id_template"))
         if obj.is_deleted or not obj.has_problem:
             return ""
         reason = obj.rejected_reason or obj.top_block_reason or obj.get_status_display()
@@ -157,10 +172,35 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         # Object pages are read-only: WhatsApp reviews what was submitted, so a
-        # change is a new template built in the builder.
-        if obj is not None:
+        # change is a new template built in the builder. One exception: a
+        # Contacto Virtual template's id_template, which CV's listing lacks.
+        if obj is not None and (obj.waba_id is not None or obj.is_deleted):
             return False
         return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        shown = [name for _title, options in self.fieldsets for name in options["fields"]]
+        if obj is not None and obj.waba_id is None and self.has_change_permission(request, obj):
+            return [name for name in shown if name != "provider_template_id"]
+        return shown
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "provider_template_id" in form.base_fields:
+            form.base_fields["provider_template_id"].label = gettext("Contacto Virtual id_template")
+            form.base_fields["provider_template_id"].help_text = gettext(
+                "The number Contacto Virtual showed when the template was created; its template list does not "
+                "include it, and sending needs it.")
+            form.clean_provider_template_id = _clean_cv_template_id
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change and "provider_template_id" in form.changed_data:
+            services.template_provider_id_set(actor=request.user, template=Template.objects.get(pk=obj.pk),
+                                     provider_template_id=form.cleaned_data["provider_template_id"])
+            return
+        if not change:
+            super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and (obj.is_deleted or obj.waba_id is None):

@@ -14,7 +14,7 @@ from providers.base import ProviderError
 from providers.types import TemplateInfo
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
 
-# getTemplate's ``limit``: WhatsApp allows at most 6,000 templates per WABA.
+# getTemplates' ``limit``: WhatsApp allows at most 6,000 templates per WABA.
 SYNC_LIMIT = 6000
 
 TRACKED = ("status", "category")
@@ -219,3 +219,40 @@ def template_delete(*, actor, template: Template) -> list[Template]:
                     actor=actor, reason=_("Deleted from the portal."))
             audit_record(actor=actor, action="template.delete", obj=sibling, client=sibling.client)
     return siblings
+
+
+@transaction.atomic
+def template_provider_id_set(*, actor, template: Template, provider_template_id: str) -> Template:
+    """Enter what Contacto Virtual's listing lacks: the template's ``id_template`` (seed 002 l.13, l.53: a number).
+
+    CV's ``template/`` answer carries no id and ``send/`` needs it, so a person
+    types it (CV shows it when the template is created). Aldeamo lists its ids:
+    they are not entered by hand.
+    """
+    from accounts.audit import audit_record
+    from accounts.models import Role
+    from accounts.tenancy import require_role
+    from waportal.errors import ApplicationError
+
+    if actor is not None:
+        require_role(actor, template.client_id, Role.ADMIN)
+    if template.waba_id is not None:
+        raise ApplicationError(
+            _("Aldeamo lists its templates' ids; only a Contacto Virtual template takes one by hand."),
+            field="provider_template_id",
+        )
+    value = (provider_template_id or "").strip()
+    if value and not (value.isascii() and value.isdigit() and len(value) <= 64):
+        raise ApplicationError(
+            _("Contacto Virtual's id_template is a number (e.g. 990), shown when the template was created."),
+            field="provider_template_id",
+        )
+    old = template.provider_template_id
+    if old == value:
+        return template
+    template.provider_template_id = value
+    template.save(update_fields=["provider_template_id", "updated_at"])
+    _record(template, field="provider_template_id", old=old, new=value, source=TemplateChange.Source.USER, actor=actor)
+    audit_record(actor=actor, action="template.provider_id", obj=template, client=template.client,
+                 changes={"provider_template_id": {"from": old, "to": value}})
+    return template

@@ -43,7 +43,7 @@ PHONE_MAX = 20
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 # Meta's categories before its 2023 reform. The seed's own createTemplate
-# example uses ISSUE_RESOLUTION and its getTemplate example ACCOUNT_UPDATE, so
+# example uses ISSUE_RESOLUTION and its getTemplates example ACCOUNT_UPDATE, so
 # clients written against Aldeamo's manual send them; Meta still accepts them
 # and re-files the template under one of the three current categories (a
 # ``template_category_update`` event follows). The builder offers only the

@@ -90,7 +90,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 def body_template_components(variables: int = 1) -> list[dict]:
-    """getTemplate components of a body-only template with ``variables`` placeholders."""
+    """getTemplates components of a body-only template with ``variables`` placeholders."""
     text = "Hola " + " ".join(f"{{{{{n}}}}}" for n in range(1, variables + 1))
     return [{"type": "BODY", "text": text, "format": None, "url": None, "buttons": None}]
 

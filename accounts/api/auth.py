@@ -13,6 +13,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttling import LoginAddressThrottle, LoginUsernameThrottle
+
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
@@ -22,6 +24,8 @@ class TokenRequestSerializer(serializers.Serializer):
 class TokenView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    # Per address and per username, on top of axes' lockout after repeated failures.
+    throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
 
     @extend_schema(
         request=TokenRequestSerializer,

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Client, PhoneNumber, ProviderAccount, WhatsAppBusinessAccount
+from accounts.tenancy import is_operator
 
 
 def absolute_url(request, path: str) -> str:
@@ -27,7 +28,9 @@ class ProviderAccountSerializer(serializers.ModelSerializer):
     token = serializers.CharField(
         write_only=True, required=False, allow_blank=True, trim_whitespace=True, style={"input_type": "password"}
     )
-    webhook_url = serializers.SerializerMethodField(help_text=_("Give this URL to the provider for its callbacks."))
+    webhook_url = serializers.SerializerMethodField(
+        help_text=_("Give this URL to the provider for its callbacks. Shown to operators only (null for others).")
+    )
     has_api_key = serializers.SerializerMethodField()
     has_analytics_token = serializers.SerializerMethodField()
     has_token = serializers.SerializerMethodField()
@@ -61,9 +64,13 @@ class ProviderAccountSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["balance", "balance_checked_at", "last_sync_at", "last_sync_error", "created_at", "updated_at"]
 
-    @extend_schema_field(serializers.URLField())
-    def get_webhook_url(self, obj: ProviderAccount) -> str:
-        return absolute_url(self.context.get("request"), obj.webhook_path)
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_webhook_url(self, obj: ProviderAccount) -> str | None:
+        """Operators only: the URL carries the secret that lets anyone post events into every client."""
+        request = self.context.get("request")
+        if request is None or not is_operator(request.user):
+            return None
+        return absolute_url(request, obj.webhook_path)
 
     def get_has_api_key(self, obj: ProviderAccount) -> bool:
         return bool(obj.api_key)
@@ -98,6 +105,63 @@ class WabaSerializer(serializers.ModelSerializer):
     class Meta:
         model = WhatsAppBusinessAccount
         fields = ["id", "waba_id", "name", "namespace", "client", "client_id", "is_active", "synced_at"]
+
+
+@extend_schema_field(serializers.IntegerField())
+class _ScopedClientField(serializers.PrimaryKeyRelatedField):
+    """A client the requesting user can see (another tenant's client "does not exist")."""
+
+    def get_queryset(self):
+        from accounts.tenancy import scope
+
+        request = self.context.get("request")
+        return scope(Client.objects.select_related("provider_account"), getattr(request, "user", None), "pk")
+
+
+@extend_schema_field(serializers.IntegerField())
+class _ScopedWabaField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        from accounts.tenancy import scope
+
+        request = self.context.get("request")
+        return scope(WhatsAppBusinessAccount.objects.all(), getattr(request, "user", None), "client")
+
+
+class WabaCreateSerializer(serializers.Serializer):
+    """A WABA entered by hand: the client it belongs to, its id and the template namespace."""
+
+    client = _ScopedClientField(help_text=_("The client (id in /api/v1/clients/)."))
+    waba_id = serializers.CharField(max_length=64, help_text=_("The WhatsApp Business Account id (digits)."))
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    namespace = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text=_("The template namespace (WhatsApp Manager); sent with every template message."),
+    )
+
+
+class WabaUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    namespace = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+class PhoneNumberCreateSerializer(serializers.Serializer):
+    """A business number entered by hand."""
+
+    client = _ScopedClientField(help_text=_("The client (id in /api/v1/clients/)."))
+    waba = _ScopedWabaField(required=False, allow_null=True, default=None,
+                            help_text=_("The number's WABA (required for Aldeamo)."))
+    digits = serializers.CharField(max_length=20, help_text=_("The number with country code, digits only."))
+    display_phone_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    verified_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone_number_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class PhoneNumberUpdateSerializer(serializers.Serializer):
+    waba = _ScopedWabaField(required=False, allow_null=True)
+    display_phone_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    verified_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
 
 
 class PhoneNumberSerializer(serializers.ModelSerializer):

@@ -553,12 +553,24 @@ class ConversationAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 
 def webhook_accounts_visible(user) -> QuerySet[ProviderAccount]:
-    """Accounts whose raw events ``user`` may read: all for superusers, else those where they are a client admin."""
+    """Accounts whose events ``user`` may filter by: all for operators, else those where they are a client admin."""
     ids = client_ids_for(user, Role.ADMIN)
     if ids is None:
         return ProviderAccount.objects.all()
     return ProviderAccount.objects.filter(
         pk__in=Client.objects.filter(pk__in=ids).values("provider_account_id"))
+
+
+def webhook_events_visible(user) -> QuerySet[WebhookEvent]:
+    """Raw events ``user`` may read: all for operators; a client admin's only those attributed to their clients.
+
+    An event not (yet) attributed to one client may carry another tenant's
+    customers (accounts are shared), so it stays with the operators.
+    """
+    ids = client_ids_for(user, Role.ADMIN)
+    if ids is None:
+        return WebhookEvent.objects.all()
+    return WebhookEvent.objects.filter(client_id__in=ids)
 
 
 class AccountFilter(SimpleListFilter):
@@ -614,8 +626,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     change_form_template = "admin/messaging/webhookevent/change_form.html"
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).filter(
-            provider_account__in=webhook_accounts_visible(request.user))
+        queryset = webhook_events_visible(request.user).select_related(*self.list_select_related)
         match = getattr(request, "resolver_match", None)
         if match is not None and match.url_name == "messaging_webhookevent_changelist":
             # The list shows the start of each body; whole bodies (up to 1 MiB each) stay in the database.
@@ -632,7 +643,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         if not self._allowed(request):
             return False
-        return obj is None or webhook_accounts_visible(request.user).filter(pk=obj.provider_account_id).exists()
+        return obj is None or webhook_events_visible(request.user).filter(pk=obj.pk).exists()
 
     def has_add_permission(self, request):
         return False

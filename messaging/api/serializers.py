@@ -135,6 +135,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "custom_field",
             "error_code",
             "error_title",
+            "send_outcome",
             "request_body",
             "idempotency_key",
             "created_at",

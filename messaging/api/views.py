@@ -1,14 +1,18 @@
 """Thin API views for messages: check the envelope, call the send service, shape the answer.
 
-``POST /api/v1/messages/`` answers **201 with the stored message whenever a
-message was stored**, including when the provider refused it: the message
-exists (it has an id, a request body and a status history) and its
-``status`` (``sent``, ``failed``, ``unknown``) with ``error_code`` and
-``error_title`` is the outcome, in words a person can act on. A request the
-portal refuses before storing anything (bad input, closed 24-hour window,
-unknown template, missing role) is a 4xx naming the field. A repeated
-``Idempotency-Key`` answers 201 with the first message and the header
-``Idempotent-Replayed: true``; the same key with a different body is 422.
+``POST /api/v1/messages/`` answers with the stored message in the body and a
+status code an integrator can trust (:func:`send_status_code`): **201 only
+when the provider accepted the message**; 422 when the provider refused it;
+502 when our credentials or the account's configuration were refused, or the
+answer was unreadable or late (the message may or may not have left: see its
+``status: unknown``); 503 when the provider could not be reached after the
+safe retries. The stored message (id, status, ``error_code``,
+``error_title`` in words) is the body in every case. A request the portal
+refuses before storing anything (bad input, closed 24-hour window, unknown
+template, missing role) is a 4xx naming the field. A repeated
+``Idempotency-Key`` answers the same status code with the first message and
+the header ``Idempotent-Replayed: true``; the same key with a different body
+is 422.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -26,7 +30,33 @@ from accounts.models import PhoneNumber
 from accounts.tenancy import scope
 from messaging import sending
 from messaging.api.serializers import MessageSendSerializer, MessageSerializer
-from messaging.models import Direction, Message, MessageStatus, MessageType, StatusEvent
+from messaging.models import Direction, Message, MessageStatus, MessageType, SendOutcome, StatusEvent
+
+OUTCOME_STATUS_CODES = {
+    SendOutcome.ACCEPTED: status.HTTP_201_CREATED,
+    SendOutcome.REFUSED: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    SendOutcome.CONFIGURATION: status.HTTP_502_BAD_GATEWAY,
+    SendOutcome.UNKNOWN: status.HTTP_502_BAD_GATEWAY,
+    SendOutcome.UNREACHABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def send_status_code(message: Message) -> int:
+    """The HTTP status answering a send: from what the provider did with it (stored, so a replay answers the same).
+
+    Messages stored before the outcome was recorded (and campaign sends, which
+    do not record it) answer from their status: accepted statuses 201, failed
+    422, unknown 502, still on the way 202.
+    """
+    if message.send_outcome in OUTCOME_STATUS_CODES:
+        return OUTCOME_STATUS_CODES[message.send_outcome]
+    if message.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ):
+        return status.HTTP_201_CREATED
+    if message.status == MessageStatus.FAILED:
+        return status.HTTP_422_UNPROCESSABLE_ENTITY
+    if message.status == MessageStatus.UNKNOWN:
+        return status.HTTP_502_BAD_GATEWAY
+    return status.HTTP_202_ACCEPTED
 
 
 def _digits(value: str) -> str:
@@ -97,7 +127,21 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         request=MessageSendSerializer,
-        responses={201: MessageSerializer},
+        responses={
+            201: OpenApiResponse(MessageSerializer, description=gettext_lazy(
+                "The provider accepted the message; the body is the stored message (status sent).")),
+            422: OpenApiResponse(MessageSerializer, description=gettext_lazy(
+                "The provider refused the message: the body is the stored message, status failed, with error_code "
+                "and error_title in words. (An Idempotency-Key reused for a different body is also 422, with an "
+                "error naming idempotency_key.)")),
+            502: OpenApiResponse(MessageSerializer, description=gettext_lazy(
+                "The provider refused our credentials or the account is misconfigured (status failed), or its "
+                "answer was late or unreadable (status unknown: the message may or may not have been sent). The "
+                "body is the stored message.")),
+            503: OpenApiResponse(MessageSerializer, description=gettext_lazy(
+                "The provider could not be reached after the safe retries; nothing was sent (status failed). The "
+                "body is the stored message.")),
+        },
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -109,7 +153,7 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         ],
     )
     def create(self, request, *args, **kwargs):
-        """Send one message. 201 with the stored message, whose status says what the provider did."""
+        """Send one message: the stored message, under the status code of what the provider did with it."""
         serializer = MessageSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -130,4 +174,4 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         headers = {"Location": request.build_absolute_uri(f"{request.path.rstrip('/')}/{stored.pk}/")}
         if getattr(message, "replayed", False):
             headers["Idempotent-Replayed"] = "true"
-        return Response(MessageSerializer(stored).data, status=status.HTTP_201_CREATED, headers=headers)
+        return Response(MessageSerializer(stored).data, status=send_status_code(stored), headers=headers)

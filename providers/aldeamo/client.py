@@ -44,11 +44,14 @@ from providers.types import (
 # POST {base}/v1/apikey/{SERVICE_NAME}/bsp/send
 SEND_PATH = "v1/apikey/{service}/bsp/send"
 
-# §"PLANTILLAS": GET getTemplate(s), POST createTemplate, DELETE deleteTemplate.
-# The list path differs between the manual's test URL (getTemplates) and its
-# production URL (getTemplate), so it is a constructor argument, not a constant.
+# §"PLANTILLAS": GET getTemplates, POST createTemplate, DELETE deleteTemplate.
+# Seed 000 l.2353 and l.2359: the PDF wrapped both list URLs, printing
+# "ates https://…/template/getTempl" (test) and "s https://…/template/getTemplate"
+# (production); the stray tails belong at the URLs' ends, so both read
+# ".../template/getTemplates". Kept a constructor argument (an account field)
+# in case a provider tells a customer otherwise.
 TEMPLATES_PATH = "v1/apikey/template/{name}"
-TEMPLATES_LIST_DEFAULT = "getTemplate"
+TEMPLATES_LIST_DEFAULT = "getTemplates"
 TEMPLATE_CREATE = "createTemplate"
 TEMPLATE_DELETE = "deleteTemplate"
 
@@ -60,8 +63,9 @@ WABAS_BY_TOKEN_PATH = "v1/analytics/getWabaIdsByToken"
 PHONE_NUMBERS_PATH = "v1/analytics/getPhoneNumbers"
 
 # §"Responder a un mensaje" (service names) and each type's example endpoint.
-# The manual's service list writes "contacs"; its contacts example uses
-# v1/apikey/contacts/bsp/send, which is what we call.
+# Contacts: seed 000 l.338 lists the service as "contacs"; the endpoint's own
+# example (l.1445) is v1/apikey/contacts/bsp/send, which is what we call (the
+# sandbox accepts both).
 SERVICES: Mapping[str, str] = {
     "text": "text",
     "template": "template",
@@ -74,6 +78,10 @@ SERVICES: Mapping[str, str] = {
     "contacts": "contacts",
     "interactive": "interactive",
 }
+
+# Seed 000 l.1191-1200: the stickerbyurl example sends type "sticker" with the
+# object under "document" (l.387 writes "sticker"); the endpoint's example wins.
+CONTENT_KEYS: Mapping[str, str] = {"sticker": "document"}
 
 # §"Analíticas de conversaciones": "Formato (aaaa-mm-dd hh:mm:ss)", both ways.
 ANALYTICS_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -100,8 +108,11 @@ def service_for(message_type: str) -> str:
 def build_send_body(message: OutboundMessage) -> dict[str, Any]:
     """The exact JSON body POSTed for ``message`` (callers store it with the message).
 
-    The type's object goes under its own key -- ``sticker`` under ``sticker``,
-    although the manual's sticker example nests it under ``document``.
+    The type's object goes under its own key, except the sticker: seed 000
+    l.387 (the general example) has it under ``sticker``, but the
+    ``stickerbyurl`` endpoint's own example (l.1191-1200) nests it under
+    ``document``; we send what the endpoint's example shows (the sandbox
+    accepts both, and so does our inbound parser).
     ``preview_url`` is a top-level field of text messages only; ``context``
     makes the message a reply.
     """
@@ -113,7 +124,7 @@ def build_send_body(message: OutboundMessage) -> dict[str, Any]:
         body["context"] = {"message_id": message.context_message_id}
     if message.type == "text" and message.preview_url is not None:
         body["preview_url"] = message.preview_url
-    body[message.type] = message.content
+    body[CONTENT_KEYS.get(message.type, message.type)] = message.content
     return body
 
 

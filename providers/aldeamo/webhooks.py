@@ -158,6 +158,28 @@ def _contact_names(contacts: Any) -> dict[str, str]:
     return names
 
 
+REPLY_KINDS = ("list_reply", "button_reply")
+
+
+def interactive_reply_by_content(content: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An interactive answer whose ``type`` names no filled key, re-typed by the key that is filled.
+
+    Seed 000 l.2081 prints ``"type": "list_reply/button_replay"`` (both kinds in
+    one word, the second misspelt) above both objects; a real answer carries
+    one. When the type does not name a filled object, the first filled of
+    ``list_reply``/``button_reply`` is the answer (the order the literal word
+    names them); the original type is kept under ``type_as_sent``.
+    """
+    named = content.get(_text(content.get("type")))
+    if isinstance(named, Mapping) and named:
+        return content
+    for kind in REPLY_KINDS:
+        reply = content.get(kind)
+        if isinstance(reply, Mapping) and reply:
+            return {**content, "type": kind, "type_as_sent": content.get("type")}
+    return content
+
+
 def _inbound_message(item: Any, business_number: str, names: Mapping[str, str]) -> WebhookEvent:
     if not isinstance(item, Mapping):
         return UnknownEvent(reason="A message entry is not an object.", payload=item)
@@ -178,6 +200,8 @@ def _inbound_message(item: Any, business_number: str, names: Mapping[str, str]) 
             message_type, content = filled[0], item[filled[0]]
     if not message_type:
         return UnknownEvent(reason="A message has no type and no single readable content.", payload=item)
+    if message_type == "interactive" and isinstance(content, Mapping):
+        content = interactive_reply_by_content(content)
 
     context = item.get("context")
     if isinstance(context, Mapping):

@@ -25,7 +25,14 @@ from providers.base import (
 )
 from providers.types import Balance, SendResult, TemplateInfo, TemplateSend
 
-from .codes import PROVIDER_NAME, RETURN_CODES, TEMPLATES_NONE_CODE, normalise_code
+from .codes import (
+    DELIVERY_ERROR_CODES,
+    PROVIDER_NAME,
+    RETURN_CODES,
+    TEMPLATES_NONE_CODE,
+    describe_code,
+    normalise_code,
+)
 
 #: Production base URL (seed 002). Kept configurable per account: the sandbox
 #: or a proxy replaces it.
@@ -323,6 +330,12 @@ class ContactoVirtualClient(BaseClient):
         code = normalise_code(raw_code)
         words = _text(body.get("status"))
         entry = RETURN_CODES.get(code) if code is not None else None
+        if entry is None and code is not None and str(code) in DELIVERY_ERROR_CODES:
+            # Seed 002 l.67-78: send/ may answer a 1002-1011 code, stored in "status" ("sending error, return
+            # balance"); its meaning, in the person's language, comes first, the provider's code and words after.
+            said = f': "{words}"' if words else ""
+            message = f"{describe_code(code)} ({PROVIDER_NAME} {code}{said})"
+            return ProviderRejected(message, status=status, code=code, body=dict(body))
         if entry is None or entry.error is None:
             shown = code if code is not None else _text(raw_code)
             if words:

@@ -6,10 +6,12 @@ Two families, from the manual (seed ``002``):
   ``balance/`` and ``template/`` (``{"code": 2, "status": "authentication error"}``).
   Their ``status`` words are the manual's "Concepto" column; we keep them next
   to a sentence that says what to do.
-- *Delivery error codes* 1002-1011 come later, in a ``failed`` webhook, after
-  the provider accepted the send and WhatsApp refused it. The manual files
-  them under the status "sending error, return balance": the provider refunds
-  the message.
+- *Delivery error codes* 1002-1011 (seed 002 l.67-78): "al momento de realizar
+  el envío hacia whatsapp, puede retornar un error que queda almacenado en el
+  campo status" -- so they may come back in the ``send/`` answer itself, and
+  later in a ``failed`` webhook, under the status "sending error, return
+  balance" (the provider refunds the message). Their words are gettext'd:
+  they reach the person as the message's error.
 
 The two ranges do not overlap, so :func:`describe_code` answers for both.
 """
@@ -17,6 +19,8 @@ The two ranges do not overlap, so :func:`describe_code` answers for both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
 
 from providers.base import ProviderAuthError, ProviderError, ProviderRejected
 
@@ -120,24 +124,24 @@ TEMPLATES_NONE_CODE = 4
 #: Later sending failures (``failed`` webhooks), keyed by the code as the webhook
 #: carries it (a string). The manual skips 1001 and 1009.
 DELIVERY_ERROR_CODES: dict[str, str] = {
-    "1002": "The number is not active for sending WhatsApp messages.",
-    "1003": "The message could not be sent: check the wallet balance.",
-    "1004": (
+    "1002": _("The number is not active for sending WhatsApp messages."),
+    "1003": _("The message could not be sent: check the wallet balance."),
+    "1004": _(
         "Sending failed: the user is outside the session window (no recent conversation) and template "
         "messaging is disabled."
     ),
-    "1005": "Sending failed: the template did not match.",
-    "1006": (
+    "1005": _("Sending failed: the template did not match."),
+    "1006": _(
         "Sending failed: the user is outside the session window (no recent conversation) and has not opted in "
         "to template messages."
     ),
-    "1007": (
+    "1007": _(
         "Sending failed: the user is outside the session window (no recent conversation), has not opted in to "
         "template messages, and the template did not match."
     ),
-    "1008": "Sending failed: required template parameters are missing.",
-    "1010": "Sending failed: invalid media URL.",
-    "1011": "Sending failed: invalid message size.",
+    "1008": _("Sending failed: required template parameters are missing."),
+    "1010": _("Sending failed: invalid media URL."),
+    "1011": _("Sending failed: invalid message size."),
 }
 
 
@@ -170,7 +174,7 @@ def describe_code(code: str | int | None) -> str:
     number = normalise_code(code)
     key = str(number) if number is not None else str(code).strip()
     if key in DELIVERY_ERROR_CODES:
-        return DELIVERY_ERROR_CODES[key]
+        return str(DELIVERY_ERROR_CODES[key])
     if number is not None and number in RETURN_CODES:
         return RETURN_CODES[number].message
     return f"{PROVIDER_NAME} error code {key} (not described in the provider's manual)."

@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from providers.base import json_loads_relaxed
 from providers.types import InboundMessage, StatusUpdate, UnknownEvent, WebhookEvent
 
 from .codes import describe_code
@@ -118,15 +119,32 @@ def _from_text(text: str) -> datetime | None:
     return parsed
 
 
-def reply_message_id(payload: Mapping[str, Any]) -> str:
-    """The id we give a customer reply: ``cv-`` + SHA-256 of the payload's canonical JSON.
+def is_customer_reply_body(body: bytes) -> bool:
+    """Whether a raw webhook body is a customer reply rather than a message event (a byte test, no parsing).
 
-    The provider sends replies with no id, no time and no sequence, so the id
-    is derived from the content: a redelivery of the identical reply maps to
-    the same id and deduplicates. The price: a customer who sends the very same
-    text twice with the same ``custom_field`` is indistinguishable from a
-    redelivery, unless the provider adds a distinguishing field (every key of
-    the payload takes part in the hash).
+    Message events always carry ``type2`` (seed 002 l.86-130); replies are
+    ``{"mobile", "message", "custom_field"}`` (l.134-139). The receiver uses it
+    to keep every reply POST as its own receipt.
+    """
+    return b"type2" not in body and b"message-event" not in body
+
+
+def reply_message_id(payload: Mapping[str, Any]) -> str:
+    """The content part of a customer reply's id: ``cv-`` + SHA-256 of the payload's canonical JSON.
+
+    The provider sends replies with no id, no time and no sequence (seed 002
+    l.134-139), and promises no redelivery. Two identical bodies are therefore
+    far more likely a customer answering the same word twice ("Sí", "Sí") than
+    a redelivery: a redelivery only happens if our 200 -- sent within
+    milliseconds, after one INSERT -- is lost on the way back. So the portal
+    decides by *receipt*, not by content: every POST of a reply is stored as
+    its own webhook row (the receiver adds a nonce, see
+    :func:`is_customer_reply_body`), and the ingest appends that receipt to this
+    id. A true redelivery, as the portal can tell one, is the same stored
+    receipt processed again (a worker retry, a replay from the admin): it keeps
+    its id and deduplicates. The cost of the rule is a duplicate bubble in the
+    rare case our answer is lost; the rule it replaces lost the customer's
+    second message every time.
     """
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return REPLY_ID_PREFIX + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -168,7 +186,7 @@ def _parse_text(text: str) -> list[WebhookEvent]:
     if not text.strip():
         return [UnknownEvent(reason="The webhook body is empty.", payload=text)]
     try:
-        decoded = json.loads(text)
+        decoded = json_loads_relaxed(text)  # trailing commas, as the manuals print JSON
     except ValueError:
         # Not JSON: try a form body. Lenient on purpose: the provider's
         # "&messageId" key hints at hand-built query strings ("...&&messageId=").

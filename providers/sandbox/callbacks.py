@@ -473,7 +473,8 @@ def _quick_reply_text(message: SandboxMessage, index: Any) -> str:
         return ""
 
 
-def inbound_content(reply_type: str, *, extra: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+def inbound_content(reply_type: str, *, extra: dict[str, Any] | None = None, webhook_url: str = ""
+                    ) -> tuple[str, dict[str, Any]]:
     """The wire ``type`` and content keys of a simulated inbound message of kind ``reply_type``.
 
     ``extra`` overrides the defaults (a button's payload and text, a list
@@ -487,7 +488,7 @@ def inbound_content(reply_type: str, *, extra: dict[str, Any] | None = None) -> 
         media_id = str(uuid.uuid4())
         obj = payloads.media_object(
             media_id=media_id,
-            link=media_link(media_id, extension),
+            link=media_link(media_id, extension, webhook_url=webhook_url),
             sha256=media_sha256(extension),
             mime_type=mime,
             caption=extra.get("caption"),
@@ -521,7 +522,7 @@ def inbound_content(reply_type: str, *, extra: dict[str, Any] | None = None) -> 
         media_id = str(uuid.uuid4())
         return "text", {
             "text": {"body": extra.get("body") or "Vi esto en Facebook..."},
-            "referral": payloads.inbound_referral_content(image_link=media_link(media_id, "jpg")),
+            "referral": payloads.inbound_referral_content(image_link=media_link(media_id, "jpg", webhook_url=webhook_url)),
         }
     if reply_type == "order":
         return "order", {"order": payloads.inbound_order_content(extra.get("product_items"))}
@@ -540,7 +541,7 @@ def _plan_aldeamo_inbound(
     extra: dict[str, Any] | None = None,
 ) -> SandboxCallback:
     message_id = new_inbound_id()
-    wire_type, content = inbound_content(reply_type, extra=extra)
+    wire_type, content = inbound_content(reply_type, extra=extra, webhook_url=account.webhook_url)
     context = payloads.inbound_context(business_number=business_number, context_id=context_id) if context_id else None
     payload = payloads.aldeamo_inbound(
         message=payloads.inbound_message(

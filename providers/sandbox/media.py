@@ -14,6 +14,7 @@ import hashlib
 import struct
 import zlib
 from functools import cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -85,18 +86,29 @@ def media_sha256(extension: str) -> str:
     return hashlib.sha256(SAMPLES[extension][1]).hexdigest()
 
 
-def media_base_url() -> str:
-    """Where sample media is served: ``SANDBOX_MEDIA_BASE_URL``, else the portal's public URL + the sandbox path."""
+def media_base_url(webhook_url: str = "") -> str:
+    """Where sample media is served.
+
+    ``SANDBOX_MEDIA_BASE_URL``, else the portal's public URL, else the origin
+    of the webhook URL the sandbox posts to (``webhook_url``: the demo's own
+    host and port, whatever port it serves), else ``127.0.0.1:8000``; then the
+    sandbox path.
+    """
     configured = getattr(settings, "SANDBOX_MEDIA_BASE_URL", "")
     if configured:
         return configured.rstrip("/") + "/"
-    public = (getattr(settings, "PUBLIC_BASE_URL", "") or "http://127.0.0.1:8000").rstrip("/")
+    public = getattr(settings, "PUBLIC_BASE_URL", "")
+    if not public and webhook_url:
+        parts = urlsplit(webhook_url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            public = f"{parts.scheme}://{parts.netloc}"
+    public = (public or "http://127.0.0.1:8000").rstrip("/")
     return f"{public}/sandbox/aldeamo/getFiles/"
 
 
-def media_link(media_id: str, extension: str) -> str:
+def media_link(media_id: str, extension: str, *, webhook_url: str = "") -> str:
     """The download link of an inbound media file, in Aldeamo's ``getFiles/<id><name>.<ext>`` style."""
-    return f"{media_base_url()}{media_id}whatsappmedia.{extension}"
+    return f"{media_base_url(webhook_url)}{media_id}whatsappmedia.{extension}"
 
 
 def media_file(request: HttpRequest, filename: str) -> HttpResponse:

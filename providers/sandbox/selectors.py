@@ -17,7 +17,7 @@ from .models import SandboxAnalyticsPoint, SandboxTemplate, SandboxWaba
 
 
 def _button_wire(button: dict[str, Any]) -> dict[str, Any]:
-    """A button as the seed's getTemplate shows it: type, text, phone_number (null unless a phone button)."""
+    """A button as the seed's getTemplates shows it: type, text, phone_number (null unless a phone button)."""
     return {
         "type": str(button.get("type", "")).upper(),
         "text": button.get("text"),
@@ -26,7 +26,7 @@ def _button_wire(button: dict[str, Any]) -> dict[str, Any]:
 
 
 def component_wire(component: dict[str, Any]) -> dict[str, Any]:
-    """A stored (createTemplate-format) component in the seed's getTemplate shape.
+    """A stored (createTemplate-format) component in the seed's getTemplates shape.
 
     Every key the seed shows is present (``type, text, format, url, buttons,
     example``), null when it does not apply.
@@ -44,7 +44,7 @@ def component_wire(component: dict[str, Any]) -> dict[str, Any]:
 
 
 def template_wire(template: SandboxTemplate) -> dict[str, Any]:
-    """One template of getTemplate's ``data.templates``, keys in the seed's order."""
+    """One template of getTemplates' ``data.templates``, keys in the seed's order."""
     return {
         "name": template.name,
         "components": [component_wire(c) for c in template.components],
@@ -56,7 +56,7 @@ def template_wire(template: SandboxTemplate) -> dict[str, Any]:
 
 
 def template_list_wire(*, waba: SandboxWaba, limit: int) -> dict[str, Any]:
-    """The whole getTemplate answer for a WABA (oldest first, at most ``limit``)."""
+    """The whole getTemplates answer for a WABA (oldest first, at most ``limit``)."""
     templates = SandboxTemplate.objects.filter(waba=waba).order_by("created_at", "id")[:limit]
     return {"status": 200, "reason": "OK", "data": {"templates": [template_wire(t) for t in templates]}}
 

@@ -160,7 +160,7 @@ def _demo_templates() -> dict[str, list[dict[str, Any]]]:
     return {
         "236928178367012": [
             {
-                # The seed's getTemplate example, verbatim.
+                # The seed's getTemplates example, verbatim.
                 "template_id": "736609717637531",
                 "name": "actualiza_botones",
                 "language": "es",

@@ -3,8 +3,9 @@
 Base URLs to give the portal's provider accounts:
 
 * Aldeamo: ``<host>/sandbox/aldeamo`` -- then the seed's own paths:
-  ``v1/apikey/{service}/bsp/send``, ``v1/apikey/template/getTemplate`` (and
-  ``getTemplates``), ``…/createTemplate``, ``…/deleteTemplate``,
+  ``v1/apikey/{service}/bsp/send``, ``v1/apikey/template/getTemplates`` (seed 000
+  l.2353/2359; the singular ``getTemplate`` is the PDF's wrapped misreading and
+  answers 404 as a real server would), ``…/createTemplate``, ``…/deleteTemplate``,
   ``v1/analytics/getAnalytics``, ``…/getWabaIdsByToken``, ``…/getPhoneNumbers``;
   plus ``getFiles/<file>`` serving the media of simulated inbound messages.
 * Contacto Virtual: ``<host>/sandbox/contacto-virtual/`` -- ``send/``,
@@ -19,7 +20,6 @@ from . import media, views_aldeamo, views_cv
 app_name = "sandbox"
 
 aldeamo = [
-    path("v1/apikey/template/getTemplate", views_aldeamo.get_templates, name="aldeamo-get-template"),
     path("v1/apikey/template/getTemplates", views_aldeamo.get_templates, name="aldeamo-get-templates"),
     path("v1/apikey/template/createTemplate", views_aldeamo.create_template, name="aldeamo-create-template"),
     path("v1/apikey/template/deleteTemplate", views_aldeamo.delete_template, name="aldeamo-delete-template"),

@@ -123,7 +123,7 @@ def send(request: HttpRequest, service: str) -> JsonResponse:
 @csrf_exempt
 @require_GET
 def get_templates(request: HttpRequest) -> JsonResponse:
-    """``GET v1/apikey/template/getTemplate?limit=N&wabaid=W`` (also ``getTemplates``, the seed's test path)."""
+    """``GET v1/apikey/template/getTemplates?limit=N&wabaid=W`` (seed 000 l.2353/2359; no singular path)."""
     account = _apikey_account(request)
     if account is None:
         return authentication_error()

@@ -14,6 +14,12 @@ class TemplateChangeSerializer(serializers.ModelSerializer):
 class TemplateSerializer(serializers.ModelSerializer):
     waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None)
     is_deleted = serializers.BooleanField(read_only=True)
+    needs_provider_template_id = serializers.SerializerMethodField(
+        help_text=_("A Contacto Virtual template without its id_template: it cannot be sent until it is set "
+                    "(PATCH provider_template_id)."))
+
+    def get_needs_provider_template_id(self, obj: Template) -> bool:
+        return obj.waba_id is None and not obj.provider_template_id and obj.deleted_at is None
 
     class Meta:
         model = Template
@@ -23,6 +29,7 @@ class TemplateSerializer(serializers.ModelSerializer):
             "waba",
             "waba_id",
             "provider_template_id",
+            "needs_provider_template_id",
             "name",
             "language",
             "category",
@@ -49,6 +56,15 @@ class TemplateDetailSerializer(TemplateSerializer):
     class Meta(TemplateSerializer.Meta):
         fields = [*TemplateSerializer.Meta.fields, "history"]
         read_only_fields = fields
+
+
+class TemplateUpdateSerializer(serializers.Serializer):
+    """Input of PATCH /templates/{id}/: what the provider cannot list."""
+
+    provider_template_id = serializers.CharField(
+        max_length=64, allow_blank=True,
+        help_text=_("Contacto Virtual's id_template (a number), needed to send the template."),
+    )
 
 
 class TemplateCreateSerializer(serializers.Serializer):

@@ -7,7 +7,12 @@ from rest_framework.response import Response
 from accounts.models import Role, WhatsAppBusinessAccount
 from accounts.tenancy import require_role, scope
 from templates_mgr import services
-from templates_mgr.api.serializers import TemplateCreateSerializer, TemplateDetailSerializer, TemplateSerializer
+from templates_mgr.api.serializers import (
+    TemplateCreateSerializer,
+    TemplateDetailSerializer,
+    TemplateSerializer,
+    TemplateUpdateSerializer,
+)
 from templates_mgr.models import Template, TemplateChange
 
 
@@ -29,7 +34,9 @@ class TemplateFilter(django_filters.FilterSet):
 class TemplateViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
-    """Templates: list/filter, create at the provider, delete at the provider."""
+    """Templates: list/filter, create at the provider, delete at the provider; PATCH what no listing gives."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     filterset_class = TemplateFilter
     search_fields = ["name"]
@@ -54,6 +61,16 @@ class TemplateViewSet(
         require_role(request.user, data["waba"].client_id, Role.ADMIN)
         template = services.template_create(actor=request.user, **data)
         return Response(TemplateDetailSerializer(template).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TemplateUpdateSerializer, responses={200: TemplateDetailSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        """Set Contacto Virtual's ``id_template`` (``provider_template_id``): its listing has none."""
+        template = self.get_object()
+        serializer = TemplateUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        template = services.template_provider_id_set(actor=request.user, template=template,
+                                                     **serializer.validated_data)
+        return Response(TemplateDetailSerializer(template).data)
 
     def destroy(self, request, *args, **kwargs):
         template = self.get_object()

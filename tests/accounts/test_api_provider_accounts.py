@@ -83,7 +83,7 @@ def test_provider_cannot_change(api_as, superuser):
 
 
 @pytest.mark.django_db
-def test_tenant_admin_sees_and_edits_own_account_but_cannot_create(api_as):
+def test_tenant_admin_sees_own_account_but_cannot_change_create_or_delete_it(api_as):
     membership = MembershipFactory()
     account = membership.client.provider_account
     other = ProviderAccountFactory()
@@ -91,7 +91,8 @@ def test_tenant_admin_sees_and_edits_own_account_but_cannot_create(api_as):
     listing = api.get("/api/v1/provider-accounts/").json()
     assert [row["id"] for row in listing["results"]] == [account.pk]
     assert api.get(f"/api/v1/provider-accounts/{other.pk}/").status_code == 404
-    assert api.patch(f"/api/v1/provider-accounts/{account.pk}/", {"name": "x"}, format="json").status_code == 200
+    # Accounts are shared by clients: only operators change them (issue 17).
+    assert api.patch(f"/api/v1/provider-accounts/{account.pk}/", {"name": "x"}, format="json").status_code == 403
     assert api.post("/api/v1/provider-accounts/", ALDEAMO, format="json").status_code == 403
     assert api.delete(f"/api/v1/provider-accounts/{account.pk}/").status_code == 403
 

@@ -48,7 +48,7 @@ def test_admin_replace_field_changes_the_secret(client, superuser, accounts):
     aldeamo, _cv = accounts
     data = {
         "name": aldeamo.name, "environment": "test", "base_url": aldeamo.base_url, "user_id": "3777",
-        "templates_list_path": "getTemplate", "login": "", "line_number": "", "is_active": "on",
+        "templates_list_path": "getTemplates", "login": "", "line_number": "", "is_active": "on",
         "replace_api_key": "", "replace_analytics_token": "brand-new-token", "replace_token": "",
     }
     response = client.post(f"/admin/accounts/provideraccount/{aldeamo.pk}/change/", data)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Role
 from messaging import sending
 from messaging.models import Message, MessageStatus
-from providers.base import ProviderAuthError
+from providers.base import ProviderAuthError, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from providers.types import SendResult
 from tests.factories import PhoneNumberFactory
 from tests.messaging.factories import (
@@ -67,17 +67,55 @@ def test_post_sends_and_answers_201_with_the_stored_message(api_as, number, agen
     assert fake.sent[0].content == {"body": "Hola"}
 
 
-def test_a_provider_refusal_is_201_with_the_failed_message_and_its_words(api_as, number, agent, fake):
+def test_refused_credentials_are_502_with_the_failed_message_and_its_words(api_as, number, agent, fake):
+    # Before issue 18 this answered 201: an integrator checking the code believed it was sent.
     open_window(number, CUSTOMER)
     fake.script = [ProviderAuthError("Authentication Error", status=401)]
 
     response = api_as(agent).post(URL, text_body(number), format="json")
 
-    assert response.status_code == 201
+    assert response.status_code == 502
     data = response.json()
+    assert data["id"] == str(Message.objects.get().pk)
     assert data["status"] == "failed"
     assert data["error_code"] == "401"
+    assert data["send_outcome"] == "configuration"
     assert "check the account's API key and user id" in data["error_title"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "outcome", "status"),
+    [
+        (ProviderRejected("Bad Request", status=400), 422, "refused", "failed"),
+        (ProviderRejected("Not Found", status=404), 502, "configuration", "failed"),
+        (ProviderUnavailable("Could not connect"), 503, "unreachable", "failed"),
+        (ProviderTimeout("did not answer in time"), 502, "unknown", "unknown"),
+    ],
+    ids=["refused-422", "wrong-path-502", "unreachable-503", "timeout-502"],
+)
+def test_each_provider_outcome_has_its_status_code_and_a_replay_answers_the_same(
+    api_as, number, agent, fake, answer, code, outcome, status
+):
+    open_window(number, CUSTOMER)
+    fake.script = [answer] * 3
+    client = api_as(agent)
+
+    first = client.post(URL, text_body(number), format="json", headers={"Idempotency-Key": "k-1"})
+    again = client.post(URL, text_body(number), format="json", headers={"Idempotency-Key": "k-1"})
+
+    assert first.status_code == again.status_code == code, first.content
+    assert first.json()["status"] == again.json()["status"] == status
+    assert first.json()["send_outcome"] == outcome
+    assert first.json()["error_title"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert first.json()["id"] == again.json()["id"]
+
+
+def test_the_schema_documents_each_send_status_code(api_as, superuser):
+    schema = api_as(superuser).get("/api/schema/", {"format": "json"})
+    assert schema.status_code == 200, schema.content[:300]
+    responses = schema.json()["paths"]["/api/v1/messages/"]["post"]["responses"]
+    assert {"201", "422", "502", "503"} <= set(responses)
 
 
 def test_a_refused_request_is_400_naming_the_field_and_stores_nothing(api_as, number, agent, fake):

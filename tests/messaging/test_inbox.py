@@ -405,7 +405,9 @@ def test_reply_validates_text_and_context(as_agent, conversation, fake_send):
 
 @pytest.fixture
 def events(line):
-    ours = WebhookEventFactory(provider_account=line.client.provider_account, payload={"mine": "visible-body"})
+    # Processing attributes an event to the one client its body belongs to; client admins see only those.
+    ours = WebhookEventFactory(provider_account=line.client.provider_account, client=line.client,
+                               payload={"mine": "visible-body"})
     theirs = WebhookEventFactory(payload={"other": "hidden-body"})
     return ours, theirs
 

@@ -145,8 +145,8 @@ def seed_send(name: str, number) -> tuple[dict[str, Any], dict[str, Any]]:
 
     Changes to the example, all forced by what a real send needs: real ``from``/``to`` numbers, https links,
     a real language code where the example has a placeholder too long to be one, the WABA's namespace, and
-    ``recipient_type: individual`` (always sent). The sticker goes under ``sticker``, not under ``document``
-    as the manual's example has it.
+    ``recipient_type: individual`` (always sent). The sticker goes under ``document``, as the stickerbyurl
+    example has it.
     """
     seed = fixture(name)
     kind = seed["type"]
@@ -160,7 +160,8 @@ def seed_send(name: str, number) -> tuple[dict[str, Any], dict[str, Any]]:
     else:
         open_window(number, CUSTOMER)
     expected = {key: value for key, value in seed.items() if key != content_key}
-    expected.update({"from": number.digits, "to": CUSTOMER, "recipient_type": "individual", kind: content})
+    wire_key = "document" if kind == "sticker" else kind  # seed 000 l.1200, the stickerbyurl example
+    expected.update({"from": number.digits, "to": CUSTOMER, "recipient_type": "individual", wire_key: content})
     arguments = {
         "type": kind,
         "content": copy.deepcopy(content),

@@ -100,6 +100,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Reverse proxies in front of the portal that append to X-Forwarded-For. 0: the
+# client is REMOTE_ADDR and X-Forwarded-For is ignored (a client can write anything there).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -162,14 +166,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "waportal.api.exception_handler",
+    # Counters in the database (every process shares them), keyed on accounts.throttling.client_ip.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "accounts.throttling.AnonThrottle",
+        "accounts.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
         "user": env("API_THROTTLE_USER", default="6000/minute"),
+        "login_ip": env("LOGIN_THROTTLE_IP", default="30/minute"),
+        "login_user": env("LOGIN_THROTTLE_USER", default="10/minute"),
     },
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -196,6 +204,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 
 # Content-Security-Policy: no inline script or style without the request's nonce.
 SECURE_CSP = {
@@ -212,6 +221,10 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# After an operator rotates an account's webhook secret, the old one is still
+# accepted this long, so the provider's console can be updated without losing callbacks.
+WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)
+
 # Campaigns: messages per second per business number (WhatsApp's default tier is 80/s).
 CAMPAIGN_PACE_LIMIT = env.int("CAMPAIGN_PACE_LIMIT", default=80)
 
@@ -220,6 +233,8 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# dictConfig, plus webhook secrets masked in every record (waportal/logs.py).
+LOGGING_CONFIG = "waportal.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

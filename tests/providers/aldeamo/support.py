@@ -30,7 +30,7 @@ def message_from_seed_body(body: dict[str, Any]) -> OutboundMessage:
         from_number=body["from"],
         to=body["to"],
         type=body["type"],
-        content=body[body["type"]],
+        content=body[body["type"]] if body["type"] in body else body["document"],
         context_message_id=context.get("message_id", ""),
         recipient_type=body.get("recipient_type", ""),
         preview_url=body.get("preview_url"),

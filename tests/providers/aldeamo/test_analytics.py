@@ -24,7 +24,7 @@ from tests.providers.aldeamo.support import (
 ANALYTICS_URL = f"{BASE_URL}/v1/analytics/getAnalytics"
 WABAS_URL = f"{BASE_URL}/v1/analytics/getWabaIdsByToken"
 PHONES_URL = f"{BASE_URL}/v1/analytics/getPhoneNumbers"
-TEMPLATES_URL = f"{BASE_URL}/v1/apikey/template/getTemplate"
+TEMPLATES_URL = f"{BASE_URL}/v1/apikey/template/getTemplates"
 
 
 def seed_analytics_call(client: AldeamoClient) -> list[ConversationPoint]:

@@ -29,10 +29,13 @@ def test_send_posts_the_manuals_example_and_reads_its_answer(
     id_kind: str,
 ) -> None:
     seed_body = fixture(request_name)
+    wire_body = dict(seed_body)
+    if "sticker" in wire_body:  # the reply example (seed 000 l.389); stickerbyurl's own (l.1200) wins
+        wire_body["document"] = wire_body.pop("sticker")
     mocked.post(
         send_url(service),
         json=fixture(response_name),
-        match=[matchers.header_matcher(JSON_APIKEY_HEADERS), matchers.json_params_matcher(seed_body)],
+        match=[matchers.header_matcher(JSON_APIKEY_HEADERS), matchers.json_params_matcher(wire_body)],
     )
 
     result = client.send(message_from_seed_body(seed_body))
@@ -75,12 +78,12 @@ def test_reply_built_by_hand_carries_the_context() -> None:
     assert build_send_body(message) == fixture("reply_text_request")
 
 
-def test_sticker_goes_under_sticker_not_under_document_as_the_manuals_example_has_it(
+def test_sticker_goes_under_document_as_the_stickerbyurl_example_has_it(
     client: AldeamoClient, mocked: responses.RequestsMock
 ) -> None:
     seed_body = fixture("send_sticker_request")
-    sticker = seed_body.pop("document")  # the manual's slip: its sticker example nests the object under "document"
-    intended_body = {**seed_body, "sticker": sticker}
+    sticker = seed_body["document"]  # seed 000 l.1200: the endpoint's own example nests it under "document"
+    intended_body = seed_body
     message = OutboundMessage(from_number="{{Origin-WA-ID}}", to="{{Recipient-WA-ID}}", type="sticker", content=sticker)
     mocked.post(
         send_url("stickerbyurl"),
@@ -91,7 +94,7 @@ def test_sticker_goes_under_sticker_not_under_document_as_the_manuals_example_ha
     result = client.send(message)
 
     assert result.message_id == MEDIA_ID
-    assert "document" not in build_send_body(message)
+    assert "sticker" not in build_send_body(message)
 
 
 def test_preview_url_is_sent_for_text_only_and_only_when_set() -> None:

@@ -28,11 +28,11 @@ WABA_ID = "236928178367012"
 TEMPLATES_URL = f"{BASE_URL}/v1/apikey/template"
 
 
-def test_templates_list_calls_get_template_and_keeps_components_as_given(
+def test_templates_list_calls_get_templates_and_keeps_components_as_given(
     client: AldeamoClient, mocked: responses.RequestsMock
 ) -> None:
     mocked.get(
-        f"{TEMPLATES_URL}/getTemplate",
+        f"{TEMPLATES_URL}/getTemplates",
         json=fixture("templates_list_response"),
         match=[
             matchers.header_matcher(APIKEY_HEADERS),
@@ -61,11 +61,11 @@ def test_templates_list_calls_get_template_and_keeps_components_as_given(
     assert mocked.calls[0].request.body is None
 
 
-def test_templates_list_path_is_configurable_for_the_test_environment(mocked: responses.RequestsMock) -> None:
-    # The manual writes the test URL as .../getTemplates and production as .../getTemplate.
-    client = AldeamoClient(base_url=BASE_URL, api_key=API_KEY, user_id=USER_ID, templates_list_path="getTemplates")
+def test_templates_list_path_is_configurable(mocked: responses.RequestsMock) -> None:
+    # Seed 000 l.2353/2359 read getTemplates in both environments; the path stays an account field anyway.
+    client = AldeamoClient(base_url=BASE_URL, api_key=API_KEY, user_id=USER_ID, templates_list_path="listThem")
     mocked.get(
-        f"{TEMPLATES_URL}/getTemplates",
+        f"{TEMPLATES_URL}/listThem",
         json=fixture("templates_list_response"),
         match=[matchers.query_param_matcher({"limit": "5", "wabaid": WABA_ID})],
     )
@@ -74,15 +74,15 @@ def test_templates_list_path_is_configurable_for_the_test_environment(mocked: re
 
 
 def test_templates_list_query_keeps_the_manuals_order(client: AldeamoClient, mocked: responses.RequestsMock) -> None:
-    mocked.get(f"{TEMPLATES_URL}/getTemplate", json=fixture("templates_list_response"))
+    mocked.get(f"{TEMPLATES_URL}/getTemplates", json=fixture("templates_list_response"))
 
     client.templates_list(waba_id=WABA_ID, limit=20)
 
-    assert mocked.calls[0].request.url == f"{TEMPLATES_URL}/getTemplate?limit=20&wabaid={WABA_ID}"
+    assert mocked.calls[0].request.url == f"{TEMPLATES_URL}/getTemplates?limit=20&wabaid={WABA_ID}"
 
 
 def test_templates_list_with_no_templates(client: AldeamoClient, mocked: responses.RequestsMock) -> None:
-    mocked.get(f"{TEMPLATES_URL}/getTemplate", json={"status": 200, "reason": "OK", "data": {"templates": []}})
+    mocked.get(f"{TEMPLATES_URL}/getTemplates", json={"status": 200, "reason": "OK", "data": {"templates": []}})
 
     assert client.templates_list(waba_id=WABA_ID) == []
 
@@ -101,7 +101,7 @@ def test_templates_list_with_no_templates(client: AldeamoClient, mocked: respons
 def test_templates_list_reads_an_error_status_inside_a_200(
     client: AldeamoClient, mocked: responses.RequestsMock, body: dict, error: type[Exception], words: str
 ) -> None:
-    mocked.get(f"{TEMPLATES_URL}/getTemplate", json=body, status=200)
+    mocked.get(f"{TEMPLATES_URL}/getTemplates", json=body, status=200)
 
     with pytest.raises(error) as excinfo:
         client.templates_list(waba_id=WABA_ID)
@@ -119,14 +119,14 @@ def test_templates_list_reads_an_error_status_inside_a_200(
     ids=["no-data", "nameless-template", "unreadable-components"],
 )
 def test_templates_list_unreadable_answers(client: AldeamoClient, mocked: responses.RequestsMock, body: dict) -> None:
-    mocked.get(f"{TEMPLATES_URL}/getTemplate", json=body)
+    mocked.get(f"{TEMPLATES_URL}/getTemplates", json=body)
 
     with pytest.raises(ProviderBadResponse):
         client.templates_list(waba_id=WABA_ID)
 
 
 def test_templates_list_http_401(client: AldeamoClient, mocked: responses.RequestsMock) -> None:
-    mocked.get(f"{TEMPLATES_URL}/getTemplate", json=fixture("send_error_401"), status=401)
+    mocked.get(f"{TEMPLATES_URL}/getTemplates", json=fixture("send_error_401"), status=401)
 
     with pytest.raises(ProviderAuthError, match="^Authentication Error$"):
         client.templates_list(waba_id=WABA_ID)

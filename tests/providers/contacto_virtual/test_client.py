@@ -543,3 +543,24 @@ def test_templates_list_unreadable_answers_are_bad_responses(rsps, answer):
 
     with pytest.raises(ProviderBadResponse):
         account_client().templates_list()
+
+
+@pytest.mark.parametrize(
+    ("code", "english", "spanish"),
+    [
+        ("1002", "not active for sending WhatsApp messages", "no está activo para enviar mensajes de WhatsApp"),
+        ("1005", "the template did not match", "la plantilla no coincidió"),
+        ("1010", "invalid media URL", "URL de medios no válida"),
+    ],
+)
+def test_send_delivery_codes_are_told_in_words_in_the_persons_language(rsps, code, english, spanish):
+    # Seed 002 l.67-78: send/ may answer 1002-1011 with the status "sending error, return balance".
+    from django.utils import translation
+
+    rsps.post(SEND_URL, json={"code": code, "status": "sending error, return balance"})
+    for language, phrase in (("en", english), ("es", spanish)):
+        with translation.override(language), pytest.raises(ProviderRejected) as caught:
+            send_client().send(SEED_SEND)
+        assert phrase in caught.value.message, (language, caught.value.message)
+        assert code in caught.value.message and "sending error, return balance" in caught.value.message
+        assert caught.value.code == int(code)

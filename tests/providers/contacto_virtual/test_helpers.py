@@ -15,6 +15,16 @@ from providers.contacto_virtual import (
 )
 from providers.contacto_virtual.codes import normalise_code
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The 1002-1011 descriptions are gettext'd (issue 18); these tests read the English source."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 # --- render_variables -------------------------------------------------------------
 
 
@@ -41,6 +51,8 @@ def test_render_variables_of_nothing_is_empty():
     ("values", "position"),
     [(["[x"], 1), (["a", "b]"], 2), (["a", "b", "c [d] e"], 3)],
 )
+
+
 def test_render_variables_refuses_brackets_naming_the_position(values, position):
     with pytest.raises(ValueError) as caught:
         render_variables(values)

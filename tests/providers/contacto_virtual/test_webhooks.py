@@ -12,6 +12,17 @@ from providers.types import InboundMessage, StatusUpdate, UnknownEvent
 from tests.fixtures import load_fixture
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """The 1002-1011 descriptions are gettext'd (issue 18); these tests read the English source."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+
+
 def fixture(name: str) -> dict:
     return load_fixture("contacto_virtual", name)
 

@@ -1,4 +1,4 @@
-"""Aldeamo templates: getTemplate(s), createTemplate with its review, deleteTemplate."""
+"""Aldeamo templates: getTemplates (the singular is a 404), createTemplate with its review, deleteTemplate."""
 
 from __future__ import annotations
 
@@ -19,13 +19,12 @@ BASE = "/sandbox/aldeamo/v1/apikey/template/"
 WABA = "236928178367012"
 
 
-def _templates(client, headers, path="getTemplate", **params):
+def _templates(client, headers, path="getTemplates", **params):
     return client.get(BASE + path, {"limit": 50, "wabaid": WABA, **params}, headers=headers)
 
 
-@pytest.mark.parametrize("path", ["getTemplate", "getTemplates"])
-def test_get_template_answers_the_seed_shape(client, aldeamo_headers, path):
-    response = _templates(client, aldeamo_headers, path)
+def test_get_templates_answers_the_seed_shape(client, aldeamo_headers):
+    response = _templates(client, aldeamo_headers)
 
     assert response.status_code == 200
     data = response.json()
@@ -40,6 +39,11 @@ def test_get_template_answers_the_seed_shape(client, aldeamo_headers, path):
             assert component["type"] in ("HEADER", "BODY", "FOOTER", "BUTTONS")
             for button in component["buttons"] or []:
                 assert list(button) == ["type", "text", "phone_number"]
+
+
+def test_the_singular_get_template_is_a_404_as_on_a_real_server(client, aldeamo_headers):
+    # Seed 000 l.2353/2359: the PDF wrapped "getTemplates"; the singular is the misreading.
+    assert _templates(client, aldeamo_headers, "getTemplate").status_code == 404
 
 
 def test_demo_templates_cover_every_status_and_component_kind(client, aldeamo_headers):

@@ -431,7 +431,7 @@ def test_customer_reply_of_every_inbound_type(client, aldeamo_headers, webhook, 
         assert message["type"] == kind and content_keys == {kind}
         media = message[kind]
         assert set(media) == MEDIA_KEYS and media["mime_type"] == payloads.MEDIA_TYPES[kind][1]
-        served = client.get(media["link"].split("127.0.0.1:8000", 1)[1])
+        served = client.get("/sandbox/" + media["link"].split("/sandbox/", 1)[1])
         assert served.status_code == 200
         import hashlib
 

@@ -102,3 +102,16 @@ def test_contacto_virtual_events_are_the_seed_examples():
     assert read == {**seeds.CV_READ_EVENT, "fecha_lectura_usuario": "2024-05-01 10:30:05"}
     assert payloads.cv_failed_event(code="xxxx", reason="xxxxx", message_id="xxxx") == seeds.CV_FAILED_EVENT
     assert payloads.cv_reply(**{k: seeds.CV_REPLY[k] for k in ("mobile", "message", "custom_field")}) == seeds.CV_REPLY
+
+
+def test_media_links_use_the_port_the_demo_serves(settings):
+    # Issue 18: the links pointed at port 8000 even when the demo served another port.
+    from providers.sandbox.callbacks import inbound_content
+
+    settings.PUBLIC_BASE_URL = ""
+    settings.SANDBOX_MEDIA_BASE_URL = ""
+    _kind, content = inbound_content("image", webhook_url="http://127.0.0.1:8123/webhooks/aldeamo/s3cr3t/")
+    assert content["image"]["link"].startswith("http://127.0.0.1:8123/sandbox/aldeamo/getFiles/")
+    settings.PUBLIC_BASE_URL = "https://portal.example.com"
+    _kind, content = inbound_content("image", webhook_url="http://127.0.0.1:8123/webhooks/aldeamo/s3cr3t/")
+    assert content["image"]["link"].startswith("https://portal.example.com/sandbox/")

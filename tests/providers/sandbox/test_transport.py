@@ -32,7 +32,7 @@ def test_plain_session_json_post(session, aldeamo_headers):
 
 def test_query_strings_delete_and_unicode(session, aldeamo_headers):
     templates = session.get(
-        f"{BASE}/v1/apikey/template/getTemplate",
+        f"{BASE}/v1/apikey/template/getTemplates",
         params={"limit": 1, "wabaid": "236928178367012"},
         headers=aldeamo_headers,
     )

@@ -1,0 +1,394 @@
+"""Every API route × (tenant isolation, role refusal), generated from the URL conf.
+
+``COVERAGE`` names, for each (route name, HTTP method) the URL conf serves
+under ``/api/v1/``, one isolation check (client A's user against client B's
+object, or another account's) and one role check (a role below what the route
+needs). ``test_every_api_route_is_covered`` walks the URL conf: a route added
+without both checks fails the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import ProviderAccount
+from campaigns.models import Campaign
+from messaging.models import Message
+from templates_mgr.models import Template
+
+
+@dataclass(frozen=True)
+class Check:
+    who: str | None  # a key of World.users; None is anonymous
+    method: str
+    path: Callable[[Any], str]
+    expect: frozenset[int]
+    body: Callable[[Any], Any] | None = None
+    then: Callable[[Any, Any], None] | None = None  # more assertions: (world, response)
+
+
+@dataclass(frozen=True)
+class Exempt:
+    reason: str
+
+
+def check(who, method, path, expect, body=None, then=None) -> Check:
+    return Check(who, method, path, frozenset(expect), body, then)
+
+
+NOT_FOUND = {404}
+REFUSED = {403}
+ANONYMOUS = {401, 403}
+
+
+def _ids(response) -> set[str]:
+    return {str(row["id"]) for row in response.json()["results"]}
+
+
+def lists_a_not_b(kind: str):
+    def then(world, response):
+        ids = _ids(response)
+        assert str(getattr(world.b, kind).pk) not in ids, f"client B's {kind} listed to client A"
+        assert str(getattr(world.a, kind).pk) in ids  # the list is not simply empty
+
+    return then
+
+
+def lists_nothing(world, response):
+    assert response.json()["count"] == 0
+
+
+def unchanged_account(world, response):
+    account = ProviderAccount.objects.get(pk=world.account.pk)
+    assert account.base_url == world.account.base_url
+    assert account.webhook_secret == world.account.webhook_secret
+
+
+def no_webhook_url(world, response):
+    assert response.json()["webhook_url"] is None
+
+
+def nothing_created_for_b(model, kind):
+    def then(world, response):
+        assert list(model.objects.filter(client=world.b.client).values_list("pk", flat=True)) == [
+            getattr(world.b, kind).pk]
+
+    return then
+
+
+def account_url(suffix=""):
+    return lambda w: f"/api/v1/provider-accounts/{w.account.pk}/{suffix}"
+
+
+def other_account_url(suffix=""):
+    return lambda w: f"/api/v1/provider-accounts/{w.other_account.pk}/{suffix}"
+
+
+def obj_url(prefix: str, kind: str, side: str, suffix=""):
+    return lambda w: f"/api/v1/{prefix}/{getattr(getattr(w, side), kind).pk}/{suffix}"
+
+
+def template_body(side):
+    return lambda w: {"waba": getattr(w, side).waba.pk, "name": "stolen_name", "language": "es",
+                      "category": "UTILITY", "components": [{"type": "BODY", "text": "Hola"}]}
+
+
+def message_body(side):
+    return lambda w: {"from": getattr(w, side).number.digits, "to": "573001112233", "type": "text",
+                      "text": {"body": "hola"}}
+
+
+def campaign_body(side):
+    return lambda w: {"name": "x", "phone_number": getattr(w, side).number.pk,
+                      "template": getattr(w, side).template.pk,
+                      "recipients": [{"phone": "573001112233", "variables": {"body_1": "x"}}]}
+
+
+def sync_body(side):
+    return lambda w: {"waba": getattr(w, side).waba.pk, "start": "2026-11-01", "end": "2026-11-02"}
+
+
+ANALYTICS_QUERY = "/api/v1/analytics/conversations/?waba={}&start=2026-11-01&end=2026-11-02"
+
+COVERAGE: dict[tuple[str, str], dict[str, Check | Exempt]] = {
+    ("api-root", "GET"): {
+        "isolation": Exempt("an index of links: no tenant data"),
+        "role": Exempt("an index of links, the same for everyone signed in"),
+    },
+    ("api-token", "POST"): {
+        "isolation": check(None, "POST", lambda w: "/api/v1/auth/token/", {200},
+                           body=lambda w: {"username": w.a.admin.username, "password": "pass-word-123"},
+                           then=lambda w, r: _token_sees_only_a(w, r)),
+        "role": check(None, "POST", lambda w: "/api/v1/auth/token/", {400},
+                      body=lambda w: {"username": w.a.admin.username, "password": "wrong"}),
+    },
+    # Provider accounts: shared by clients; only operators change them.
+    ("provider-account-list", "GET"): {
+        "isolation": check("admin_a", "GET", lambda w: "/api/v1/provider-accounts/", {200},
+                           then=lambda w, r: _lists_account_not_other(w, r)),
+        "role": check(None, "GET", lambda w: "/api/v1/provider-accounts/", ANONYMOUS),
+    },
+    ("provider-account-list", "POST"): {
+        "isolation": check("outsider", "POST", lambda w: "/api/v1/provider-accounts/", REFUSED,
+                           body=lambda w: {"name": "x", "provider": "aldeamo", "user_id": "1", "api_key": "k"}),
+        "role": check("admin_a", "POST", lambda w: "/api/v1/provider-accounts/", REFUSED,
+                      body=lambda w: {"name": "x", "provider": "aldeamo", "user_id": "1", "api_key": "k"}),
+    },
+    ("provider-account-detail", "GET"): {
+        "isolation": check("admin_a", "GET", other_account_url(), NOT_FOUND),
+        "role": check("admin_a", "GET", account_url(), {200}, then=no_webhook_url),
+    },
+    ("provider-account-detail", "PUT"): {
+        "isolation": check("admin_a", "PUT", other_account_url(), NOT_FOUND,
+                           body=lambda w: {"name": "x", "provider": "aldeamo", "base_url": "https://evil.example"}),
+        "role": check("admin_a", "PUT", account_url(), REFUSED, then=unchanged_account,
+                      body=lambda w: {"name": "x", "provider": "aldeamo", "base_url": "https://evil.example"}),
+    },
+    ("provider-account-detail", "PATCH"): {
+        "isolation": check("admin_b", "PATCH", other_account_url(), NOT_FOUND,
+                           body=lambda w: {"base_url": "https://evil.example"}),
+        "role": check("admin_a", "PATCH", account_url(), REFUSED, then=unchanged_account,
+                      body=lambda w: {"base_url": "https://evil.example"}),
+    },
+    ("provider-account-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", other_account_url(), NOT_FOUND),
+        "role": check("admin_a", "DELETE", account_url(), REFUSED, then=unchanged_account),
+    },
+    ("provider-account-rotate-webhook-secret", "POST"): {
+        "isolation": check("admin_a", "POST", other_account_url("rotate-webhook-secret/"), NOT_FOUND),
+        "role": check("admin_a", "POST", account_url("rotate-webhook-secret/"), REFUSED, then=unchanged_account),
+    },
+    ("provider-account-sync", "POST"): {
+        "isolation": check("admin_a", "POST", other_account_url("sync/"), NOT_FOUND),
+        "role": check("agent_a", "POST", account_url("sync/"), REFUSED),
+    },
+    # Inventory.
+    ("client-list", "GET"): {
+        "isolation": check("admin_a", "GET", lambda w: "/api/v1/clients/", {200}, then=lists_a_not_b("client")),
+        "role": check("outsider", "GET", lambda w: "/api/v1/clients/", {200}, then=lists_nothing),
+    },
+    ("client-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("clients", "client", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("clients", "client", "a"), NOT_FOUND),
+    },
+    ("waba-list", "GET"): {
+        "isolation": check("admin_a", "GET", lambda w: "/api/v1/wabas/", {200}, then=lists_a_not_b("waba")),
+        "role": check(None, "GET", lambda w: "/api/v1/wabas/", ANONYMOUS),
+    },
+    ("waba-detail", "GET"): {
+        "isolation": check("viewer_a", "GET", obj_url("wabas", "waba", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("wabas", "waba", "a"), NOT_FOUND),
+    },
+    ("waba-list", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/wabas/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "waba_id": "1234567890", "namespace": "x"},
+                           then=lambda w, r: _only_b_waba(w)),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/wabas/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "waba_id": "1234567890", "namespace": "x"}),
+    },
+    ("waba-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("wabas", "waba", "b"), NOT_FOUND,
+                           body=lambda w: {"namespace": "stolen"}),
+        "role": check("agent_a", "PATCH", obj_url("wabas", "waba", "a"), REFUSED, body=lambda w: {"namespace": "x"},
+                      then=lambda w, r: _namespace_kept(w)),
+    },
+    ("phone-number-list", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/phone-numbers/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "waba": w.b.waba.pk, "digits": "573009998877"},
+                           then=lambda w, r: _only_b_number(w)),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/phone-numbers/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "waba": w.a.waba.pk, "digits": "573009998877"}),
+    },
+    ("phone-number-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("phone-numbers", "number", "b"), NOT_FOUND,
+                           body=lambda w: {"verified_name": "stolen"}),
+        "role": check("viewer_a", "PATCH", obj_url("phone-numbers", "number", "a"), REFUSED,
+                      body=lambda w: {"verified_name": "x"}),
+    },
+    ("template-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("templates", "template", "b"), NOT_FOUND,
+                           body=lambda w: {"provider_template_id": "123"}),
+        "role": check("agent_a", "PATCH", obj_url("templates", "template", "a"), REFUSED,
+                      body=lambda w: {"provider_template_id": "123"}),
+    },
+    ("phone-number-list", "GET"): {
+        "isolation": check("agent_a", "GET", lambda w: "/api/v1/phone-numbers/", {200},
+                           then=lists_a_not_b("number")),
+        "role": check(None, "GET", lambda w: "/api/v1/phone-numbers/", ANONYMOUS),
+    },
+    ("phone-number-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("phone-numbers", "number", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("phone-numbers", "number", "a"), NOT_FOUND),
+    },
+    # Templates.
+    ("template-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/templates/", {200},
+                           then=lists_a_not_b("template")),
+        "role": check(None, "GET", lambda w: "/api/v1/templates/", ANONYMOUS),
+    },
+    ("template-list", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/templates/", {400, 404}, body=template_body("b"),
+                           then=nothing_created_for_b(Template, "template")),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/templates/", REFUSED, body=template_body("a")),
+    },
+    ("template-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("templates", "template", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("templates", "template", "a"), NOT_FOUND),
+    },
+    ("template-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", obj_url("templates", "template", "b"), NOT_FOUND),
+        "role": check("agent_a", "DELETE", obj_url("templates", "template", "a"), REFUSED),
+    },
+    # Messages.
+    ("message-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/messages/", {200}, then=lists_a_not_b("message")),
+        "role": check(None, "GET", lambda w: "/api/v1/messages/", ANONYMOUS),
+    },
+    ("message-list", "POST"): {
+        "isolation": check("agent_a", "POST", lambda w: "/api/v1/messages/", {400, 404}, body=message_body("b"),
+                           then=nothing_created_for_b(Message, "message")),
+        "role": check("viewer_a", "POST", lambda w: "/api/v1/messages/", REFUSED, body=message_body("a")),
+    },
+    ("message-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("messages", "message", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("messages", "message", "a"), NOT_FOUND),
+    },
+    # Campaigns.
+    ("campaign-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/campaigns/", {200},
+                           then=lists_a_not_b("campaign")),
+        "role": check(None, "GET", lambda w: "/api/v1/campaigns/", ANONYMOUS),
+    },
+    ("campaign-list", "POST"): {
+        "isolation": check("agent_a", "POST", lambda w: "/api/v1/campaigns/", {400, 404}, body=campaign_body("b"),
+                           then=nothing_created_for_b(Campaign, "campaign")),
+        "role": check("viewer_a", "POST", lambda w: "/api/v1/campaigns/", REFUSED, body=campaign_body("a")),
+    },
+    ("campaign-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("campaigns", "campaign", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("campaigns", "campaign", "a"), NOT_FOUND),
+    },
+    **{
+        (f"campaign-{action}", "POST"): {
+            "isolation": check("admin_a", "POST", obj_url("campaigns", "campaign", "b", f"{action}/"), NOT_FOUND,
+                               body=lambda w: {}),
+            "role": check("viewer_a", "POST", obj_url("campaigns", "campaign", "a", f"{action}/"), REFUSED,
+                          body=lambda w: {}),
+        }
+        for action in ("start", "pause", "resume", "cancel", "retry-failed")
+    },
+    **{
+        (f"campaign-{action}", "GET"): {
+            "isolation": check("admin_a", "GET", obj_url("campaigns", "campaign", "b", f"{action}/"), NOT_FOUND),
+            "role": check("outsider", "GET", obj_url("campaigns", "campaign", "a", f"{action}/"), NOT_FOUND),
+        }
+        for action in ("export", "recipients", "report")
+    },
+    # Analytics.
+    ("analytics-conversations", "GET"): {
+        "isolation": check("admin_a", "GET", lambda w: ANALYTICS_QUERY.format(w.b.waba.pk), NOT_FOUND),
+        "role": check("outsider", "GET", lambda w: ANALYTICS_QUERY.format(w.a.waba.pk), NOT_FOUND),
+    },
+    ("analytics-sync", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/analytics/sync/", NOT_FOUND, body=sync_body("b")),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/analytics/sync/", REFUSED, body=sync_body("a")),
+    },
+}
+
+
+def _only_b_waba(world):
+    from accounts.models import WhatsAppBusinessAccount
+
+    assert list(WhatsAppBusinessAccount.objects.filter(client=world.b.client)) == [world.b.waba]
+
+
+def _only_b_number(world):
+    from accounts.models import PhoneNumber
+
+    assert list(PhoneNumber.objects.filter(client=world.b.client)) == [world.b.number]
+
+
+def _namespace_kept(world):
+    world.a.waba.refresh_from_db()
+    assert world.a.waba.namespace == "ns_942"
+
+
+def _lists_account_not_other(world, response):
+    ids = _ids(response)
+    assert str(world.other_account.pk) not in ids and str(world.account.pk) in ids
+
+
+def _token_sees_only_a(world, response):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    ids = _ids(client.get("/api/v1/phone-numbers/"))
+    assert ids == {str(world.a.number.pk)}
+
+
+# --- the URL conf -------------------------------------------------------------------------------------------
+
+_IGNORED_METHODS = {"head", "options", "trace"}
+
+
+def _api_routes() -> set[tuple[str, str]]:
+    """(route name, METHOD) for every view under /api/v1/, format-suffix variants folded in."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+                continue
+            assert isinstance(pattern, URLPattern)
+            if not prefix.startswith("api/v1/"):
+                continue
+            callback = pattern.callback
+            view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+            allowed = set(getattr(view_class, "http_method_names", ()))
+            actions = getattr(callback, "actions", None)
+            if actions:
+                methods = set(actions) & allowed
+            else:
+                methods = {name for name in ("get", "post", "put", "patch", "delete")
+                           if view_class is not None and hasattr(view_class, name)} & allowed
+            found.update((pattern.name, method.upper()) for method in methods - _IGNORED_METHODS)
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_every_api_route_is_covered():
+    routes = _api_routes()
+    missing = sorted(routes - set(COVERAGE))
+    assert not missing, f"API routes without an isolation and a role test in COVERAGE: {missing}"
+    stale = sorted(set(COVERAGE) - routes)
+    assert not stale, f"COVERAGE names routes the URL conf no longer has: {stale}"
+    for key, checks in COVERAGE.items():
+        assert set(checks) == {"isolation", "role"}, key
+        for kind, spec in checks.items():
+            assert isinstance(spec, Check) or (isinstance(spec, Exempt) and len(spec.reason) > 10), (key, kind)
+
+
+def _cases():
+    for (name, method), checks in sorted(COVERAGE.items()):
+        for kind, spec in checks.items():
+            if isinstance(spec, Check):
+                yield pytest.param(spec, id=f"{name}-{method}-{kind}")
+
+
+@pytest.mark.parametrize("spec", list(_cases()))
+def test_api_route(world, spec: Check):
+    client = world.api(spec.who)
+    body = spec.body(world) if spec.body else None
+    response = getattr(client, spec.method.lower())(spec.path(world), body, format="json")
+    assert response.status_code in spec.expect, (response.status_code, getattr(response, "data", None))
+    assert response.status_code < 500
+    if spec.then:
+        spec.then(world, response)
