@@ -79,7 +79,7 @@ MUTANTS: list[Mutant] = [
            "    if ids is None:\n        return queryset\n    return queryset", ACCOUNT_API_TESTS),
     Mutant("tenancy-account-admin-any-role", "accounts/tenancy.py",
            "user=user, role=Role.ADMIN, client__provider_account=account", "user=user, client__provider_account=account",
-           ACCOUNT_API_TESTS),
+           ("tests/security/test_api_matrix.py",)),
     Mutant("tenancy-anonymous-sees-all", "accounts/tenancy.py",
            "    if user is None or not user.is_authenticated:\n        return set()\n",
            "    if user is None:\n        return set()\n", TENANCY_TESTS),
