@@ -20,13 +20,14 @@ find_python = $(shell for c in python3.13 python3.12 python3 $$(ls -d /root/.pye
   if [ -n "$$v" ] && $$v -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$v; break; fi; \
 done)
 
-.PHONY: help venv install migrate demo demo-setup serve test lint bench clean messages
+.PHONY: help venv install migrate demo demo-setup serve test lint bench mutants clean messages
 
 help:
 	@echo "make demo   - install, migrate, create the admin, configure the sandbox, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install, migrate, run the whole test suite (DATABASE_URL picks PostgreSQL)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - the performance suite (bench/)"
+	@echo "make mutants - plant the catalogue's bugs one at a time and check the tests catch them (mutants/)"
 
 $(VENV)/.installed: requirements.txt
 	@PYBIN="$(call find_python)"; \
@@ -68,6 +69,12 @@ lint: install
 
 bench: install
 	$(PY) bench/run_all.py
+
+# Not part of `make test` or CI (minutes, not seconds). MUTANTS_ARGS e.g. "--jobs 2" or mutant ids;
+# with DATABASE_URL=postgres://… the PostgreSQL-only mutants run too.
+MUTANTS_ARGS ?=
+mutants: install
+	$(PY) -m mutants.run $(MUTANTS_ARGS)
 
 clean:
 	rm -rf var/static .pytest_cache

@@ -94,3 +94,39 @@ def test_api_list_query_count_does_not_grow(api_as, superuser, django_assert_max
         with django_assert_max_num_queries(len(small.captured_queries)):
             api.get(f"/api/v1/{listing}/")
 
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", ["viewer", "admin"])
+def test_one_user_object_asked_two_roles_gets_two_answers(first):
+    """The per-user cache is per role: a viewer asked for admin rights after a viewer lookup gets none."""
+    from accounts.models import Client, Role
+    from accounts.tenancy import client_ids_for, scope
+    from tests.factories import ClientFactory, MembershipFactory, UserFactory
+
+    user = UserFactory()
+    viewed, administered = ClientFactory(), ClientFactory()
+    MembershipFactory(user=user, client=viewed, role=Role.VIEWER)
+    MembershipFactory(user=user, client=administered, role=Role.ADMIN)
+    expected = {"viewer": {viewed.pk, administered.pk}, "admin": {administered.pk}}
+    order = [first, *(role for role in expected if role != first)]
+
+    for role in order + order:
+        assert client_ids_for(user, role) == expected[role], role
+        assert set(scope(Client.objects.all(), user, "pk", role).values_list("pk", flat=True)) == expected[role]
+    assert client_ids_for(user, Role.AGENT) == {administered.pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["anonymous", "none"])
+def test_nobody_signed_in_sees_nothing_even_where_a_view_forgot_to_ask_for_a_login(tenant_pair, who):
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import Client, PhoneNumber
+    from accounts.tenancy import client_ids_for, provider_accounts_visible, scope
+
+    user = AnonymousUser() if who == "anonymous" else None
+    assert client_ids_for(user) == set()
+    assert not scope(Client.objects.all(), user, "pk").exists()
+    assert not scope(PhoneNumber.objects.all(), user, "client").exists()
+    assert not provider_accounts_visible(user).exists()

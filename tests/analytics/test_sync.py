@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from analytics.models import AnalyticsSync, ConversationDataPoint
@@ -215,6 +217,32 @@ def test_granularities_are_stored_apart_and_other_wabas_untouched(fake_aldeamo, 
     assert stored_total(waba=waba, granularity="DAILY") == 9
     assert stored_total(waba=waba, granularity="HALF_HOUR") == 3
     assert stored_total(waba=other) == 9
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the unnest upsert runs on PostgreSQL only")
+def test_on_postgresql_a_resync_updates_counts_in_one_upsert_statement(fake_aldeamo, waba):
+    """CI runs PostgreSQL: the hand-written ``INSERT … unnest … ON CONFLICT DO UPDATE`` must update every column."""
+    fake_aldeamo.answer = [point("2024-03-01 09:00", 2), point("2024-03-01 09:30", 5)]
+    analytics_sync(waba=waba, start=date(2024, 3, 1), end=date(2024, 3, 1), granularity="HALF_HOUR")
+    first = {row.start: row for row in ConversationDataPoint.objects.all()}
+    moved = PhoneNumberFactory(waba=WabaFactory()).client  # the WABA changed hands: points follow it
+    type(waba).objects.filter(pk=waba.pk).update(client=moved)
+    waba.refresh_from_db()
+    fake_aldeamo.answer = [point("2024-03-01 09:00", 7), point("2024-03-01 09:30", 1)]
+
+    with CaptureQueriesContext(connection) as queries:
+        analytics_sync(waba=waba, start=date(2024, 3, 1), end=date(2024, 3, 1), granularity="HALF_HOUR")
+
+    upserts = [q["sql"] for q in queries.captured_queries if "unnest" in q["sql"] and "ON CONFLICT" in q["sql"]]
+    assert len(upserts) == 1
+    rows = {row.start: row for row in ConversationDataPoint.objects.all()}
+    assert sorted(row.conversations for row in rows.values()) == [1, 7]
+    assert {row.pk for row in rows.values()} == {row.pk for row in first.values()}  # updated, not re-inserted
+    for start, row in rows.items():
+        assert row.synced_at > first[start].synced_at
+        assert row.client_id == moved.pk
+    assert stored_total() == 8
 
 
 @pytest.mark.django_db

@@ -174,6 +174,24 @@ def test_another_tenant_gets_404_and_viewers_403(api_as, make_campaign, number):
     assert create_json(api, number, template).status_code == 403
 
 
+def test_another_tenants_template_is_refused_as_unknown_even_with_an_own_number(api_as, template):
+    """Their own sender, this tenant's template: the answer of a template that does not exist (no oracle)."""
+    own_number = aldeamo_number()
+    intruder = MembershipFactory(client=own_number.client, role="admin").user
+    api = api_as(intruder)
+    missing = TemplateFactory.build(pk=template.pk + 1000)
+
+    response = create_json(api, own_number, template)
+    nowhere = create_json(api, own_number, missing)
+
+    assert response.status_code == nowhere.status_code == 400
+    body = response.json()
+    assert "template" in body and "phone_number" not in body
+    assert str(body).replace(str(template.pk), "<pk>") == str(nowhere.json()).replace(str(missing.pk), "<pk>")
+    assert template.name not in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
 def test_list_query_count_does_not_grow(client_api, number, agent, django_assert_max_num_queries, fake_send):
     from campaigns import services
 

@@ -12,7 +12,7 @@ from campaigns.models import CampaignRecipient, CampaignStatus, OptOut, Recipien
 from messaging.models import Contact
 from templates_mgr.models import TemplateStatus
 from tests.campaigns.conftest import BODY
-from tests.factories import TemplateFactory
+from tests.factories import ClientFactory, TemplateFactory
 from tests.messaging.factories import ContactoVirtualTemplateFactory, contacto_virtual_number
 from waportal.errors import ApplicationError
 
@@ -26,6 +26,9 @@ def _rows(campaign):
 def test_every_reason_is_reported_with_counts(agent, number, template):
     Contact.objects.create(client=number.client, wa_id="573000000004", opted_out=True)
     OptOut.objects.create(client=number.client, phone="573000000005")
+    elsewhere = ClientFactory()  # another client's opt-outs of row 1's number do not concern this campaign
+    Contact.objects.create(client=elsewhere, wa_id="573000000001", opted_out=True)
+    OptOut.objects.create(client=elsewhere, phone="573000000001")
     recipients = [
         {"phone": "573000000001", "variables": {"body_1": "Ana", "body_2": "lunes"}},  # 1 ok
         {"phone": "12345", "variables": {"body_1": "Ana", "body_2": "lunes"}},  # 2 bad number

@@ -112,17 +112,55 @@ def test_a_dead_workers_chunk_is_finished_exactly_once(make_campaign, fake_send,
     assert Message.objects.filter(campaign_recipient__campaign=campaign).count() == 20
 
 
-def test_a_recipient_that_keeps_crashing_is_failed_after_the_attempts(make_campaign, fake_send, settings):
-    settings.CAMPAIGN_MAX_ATTEMPTS = 2
+def test_recipients_given_back_do_not_lose_an_attempt(make_campaign):
+    campaign = make_campaign(5, start=False)
+    first = runner.claim_chunk(campaign_id=campaign.pk, worker_id="w1", size=3, lease_seconds=60)
+    runner.release(recipient_ids=[c.id for c in first], worker_id="w1")
+    assert states(campaign) == {RecipientState.PENDING: 5}
+    assert set(campaign.recipients.values_list("attempts", flat=True)) == {0}
+    again = runner.claim_chunk(campaign_id=campaign.pk, worker_id="w2", size=3, lease_seconds=60)
+    assert [c.id for c in again] == [c.id for c in first] and {c.attempts for c in again} == {1}
+
+
+def test_a_reclaimed_recipient_sent_before_opting_out_keeps_its_message(make_campaign, fake_send):
+    """Its dead worker had sent it; the "stop" came after: it is linked as sent, not skipped, not sent again."""
+    from campaigns.models import OptOut
+
+    campaign = make_campaign(4)
+    dead = runner.claim_chunk(campaign_id=campaign.pk, worker_id="dead", size=2, lease_seconds=120)
+    sent_before = dead[0]
+    fake_send(actor=None, phone_number=campaign.phone_number, to=sent_before.phone, type="template", content={},
+              idempotency_key=CampaignRecipient.idempotency_key(campaign.pk, sent_before.id))
+    OptOut.objects.create(client=campaign.client, phone=sent_before.phone)
+    OptOut.objects.create(client=campaign.client, phone=dead[1].phone)
+    CampaignRecipient.objects.filter(campaign=campaign, claimed_by="dead").update(
+        lease_until=timezone.now() - timedelta(seconds=1))
+    fake_send.calls = 0
+
+    assert work(campaign, worker="alive").reason == "completed"
+
+    recipient = CampaignRecipient.objects.get(pk=sent_before.id)
+    assert recipient.state == RecipientState.SENT and recipient.message_id is not None
+    assert CampaignRecipient.objects.get(pk=dead[1].id).state == RecipientState.SKIPPED
+    assert fake_send.per_number()[sent_before.phone] == 1 and fake_send.calls == 2
+
+
+@pytest.mark.parametrize("max_attempts", [1, 2, 3])
+def test_a_recipient_that_keeps_crashing_is_failed_after_the_attempts(make_campaign, fake_send, settings,
+                                                                      max_attempts):
+    """Tried exactly CAMPAIGN_MAX_ATTEMPTS times (not one fewer, not one more), then failed."""
+    settings.CAMPAIGN_MAX_ATTEMPTS = max_attempts
     campaign = make_campaign(3)
     poison = campaign.recipients.order_by("row_number").first().phone
+    crashes = []
 
     def explode(to):
         if to == poison:
+            crashes.append(to)
             raise RuntimeError("bug")
 
     fake_send.before_send = explode
-    for _round in range(3):
+    for _round in range(max_attempts + 1):
         work(campaign)
         CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.CLAIMED).update(
             lease_until=timezone.now() - timedelta(seconds=1))
@@ -131,6 +169,9 @@ def test_a_recipient_that_keeps_crashing_is_failed_after_the_attempts(make_campa
     assert campaign.status == CampaignStatus.COMPLETED
     failed = campaign.recipients.get(phone=poison)
     assert failed.state == RecipientState.FAILED and failed.error_code == "attempts"
+    assert len(crashes) == max_attempts
+    assert failed.attempts == max_attempts + 1  # the claim that found the attempts spent counts too
+    assert states(campaign) == {RecipientState.SENT: 2, RecipientState.FAILED: 1}
 
 
 @pytest.mark.parametrize(("chunk_max", "control_seconds", "most_sent"), [
@@ -313,16 +354,29 @@ def test_transitions_are_forward_only(make_campaign, fake_send, agent):
     assert not campaign.transition(CampaignStatus.RUNNING)
 
 
-def test_someone_who_opts_out_mid_campaign_is_not_sent(make_campaign, fake_send, settings):
+@pytest.mark.parametrize("how", ["contact", "opt-out-list"])
+def test_someone_who_opts_out_mid_campaign_is_not_sent(make_campaign, fake_send, settings, how):
+    """A "stop" reply marks the contact; a do-not-contact list adds an ``OptOut`` row: both are re-checked."""
+    from campaigns.models import OptOut
     from messaging.models import Contact
+    from tests.factories import ClientFactory
 
     settings.CAMPAIGN_CHUNK_MAX = 2
     campaign = make_campaign(6)
     last = campaign.recipients.order_by("-row_number").first()
-    Contact.objects.create(client=campaign.client, wa_id=last.phone, opted_out=True)
+    if how == "contact":
+        Contact.objects.create(client=campaign.client, wa_id=last.phone, opted_out=True)
+    else:
+        OptOut.objects.create(client=campaign.client, phone=last.phone)
+    # The same numbers opted out of another client's campaigns do not concern this one.
+    other = ClientFactory()
+    first = campaign.recipients.order_by("row_number").first()
+    OptOut.objects.create(client=other, phone=first.phone)
+    Contact.objects.create(client=other, wa_id=first.phone, opted_out=True)
     work(campaign)
     last.refresh_from_db()
     assert last.state == RecipientState.SKIPPED and last.skip_reason == "opted_out"
     assert last.phone not in fake_send.provider_calls and len(fake_send.provider_calls) == 5
+    assert first.phone in fake_send.provider_calls
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.COMPLETED

@@ -191,6 +191,55 @@ def test_status_of_another_accounts_message_is_not_applied(account, line):
     assert StatusEvent.objects.get().message is None
 
 
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_two_accounts_messages_sharing_a_provider_id_get_their_own_statuses_in_one_batch(first):
+    """Provider ids are unique per account only: the batch's lookup is keyed by account too."""
+    lines = {"a": aldeamo_line(digits="573235550201"), "b": aldeamo_line(digits="573235550202")}
+    messages = {key: OutboundMessageFactory(phone_number=line, to_number="573115550000", status=MessageStatus.SENT,
+                                            provider_message_id="shared-id-1", whatsapp_id=f"gBEG-{key}")
+                for key, line in lines.items()}
+    wanted = {"a": ("read", at(3)), "b": ("delivered", at(2))}
+    for key in (first, *(k for k in "ab" if k != first)):
+        status, when = wanted[key]
+        line = lines[key]
+        store(line.client.provider_account, status_payload("shared-id-1", status, when=when, origin=line.digits))
+
+    assert process() == 2
+
+    for key, message in messages.items():
+        message.refresh_from_db()
+        assert message.status == wanted[key][0], key
+        event = StatusEvent.objects.get(provider_account=lines[key].client.provider_account)
+        assert (event.message_id, event.status) == (message.pk, wanted[key][0])
+
+
+def test_a_repeated_status_reported_later_keeps_the_first_time(account, line, sent):
+    """Same status, later report (a provider re-send in another body): not a move, so the time stays."""
+    store(account, status_payload(sent.provider_message_id, "delivered", when=at(2), origin=line.digits))
+    process()
+    store(account, status_payload(sent.provider_message_id, "delivered", when=at(9), origin=line.digits,
+                                  conversation={"id": "again"}))
+    process()
+
+    sent.refresh_from_db()
+    assert sent.status == MessageStatus.DELIVERED
+    assert (sent.delivered_at, sent.status_at) == (at(2), at(2))
+
+
+@pytest.mark.parametrize("order", [("failed", "read"), ("read", "failed")])
+def test_read_beats_failed_in_either_order(order, account, line, sent):
+    """The customer saw it: ``read`` outranks a ``failed`` that came before or after it."""
+    errors = [{"code": 131047, "title": "Re-engagement message"}]
+    for seconds, status in enumerate(order, start=1):
+        store(account, status_payload(sent.provider_message_id, status, when=at(seconds), origin=line.digits,
+                                      errors=errors if status == "failed" else None))
+        process()
+
+    sent.refresh_from_db()
+    assert sent.status == MessageStatus.READ
+    assert sent.failed_at is not None and sent.read_at is not None
+
+
 def test_unknown_status_value_is_kept_in_history_without_moving_the_message(account, line, sent):
     store(account, status_payload(sent.provider_message_id, "deleted", when=at(1), origin=line.digits))
     process()
@@ -220,6 +269,22 @@ def test_status_before_its_message_is_kept_unlinked_then_linked_by_the_send_serv
     assert (message.sent_at, message.delivered_at) == (at(1), at(2))
     assert StatusEvent.objects.filter(message=message).count() == 2
     assert status_events_link(message=message) == 0
+
+
+def test_the_send_service_links_only_its_own_accounts_early_statuses(account, line):
+    other_line = aldeamo_line(digits="573235550303")
+    store(other_line.client.provider_account, status_payload("late-uuid", "read", when=at(3),
+                                                             origin=other_line.digits))
+    store(account, status_payload("late-uuid", "delivered", when=at(2), origin=line.digits))
+    process()
+    assert StatusEvent.objects.filter(message__isnull=True).count() == 2
+
+    message = OutboundMessageFactory(phone_number=line, provider_message_id="late-uuid", status=MessageStatus.SENDING)
+    assert status_events_link(message=message) == 1
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED
+    assert StatusEvent.objects.get(provider_account=other_line.client.provider_account).message is None
 
 
 def test_status_before_its_message_is_linked_by_the_next_processing_run(account, line):

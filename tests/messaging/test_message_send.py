@@ -256,6 +256,21 @@ def test_a_read_timeout_makes_exactly_one_call_and_leaves_the_message_unknown(mo
     assert message.provider_message_id == ""
 
 
+@pytest.mark.parametrize("answer", [{"status": "ok"}, {"messages": []}], ids=["no-id", "empty-messages"])
+def test_a_200_without_a_message_id_makes_one_call_and_leaves_the_message_unknown(mocked, number, agent, waits,
+                                                                                   answer):
+    """The provider took the request: the message may be on its way, so it is neither failed nor sent again."""
+    open_window(number, CUSTOMER)
+    mocked.post(send_url("text"), json=answer)
+
+    message = send_text(agent, number)
+
+    assert len(mocked.calls) == 1
+    assert waits == []
+    assert message.status == MessageStatus.UNKNOWN
+    assert "may or may not have been sent" in message.error_title
+
+
 def test_connection_error_then_503_then_200_makes_three_calls_and_ends_sent(number, agent, waits):
     open_window(number, CUSTOMER)
     with responses.RequestsMock(registry=OrderedRegistry) as mocked:

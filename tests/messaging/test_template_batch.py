@@ -185,6 +185,21 @@ def test_stored_but_unsent_messages_are_forgotten_at_finish(number, template, fa
     assert list(Message.objects.values_list("pk", flat=True)) == [stored[0].pk]
 
 
+def test_finish_keeps_a_message_another_batch_sent_meanwhile(number, template, fake):
+    """A stopped batch forgets only what is still queued: a message another worker took is its to keep."""
+    stopped = TemplateBatch(phone_number=number, template=template)
+    other = TemplateBatch(phone_number=number, template=template)
+    [held] = stopped.store(items(template, 1))
+    [same] = other.store(items(template, 1))
+    other.send(same)
+    other.finish()
+
+    stopped.finish()  # stopped before sending it
+
+    kept = Message.objects.get(pk=held.pk)
+    assert kept.status == MessageStatus.SENT and len(fake.sent) == 1
+
+
 def test_abandon_fails_a_queued_message_with_the_reason(number, template, fake):
     batch = TemplateBatch(phone_number=number, template=template)
     [message] = batch.store(items(template, 1))

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.core.handlers.asgi import ASGIRequest
 from django.db import OperationalError, connection
 from django.db import connections as db_connections
 from django.tasks import TaskResultStatus
 from django.test import Client as HttpClient
 from django_tasks_db.models import DBTaskResult
 
-from messaging import tasks
+from accounts.models import new_webhook_secret
+from messaging import tasks, webhooks
 from messaging.ingest import body_sha256, webhook_event_reprocess, webhook_events_process
 from messaging.models import Contact, Conversation, Message, MessageStatus, StatusEvent, WebhookEvent
-from messaging.webhooks import account_cache_clear
+from messaging.webhooks import account_cache_clear, webhook_receive
 from templates_mgr.models import TemplateChange, TemplateStatus
 from tests.fixtures import fixture_path, load_fixture
 from tests.messaging.factories_inbound import (
@@ -149,6 +153,74 @@ def test_a_body_over_the_limit_is_413(client, settings):
     assert response.status_code == 413
     assert not WebhookEvent.objects.exists()
     assert post_json(client, account, {"x": "y"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_body_longer_than_its_declared_length_is_413(settings):
+    """The bytes read count, not only Content-Length: under ASGI a chunked body declares no length."""
+    settings.WEBHOOK_MAX_BODY_BYTES = 100
+    account = aldeamo_line().client.provider_account
+    body = json.dumps({"x": "y" * 200}).encode()
+    scope = {"type": "http", "method": "POST", "path": account.webhook_path, "query_string": b"",
+             "headers": [(b"content-type", b"application/json")]}  # no content-length
+    request = ASGIRequest(scope, io.BytesIO(body))
+
+    response = webhook_receive(request, provider="aldeamo", secret=account.webhook_secret)
+
+    assert response.status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_declared_length_over_the_limit_is_413_before_reading_the_body(settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 100
+    account = aldeamo_line().client.provider_account
+
+    class Unreadable(io.BytesIO):
+        def read(self, *args):
+            raise AssertionError("the body was read although its declared length is over the limit")
+
+    scope = {"type": "http", "method": "POST", "path": account.webhook_path, "query_string": b"",
+             "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000000000")]}
+    response = webhook_receive(ASGIRequest(scope, Unreadable()), provider="aldeamo", secret=account.webhook_secret)
+
+    assert response.status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_secret_sharing_only_its_beginning_with_the_real_one_is_404(client):
+    account = aldeamo_line().client.provider_account
+    secret = account.webhook_secret
+    near_misses = [secret[:8] + "x" * (len(secret) - 8), secret[:-1] + ("A" if secret[-1] != "A" else "B"),
+                   secret[:8], secret + "x", secret.upper() if secret.upper() != secret else secret.lower()]
+
+    for wrong in near_misses:
+        response = client.post(f"/webhooks/aldeamo/{wrong}/", data="{}", content_type="application/json")
+        assert response.status_code == 404, wrong
+
+    assert not WebhookEvent.objects.exists()
+    assert post_json(client, account, {}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_changed_secret_stops_working_within_the_cache_ttl(client, monkeypatch):
+    """The docstring's promise: the old secret is forgotten at most 30 s after it changed."""
+    clock = [1000.0]
+    monkeypatch.setattr(webhooks, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    account = aldeamo_line().client.provider_account
+    old_path = account.webhook_path
+    assert client.post(old_path, data="{}", content_type="application/json").status_code == 200  # cached
+
+    account.webhook_secret = new_webhook_secret()
+    account.save(update_fields=["webhook_secret"])
+    clock[0] += 5
+    assert client.post(old_path, data='{"a": 1}', content_type="application/json").status_code == 200  # still cached
+    clock[0] += webhooks._ACCOUNT_CACHE_TTL
+
+    assert client.post(old_path, data='{"a": 2}', content_type="application/json").status_code == 404
+    assert client.post(account.webhook_path, data='{"a": 3}', content_type="application/json").status_code == 200
+    assert WebhookEvent.objects.count() == 3
 
 
 @pytest.mark.django_db
