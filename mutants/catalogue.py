@@ -259,8 +259,9 @@ MUTANTS: list[Mutant] = [
     Mutant("runner-pace-double", "campaigns/runner.py",
            "    interval = 1.0 / max(pace, 1)\n    now = time.time()",
            "    interval = 0.5 / max(pace, 1)\n    now = time.time()", RUNNER_TESTS),
+    # The campaign's own pace is the "not before" of every slot the number's bucket grants (issue 21).
     Mutant("runner-pace-no-sleep", "campaigns/runner.py",
-           "        _sleep_until(self.next_slot)\n", "", RUNNER_TESTS),
+           "not_before=share.next(wanted=len(chunk) - index))", "not_before=0.0)", RUNNER_TESTS),
     Mutant("runner-unknown-outcome-retried", "campaigns/runner.py",
            "            if exc.maybe_delivered:\n                return self._finished(",
            "            if False:\n                return self._finished(", RUNNER_TESTS),
