@@ -374,6 +374,15 @@ class PaceShare:
         return slot
 
 
+class Late:
+    """A call whose thread woke too long after its slot: not made; it needs a new slot."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call) -> None:
+        self.call = call
+
+
 class Flight:
     """A worker's provider calls in flight: at most ``size`` at once, in a thread pool.
 
@@ -396,9 +405,7 @@ class Flight:
             if self.size > 1 else None
         self.running: dict[Future, Any] = {}
         self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.last_call = 0.0
-        self.spacing = 0.0  # the number's interval between slots (set by the worker from its grants)
+        self.tolerance = rates.leave_tolerance()
         self.switch_interval = sys.getswitchinterval()
         if self.pool is not None:
             # A thread waking at its slot waits for the interpreter lock up to the switch interval (5 ms by
@@ -422,21 +429,18 @@ class Flight:
         self.running[future] = item
 
     def _at(self, call, at: float):
-        """Wait for ``at``, then call -- never sooner than ``spacing`` after this worker's previous call.
+        """Wait for ``at``, then call -- unless woken more than ``tolerance`` after it.
 
-        The slots are spaced already; a thread that woke late (the machine was
-        busy) would otherwise leave right before the next one and put more
-        sends in some 1 s window than the number allows.
+        Every sender of the number leaves within ``tolerance`` of a slot of the
+        shared bucket, which is what keeps any 1 s window within the limit
+        across processes; a thread that woke later (the machine was busy) would
+        crowd another process's slots, so it returns :class:`Late` without
+        calling and the worker gives the call a new slot.
         """
-        while True:
-            if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
-                return self.NOT_SENT
-            with self.lock:
-                now = time.time()
-                if now >= self.last_call + self.spacing:
-                    self.last_call = now
-                    break
-                at = self.last_call + self.spacing
+        if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
+            return self.NOT_SENT
+        if at and time.time() > at + self.tolerance:
+            return Late(call)
         return call()
 
     def stop(self) -> None:
@@ -736,7 +740,6 @@ class CampaignWorker:
                 # for a send that waits for its campaign's turn.
                 slot = self.gate.next(wanted=len(chunk) - index,
                                       not_before=share.next(wanted=len(chunk) - index))
-                self.flight.spacing = self.gate.interval
                 self._idle_until(slot - SEND_AHEAD_SECONDS, result)
                 sends += 1
                 self._begin(claimed, entry, result, at=slot)
@@ -777,6 +780,9 @@ class CampaignWorker:
                 recipient = self._raised(claimed, message, exc)
                 if recipient is not None:
                     self._count(recipient, result)
+                continue
+            if isinstance(outcome, Late):  # woke too late for its slot: never left; the number's next one
+                self.flight.submit(outcome.call, (claimed, message), at=self.gate.next(wanted=1))
                 continue
             if outcome is Flight.NOT_SENT:  # stopped before its slot: never left
                 if self.batch.withdraw(message):
