@@ -43,6 +43,26 @@ def _ensure(phone_number_id: int, digits: str) -> None:
         [NumberRate(phone_number_id=phone_number_id, per_second=conf.pace_limit_for(digits))], ignore_conflicts=True)
 
 
+#: The highest send limit a number can be given (WhatsApp's top tier after Meta's upgrades is 1,000).
+LIMIT_MAX = 1000
+
+
+def number_limit(number) -> int:
+    """A business number's send limit, messages per second: its row, else what its first send will store."""
+    row = getattr(number, "send_rate", None)  # select_related("send_rate") answers it without a query
+    return int(row.per_second) if row is not None else conf.pace_limit_for(number.digits)
+
+
+def set_number_limit(*, phone_number_id: int, digits: str, per_second: int) -> int:
+    """Set a number's send limit (the next grant of every sender uses it); the limit it had before."""
+    _ensure(phone_number_id, digits)
+    row = NumberRate.objects.select_for_update().get(phone_number_id=phone_number_id)
+    before = row.per_second
+    if before != per_second:
+        NumberRate.objects.filter(phone_number_id=phone_number_id).update(per_second=per_second)
+    return before
+
+
 def number_slots(*, phone_number_id: int, digits: str, count: int = 1, not_before: float = 0.0
                  ) -> tuple[float, float, int]:
     """Reserve ``count`` of the number's next slots, none before ``not_before``: (first slot, interval,
