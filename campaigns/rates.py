@@ -43,6 +43,8 @@ def _ensure(phone_number_id: int, digits: str) -> None:
         [NumberRate(phone_number_id=phone_number_id, per_second=conf.pace_limit_for(digits))], ignore_conflicts=True)
 
 
+#: A send woken too late for its slot gives it up at most this many times, then leaves at its next one.
+LATE_RETRIES = 3
 #: The highest send limit a number can be given (WhatsApp's top tier after Meta's upgrades is 1,000).
 LIMIT_MAX = 1000
 
@@ -107,18 +109,18 @@ def number_wait(*, phone_number_id: int, digits: str, sleep=time.sleep) -> None:
     """Take one slot of the number and sleep until it (single sends: composer, API, replies).
 
     Woken later than :func:`leave_tolerance` after it (a busy machine), the
-    slot is given up and the next one taken: a late send would crowd the
-    other senders' slots. Call it outside a transaction: inside one, the row
+    slot is given up and the next one taken (up to ``LATE_RETRIES`` times): a
+    late send would crowd the other senders' slots. Call it outside a transaction: inside one, the row
     stays locked until it ends.
     """
     tolerance = leave_tolerance()
-    while True:
+    for tries in range(LATE_RETRIES + 1):
         first, _interval, _rate = number_slots(phone_number_id=phone_number_id, digits=digits)
         delay = first - time.time()
         if delay > 0:
             sleep(delay)
-        if time.time() <= first + tolerance:
-            return
+        if time.time() <= first + tolerance or tries == LATE_RETRIES:
+            return  # on time -- or late again after a few slots given up: leaves rather than never
 
 
 def number_slow_down(*, phone_number_id: int, seconds: float) -> None:

@@ -96,10 +96,11 @@ HEARTBEAT_EVERY = 5.0
 PACE_WINDOW_SECONDS = 0.1
 # Recipients in a worker's first chunk, before it has measured how long a send takes.
 FIRST_CHUNK = 10
+# A call woken too late for its slot gives it up at most this many times, then leaves at its next one however
+# late: on a machine too busy to wake threads on time the number's slots are not all given up (see Flight).
+LATE_RETRIES = rates.LATE_RETRIES
 # A provider call is handed to its thread up to this long before its slot (see Flight).
 SEND_AHEAD_SECONDS = 0.25
-# The interpreter's switch interval while calls are in flight (see Flight).
-SWITCH_INTERVAL = 0.001
 # After a throttled answer without Retry-After: wait BASE * 2^(n-1) seconds (n in a row), at most CAP.
 THROTTLE_BASE_SECONDS = 0.25
 THROTTLE_CAP_SECONDS = 8.0
@@ -375,12 +376,13 @@ class PaceShare:
 
 
 class Late:
-    """A call whose thread woke too long after its slot: not made; it needs a new slot."""
+    """A call whose thread woke too long after its slot: not made; it needs a new slot (``tries``: how many
+    slots it gave up so far)."""
 
-    __slots__ = ("call",)
+    __slots__ = ("call", "tries")
 
-    def __init__(self, call) -> None:
-        self.call = call
+    def __init__(self, call, tries: int = 1) -> None:
+        self.call, self.tries = call, tries
 
 
 class Flight:
@@ -410,37 +412,38 @@ class Flight:
         if self.pool is not None:
             # A thread waking at its slot waits for the interpreter lock up to the switch interval (5 ms by
             # default, a third of a slot at 80/s): hand it over sooner while calls are in flight.
-            sys.setswitchinterval(min(self.switch_interval, SWITCH_INTERVAL))
+            sys.setswitchinterval(min(self.switch_interval, float(conf.setting("CAMPAIGN_SWITCH_INTERVAL"))))
 
     @property
     def full(self) -> bool:
         return len(self.running) >= self.size
 
-    def submit(self, call, item: Any, *, at: float = 0.0) -> None:
-        """Make ``call`` at ``at`` (epoch seconds) unless stopped first."""
+    def submit(self, call, item: Any, *, at: float = 0.0, tries: int = 0) -> None:
+        """Make ``call`` at ``at`` (epoch seconds) unless stopped first (``tries``: slots it gave up already)."""
         if self.pool is not None:
-            future = self.pool.submit(self._at, call, at)
+            future = self.pool.submit(self._at, call, at, tries)
         else:
             future = Future()
             try:
-                future.set_result(self._at(call, at))
+                future.set_result(self._at(call, at, tries))
             except Exception as exc:
                 future.set_exception(exc)
         self.running[future] = item
 
-    def _at(self, call, at: float):
+    def _at(self, call, at: float, tries: int = 0):
         """Wait for ``at``, then call -- unless woken more than ``tolerance`` after it.
 
         Every sender of the number leaves within ``tolerance`` of a slot of the
         shared bucket, which is what keeps any 1 s window within the limit
         across processes; a thread that woke later (the machine was busy) would
         crowd another process's slots, so it returns :class:`Late` without
-        calling and the worker gives the call a new slot.
+        calling and the worker gives the call a new slot -- up to
+        ``LATE_RETRIES`` times, then it leaves late rather than never.
         """
         if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
             return self.NOT_SENT
-        if at and time.time() > at + self.tolerance:
-            return Late(call)
+        if at and tries < LATE_RETRIES and time.time() > at + self.tolerance:
+            return Late(call, tries + 1)
         return call()
 
     def stop(self) -> None:
@@ -782,7 +785,7 @@ class CampaignWorker:
                     self._count(recipient, result)
                 continue
             if isinstance(outcome, Late):  # woke too late for its slot: never left; the number's next one
-                self.flight.submit(outcome.call, (claimed, message), at=self.gate.next(wanted=1))
+                self.flight.submit(outcome.call, (claimed, message), at=self.gate.next(wanted=1), tries=outcome.tries)
                 continue
             if outcome is Flight.NOT_SENT:  # stopped before its slot: never left
                 if self.batch.withdraw(message):

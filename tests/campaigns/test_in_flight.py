@@ -226,11 +226,11 @@ def test_sends_woken_too_late_get_a_new_slot_and_are_sent_once(make_campaign, sl
     at = runner.Flight._at
     seen: set[int] = set()
 
-    def late_first(self, call, slot):  # every call's thread wakes too late the first time
+    def late_first(self, call, slot, tries=0):  # every call's thread wakes too late the first time
         if id(call) not in seen:
             seen.add(id(call))
-            return runner.Late(call)
-        return at(self, call, slot)
+            return runner.Late(call, tries + 1)
+        return at(self, call, slot, tries)
 
     monkeypatch.setattr(runner.Flight, "_at", late_first)
     campaign = make_campaign(20)
@@ -239,3 +239,17 @@ def test_sends_woken_too_late_get_a_new_slot_and_are_sent_once(make_campaign, sl
     assert campaign.status == CampaignStatus.COMPLETED
     assert states(campaign) == {RecipientState.SENT: 20}
     assert set(slow.calls.values()) == {1} and len(slow.calls) == 20
+
+
+def test_a_call_late_every_time_leaves_after_giving_up_a_few_slots_rather_never():
+    flight = runner.Flight(2)
+    try:
+        for tries in range(runner.LATE_RETRIES):
+            flight.submit(lambda: "sent", "late", at=time.time() - 1, tries=tries)
+            [(_item, future)] = flight.finished(1.0)
+            assert isinstance(future.result(), runner.Late) and future.result().tries == tries + 1
+        flight.submit(lambda: "sent", "late", at=time.time() - 1, tries=runner.LATE_RETRIES)
+        [(_item, future)] = flight.finished(1.0)
+        assert future.result() == "sent"
+    finally:
+        flight.close()
