@@ -544,7 +544,22 @@ def membership_remove(*, actor, membership: Membership) -> None:
 # --- inventory entered by hand (accounts without the ISV token; what no listing returns) --------------------
 
 WABA_EDITABLE = ("name", "namespace", "is_active")
-PHONE_NUMBER_EDITABLE = ("waba", "display_phone_number", "verified_name", "is_active")
+PHONE_NUMBER_EDITABLE = ("waba", "display_phone_number", "verified_name", "is_active", "send_limit")
+
+
+def _checked_send_limit(value) -> int:
+    """A number's send limit: whole messages per second, 1 to 1,000 (WhatsApp's tiers: 20, 80, 1,000)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ApplicationError(_("The sending limit is a whole number of messages per second from 1 to 1,000."),
+                               field="send_limit")
+    return value
+
+
+def _store_send_limit(number: PhoneNumber, per_second: int) -> int:
+    """The limit lives in the number's send bucket (campaigns.NumberRate), where every sender reads it."""
+    from campaigns import rates  # campaigns builds on accounts: imported when a limit is set
+
+    return rates.set_number_limit(phone_number_id=number.pk, digits=number.digits, per_second=per_second)
 
 
 def _digits_only(value: str, *, field: str, minimum: int, maximum: int) -> str:
@@ -634,9 +649,12 @@ def phone_number_create(
     display_phone_number: str = "",
     verified_name: str = "",
     phone_number_id: str = "",
+    send_limit: int | None = None,
 ) -> PhoneNumber:
     """A business number entered by an admin (the ``from`` of sends): digits with the country code."""
     _require_inventory_admin(actor, client)
+    if send_limit is not None:
+        send_limit = _checked_send_limit(send_limit)
     digits = _digits_only(digits, field="digits", minimum=8, maximum=15)
     waba = _checked_number_waba(client, waba)
     if PhoneNumber.objects.filter(client=client, digits=digits).exists():
@@ -653,8 +671,11 @@ def phone_number_create(
         display_phone_number=(display_phone_number or "").strip()[:40] or display_number(digits),
         verified_name=(verified_name or "").strip()[:200],
     )
-    audit_record(actor=actor, action="phone_number.create", obj=number, client=client,
-                 changes={"digits": digits, "waba": waba.waba_id if waba else None})
+    changes = {"digits": digits, "waba": waba.waba_id if waba else None}
+    if send_limit is not None:
+        _store_send_limit(number, send_limit)
+        changes["send_limit"] = send_limit
+    audit_record(actor=actor, action="phone_number.create", obj=number, client=client, changes=changes)
     return number
 
 
@@ -667,12 +688,19 @@ def phone_number_update(*, actor, number: PhoneNumber, **data: Any) -> PhoneNumb
                                field=sorted(unknown)[0])
     if "waba" in data:
         _checked_number_waba(number.client, data["waba"])
+    send_limit = data.pop("send_limit", None)
+    changes = {}
+    if send_limit is not None:
+        before_limit = _store_send_limit(number, _checked_send_limit(send_limit))
+        if before_limit != send_limit:
+            changes["send_limit"] = {"from": str(before_limit), "to": str(send_limit)}
+        number._state.fields_cache.pop("send_rate", None)  # a row selected with the number is stale now
     before = {name: getattr(number, name) for name in data}
     for name, value in data.items():
         setattr(number, name, value.strip() if isinstance(value, str) else value)
     number.save()
-    changes = {name: {"from": str(before[name]), "to": str(getattr(number, name))}
-               for name in data if before[name] != getattr(number, name)}
+    changes |= {name: {"from": str(before[name]), "to": str(getattr(number, name))}
+                for name in data if before[name] != getattr(number, name)}
     if changes:
         audit_record(actor=actor, action="phone_number.update", obj=number, client=number.client, changes=changes)
     return number

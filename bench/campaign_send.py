@@ -56,6 +56,11 @@ test); ``--profile`` adds a cProfile CPU profile of sends.
 
 Run: ``.venv/bin/python bench/campaign_send.py [--recipients 10000] [--runs 3] [--window 8] [--complete]
 [--answer-ms 20 | --latency-ms N] [--big 100000] [--big-seconds 30] [--skip throughput,pace,memory] [--profile [--profile-out FILE]]``
+
+With ``--standin`` (issue 21): campaigns against ``bench/standin.py`` at a number's limit, ``[--limit 80]
+[--workers N] [--campaigns N] [--api-threads N] [--numbers N] [--campaign-workers N] [--switch-interval S]
+[--rate-limit-share 0.2]``; with ``--numbers`` above 1, campaign n sends from number n mod N and the busiest
+1 s window is reported per number (the stand-in records each request's ``from``).
 """
 
 from __future__ import annotations
@@ -379,15 +384,15 @@ def http_floor(count: int = 150, pause: float = 0.02) -> tuple[float, float]:
         conn.close()
 
 
-def create_campaign(count: int, *, pace: int, name: str):
-    """A checked campaign of ``count`` distinct numbers (report read), not started."""
+def create_campaign(count: int, *, pace: int, name: str, business: str = BUSINESS):
+    """A checked campaign of ``count`` distinct numbers (report read), not started, from ``business``."""
     from django.contrib.auth import get_user_model
 
     from accounts.models import PhoneNumber
     from campaigns import services
     from templates_mgr.models import Template
 
-    number = PhoneNumber.objects.select_related("client", "waba").get(digits=BUSINESS)
+    number = PhoneNumber.objects.select_related("client", "waba").get(digits=business)
     template = Template.objects.get(waba=number.waba, name=TEMPLATE[0], language=TEMPLATE[1])
     actor = get_user_model().objects.get(username="admin")
     if count > 1_000_000:
@@ -855,7 +860,7 @@ def point_account_at(url: str) -> None:
     ProviderAccount.objects.filter(pk=number.client.provider_account_id).update(base_url=url)
 
 
-def set_number_limit(limit: int) -> None:
+def set_number_limit(limit: int, business: str = BUSINESS) -> None:
     """The business number's shared send limit (messages per second), if this branch has one."""
     try:
         from campaigns.models import NumberRate
@@ -863,8 +868,24 @@ def set_number_limit(limit: int) -> None:
         return
     from accounts.models import PhoneNumber
 
-    number = PhoneNumber.objects.get(digits=BUSINESS)
+    number = PhoneNumber.objects.get(digits=business)
     NumberRate.objects.update_or_create(phone_number=number, defaults={"per_second": limit})
+
+
+def business_numbers(count: int) -> list[str]:
+    """``count`` business numbers of the bench's client and WABA (the first is the sandbox world's; the others
+    are added here, with the same templates), each with its own limit row."""
+    from accounts.models import PhoneNumber
+
+    first = PhoneNumber.objects.select_related("client", "waba").get(digits=BUSINESS)
+    digits = [BUSINESS]
+    for n in range(1, count):
+        extra = f"5732455509{n:02d}"
+        PhoneNumber.objects.get_or_create(client=first.client, digits=extra, defaults={
+            "waba": first.waba, "phone_number_id": f"bench-{extra}", "display_phone_number": f"+{extra}",
+            "verified_name": first.verified_name})
+        digits.append(extra)
+    return digits
 
 
 def max_in_window(times: list[float], width: float = 1.0) -> int:
@@ -901,12 +922,15 @@ def api_sender(stop, sent: list[int], index: int) -> None:
 
 
 def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int, window: float, warmup: float,
-                pace: int, complete: bool, label: str, campaigns: int = 1, api_threads: int = 0) -> dict:
+                pace: int, complete: bool, label: str, campaigns: int = 1, api_threads: int = 0,
+                numbers: list[str] | None = None) -> dict:
     """``campaigns`` campaigns at ``pace`` on one number to the stand-in, worked by ``workers`` processes, with
     ``api_threads`` threads sending through ``message_send`` meanwhile; rates from the stand-in's side."""
     import threading
 
-    others = [create_campaign(recipients, pace=pace, name=f"{label} ({n + 2})") for n in range(campaigns - 1)]
+    numbers = numbers or [BUSINESS]  # campaign n sends from numbers[n % len(numbers)]
+    others = [create_campaign(recipients, pace=pace, name=f"{label} ({n + 2})",
+                              business=numbers[(n + 1) % len(numbers)]) for n in range(campaigns - 1)]
     campaign = create_campaign(recipients, pace=pace, name=label)
     close_db()
     standin_call(url, "/reset", {})
@@ -961,12 +985,17 @@ def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int,
     # Pauses in the flow (no request for over 0.1 s): a slice ending and the next one starting, a stall.
     pauses = [b - a for a, b in zip(inside, inside[1:], strict=False) if b - a > 0.1]
     campaign_requests = len(inside) - sum(api_sent) if not complete else len(inside)
-    result = {"rate": rate, "max_1s": max_in_window(arrivals),
+    senders = stats.get("senders") or [""] * len(stats["arrivals"])
+    by_number = {n: sorted(t for t, f in zip(stats["arrivals"], senders, strict=True) if f == n) for n in numbers}
+    per_number_max = {n: max_in_window(times) for n, times in by_number.items()} if len(numbers) > 1 else {}
+    result = {"rate": rate, "max_1s": max(per_number_max.values()) if per_number_max else max_in_window(arrivals),
               "cpu_ms": cpu_window * 1000 / max(campaign_requests, 1), "api_sent": sum(api_sent),
               "requests": len(arrivals), "accepted": stats["accepted"], "throttled": stats["throttled"],
               "duplicates": stats["duplicates"], "elapsed": elapsed, "problems": problems, "states": states,
               "peak_rss_mb": max(m["VmHWM"] for m in memory) / 1024, "pauses": len(pauses),
               "paused_seconds": sum(pauses)}
+    if per_number_max:
+        log(f"  {label}: most requests of one number in any 1 s window: {per_number_max}")
     log(f"  {label}: {rate:.1f} requests/s at the stand-in; max in any 1 s window {result['max_1s']}; portal CPU "
         f"{result['cpu_ms']:.2f} ms per campaign request; {campaigns} campaign(s), {sum(api_sent)} API sends; "
         f"{stats['accepted']} accepted, {stats['throttled']} answered 429, "
@@ -987,17 +1016,21 @@ def standin_scenario(env: dict[str, str], args: argparse.Namespace) -> None:
     reference.runs.append(reference_ms())
     with standin_server(env, port=port, latency_ms=latency, rate_limit_share=args.rate_limit_share):
         point_account_at(url + "/")
-        set_number_limit(args.limit)
+        numbers = business_numbers(args.numbers)
+        for business in numbers:
+            set_number_limit(args.limit, business)
         close_db()
         rate = Figure(f"{args.workers} worker(s), {args.campaigns} campaign(s), {args.api_threads} API thread(s): "
                       f"requests/s at the stand-in ({latency:g} ms)", "msg/s",
-                      target=f">= {(0.95 if args.campaigns == 1 and not args.api_threads else 0.9) * args.limit:g}")
-        peak = Figure("most requests in any 1 s window", "msg", target=f"<= {args.limit}")
+                      target=f">= {(0.95 if args.campaigns == 1 and not args.api_threads else 0.9) * args.limit
+                                   * args.numbers:g}")
+        peak = Figure("most requests of one number in any 1 s window", "msg", target=f"<= {args.limit}")
         cpu = Figure("portal CPU per campaign request (db_worker processes)", "ms", target="<= 2 ms")
         for run in range(args.runs):
             r = standin_run(env, url=url, workers=args.workers, recipients=args.recipients, window=args.window,
                             warmup=args.warmup, pace=args.standin_pace, complete=args.complete,
-                            label=f"stand-in run {run + 1}", campaigns=args.campaigns, api_threads=args.api_threads)
+                            label=f"stand-in run {run + 1}", campaigns=args.campaigns, api_threads=args.api_threads,
+                            numbers=numbers)
             rate.runs.append(r["rate"])
             peak.runs.append(r["max_1s"])
             cpu.runs.append(r["cpu_ms"])
@@ -1053,6 +1086,12 @@ def main() -> None:
     parser.add_argument("--standin-pace", type=int, default=1000, help="with --standin: the campaign's own pace")
     parser.add_argument("--workers", type=int, default=1, help="with --standin: db_worker processes")
     parser.add_argument("--campaigns", type=int, default=1, help="with --standin: campaigns on the one number")
+    parser.add_argument("--campaign-workers", type=int, default=0,
+                        help="with --standin: CAMPAIGN_WORKERS, the tasks started per campaign (default: the setting's)")
+    parser.add_argument("--switch-interval", type=float, default=0.0,
+                        help="with --standin: CAMPAIGN_SWITCH_INTERVAL in the workers (default: the setting's)")
+    parser.add_argument("--numbers", type=int, default=1,
+                        help="with --standin: business numbers, each at --limit; campaign n sends from number n mod N")
     parser.add_argument("--api-threads", type=int, default=0,
                         help="with --standin: threads sending through message_send (as the API) meanwhile")
     parser.add_argument("--rate-limit-share", type=float, default=0.0,
@@ -1064,6 +1103,10 @@ def main() -> None:
         return
     skip = set(filter(None, args.skip.split(",")))
     started = time.monotonic()
+    if args.campaign_workers:
+        os.environ["BENCH_CAMPAIGN_WORKERS"] = str(args.campaign_workers)  # this process and the workers
+    if args.switch_interval:
+        os.environ["BENCH_SWITCH_INTERVAL"] = str(args.switch_interval)
 
     with postgres() as database_url:
         env = bench_env(database_url, CAMPAIGN_PACE_LIMIT="100000", LOG_LEVEL="WARNING")

@@ -25,3 +25,9 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 # as a separate process (``harness.sandbox_server``) starts that process with
 # SANDBOX_ENABLED=true. The portal's own processes keep it off.
 SANDBOX_ENABLED = os.environ.get("SANDBOX_ENABLED", "").lower() in ("1", "true", "yes")
+
+# ``campaign_send.py --campaign-workers N``: tasks started per campaign (how many processes share one).
+if os.environ.get("BENCH_CAMPAIGN_WORKERS"):
+    CAMPAIGN_WORKERS = int(os.environ["BENCH_CAMPAIGN_WORKERS"])
+if os.environ.get("BENCH_SWITCH_INTERVAL"):  # ``--switch-interval S``
+    CAMPAIGN_SWITCH_INTERVAL = float(os.environ["BENCH_SWITCH_INTERVAL"])

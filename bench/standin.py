@@ -39,17 +39,22 @@ class StandIn:
 
     def reset(self) -> None:
         self.arrivals: list[float] = []
+        self.senders: list[str] = []  # the business number of each arrival (its "from")
         self.accepted: Counter[str] = Counter()
         self.throttled = 0
 
     def stats(self) -> dict:
-        return {"arrivals": self.arrivals, "accepted": sum(self.accepted.values()), "throttled": self.throttled,
+        return {"arrivals": self.arrivals, "senders": self.senders, "accepted": sum(self.accepted.values()), "throttled": self.throttled,
                 "duplicates": sum(n - 1 for n in self.accepted.values() if n > 1)}
 
     async def answer(self, method: str, path: str, body: bytes) -> tuple[int, bytes, dict[str, str]]:
         if path.endswith("/bsp/send") and method == "POST":
             arrived = time.time()
             self.arrivals.append(arrived)
+            try:
+                self.senders.append(str(json.loads(body).get("from", "")))
+            except ValueError:
+                self.senders.append("")
             throttle = self.rate_limit_share and self.random.random() < self.rate_limit_share
             await asyncio.sleep(max(0.0, self.latency - (time.time() - arrived)))
             if throttle:

@@ -96,10 +96,11 @@ HEARTBEAT_EVERY = 5.0
 PACE_WINDOW_SECONDS = 0.1
 # Recipients in a worker's first chunk, before it has measured how long a send takes.
 FIRST_CHUNK = 10
+# A call woken too late for its slot gives it up at most this many times, then leaves at its next one however
+# late: on a machine too busy to wake threads on time the number's slots are not all given up (see Flight).
+LATE_RETRIES = rates.LATE_RETRIES
 # A provider call is handed to its thread up to this long before its slot (see Flight).
 SEND_AHEAD_SECONDS = 0.25
-# The interpreter's switch interval while calls are in flight (see Flight).
-SWITCH_INTERVAL = 0.001
 # After a throttled answer without Retry-After: wait BASE * 2^(n-1) seconds (n in a row), at most CAP.
 THROTTLE_BASE_SECONDS = 0.25
 THROTTLE_CAP_SECONDS = 8.0
@@ -374,6 +375,16 @@ class PaceShare:
         return slot
 
 
+class Late:
+    """A call whose thread woke too long after its slot: not made; it needs a new slot (``tries``: how many
+    slots it gave up so far)."""
+
+    __slots__ = ("call", "tries")
+
+    def __init__(self, call, tries: int = 1) -> None:
+        self.call, self.tries = call, tries
+
+
 class Flight:
     """A worker's provider calls in flight: at most ``size`` at once, in a thread pool.
 
@@ -396,47 +407,43 @@ class Flight:
             if self.size > 1 else None
         self.running: dict[Future, Any] = {}
         self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.last_call = 0.0
-        self.spacing = 0.0  # the number's interval between slots (set by the worker from its grants)
+        self.tolerance = rates.leave_tolerance()
         self.switch_interval = sys.getswitchinterval()
         if self.pool is not None:
             # A thread waking at its slot waits for the interpreter lock up to the switch interval (5 ms by
             # default, a third of a slot at 80/s): hand it over sooner while calls are in flight.
-            sys.setswitchinterval(min(self.switch_interval, SWITCH_INTERVAL))
+            sys.setswitchinterval(min(self.switch_interval, float(conf.setting("CAMPAIGN_SWITCH_INTERVAL"))))
 
     @property
     def full(self) -> bool:
         return len(self.running) >= self.size
 
-    def submit(self, call, item: Any, *, at: float = 0.0) -> None:
-        """Make ``call`` at ``at`` (epoch seconds) unless stopped first."""
+    def submit(self, call, item: Any, *, at: float = 0.0, tries: int = 0) -> None:
+        """Make ``call`` at ``at`` (epoch seconds) unless stopped first (``tries``: slots it gave up already)."""
         if self.pool is not None:
-            future = self.pool.submit(self._at, call, at)
+            future = self.pool.submit(self._at, call, at, tries)
         else:
             future = Future()
             try:
-                future.set_result(self._at(call, at))
+                future.set_result(self._at(call, at, tries))
             except Exception as exc:
                 future.set_exception(exc)
         self.running[future] = item
 
-    def _at(self, call, at: float):
-        """Wait for ``at``, then call -- never sooner than ``spacing`` after this worker's previous call.
+    def _at(self, call, at: float, tries: int = 0):
+        """Wait for ``at``, then call -- unless woken more than ``tolerance`` after it.
 
-        The slots are spaced already; a thread that woke late (the machine was
-        busy) would otherwise leave right before the next one and put more
-        sends in some 1 s window than the number allows.
+        Every sender of the number leaves within ``tolerance`` of a slot of the
+        shared bucket, which is what keeps any 1 s window within the limit
+        across processes; a thread that woke later (the machine was busy) would
+        crowd another process's slots, so it returns :class:`Late` without
+        calling and the worker gives the call a new slot -- up to
+        ``LATE_RETRIES`` times, then it leaves late rather than never.
         """
-        while True:
-            if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
-                return self.NOT_SENT
-            with self.lock:
-                now = time.time()
-                if now >= self.last_call + self.spacing:
-                    self.last_call = now
-                    break
-                at = self.last_call + self.spacing
+        if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
+            return self.NOT_SENT
+        if at and tries < LATE_RETRIES and time.time() > at + self.tolerance:
+            return Late(call, tries + 1)
         return call()
 
     def stop(self) -> None:
@@ -736,7 +743,6 @@ class CampaignWorker:
                 # for a send that waits for its campaign's turn.
                 slot = self.gate.next(wanted=len(chunk) - index,
                                       not_before=share.next(wanted=len(chunk) - index))
-                self.flight.spacing = self.gate.interval
                 self._idle_until(slot - SEND_AHEAD_SECONDS, result)
                 sends += 1
                 self._begin(claimed, entry, result, at=slot)
@@ -777,6 +783,9 @@ class CampaignWorker:
                 recipient = self._raised(claimed, message, exc)
                 if recipient is not None:
                     self._count(recipient, result)
+                continue
+            if isinstance(outcome, Late):  # woke too late for its slot: never left; the number's next one
+                self.flight.submit(outcome.call, (claimed, message), at=self.gate.next(wanted=1), tries=outcome.tries)
                 continue
             if outcome is Flight.NOT_SENT:  # stopped before its slot: never left
                 if self.batch.withdraw(message):

@@ -155,6 +155,10 @@ class PhoneNumberCreateSerializer(serializers.Serializer):
     display_phone_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     verified_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     phone_number_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    send_limit = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False,
+        help_text=_("The number's sending limit in messages per second (default 80; 1,000 after Meta's upgrade, "
+                    "20 for a coexistence number), shared by its campaigns, the composer and the API."))
 
 
 class PhoneNumberUpdateSerializer(serializers.Serializer):
@@ -162,11 +166,17 @@ class PhoneNumberUpdateSerializer(serializers.Serializer):
     display_phone_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
     verified_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
+    send_limit = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False,
+        help_text=_("The number's sending limit in messages per second (default 80; 1,000 after Meta's upgrade, "
+                    "20 for a coexistence number), shared by its campaigns, the composer and the API."))
 
 
 class PhoneNumberSerializer(serializers.ModelSerializer):
     client_id = serializers.CharField(source="client.client_id", read_only=True)
     waba_id = serializers.CharField(source="waba.waba_id", read_only=True, default=None, allow_null=True)
+    send_limit = serializers.SerializerMethodField(
+        help_text=_("The number's sending limit in messages per second (default 80)."))
 
     class Meta:
         model = PhoneNumber
@@ -184,4 +194,11 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
             "waba_id",
             "is_active",
             "synced_at",
+            "send_limit",
         ]
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_send_limit(self, number: PhoneNumber) -> int:
+        from campaigns import rates  # campaigns builds on accounts: the limit lives in its send bucket
+
+        return rates.number_limit(number)

@@ -129,7 +129,7 @@ class PhoneNumberViewSet(_InventoryWrites, mixins.CreateModelMixin, mixins.Updat
     search_fields = ["digits", "display_phone_number", "verified_name"]
 
     def get_queryset(self):
-        return scope(PhoneNumber.objects.select_related("client", "waba"), self.request.user, "client")
+        return scope(PhoneNumber.objects.select_related("client", "waba", "send_rate"), self.request.user, "client")
 
     @extend_schema(request=PhoneNumberCreateSerializer, responses={201: PhoneNumberSerializer})
     def create(self, request, *args, **kwargs):

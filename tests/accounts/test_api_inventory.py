@@ -178,3 +178,49 @@ def test_adding_the_isv_token_later_keeps_the_namespace_entered_by_hand(fake_ald
 
     listed = WhatsAppBusinessAccount.objects.get(client__client_id="942", waba_id=fake_aldeamo.waba_id)
     assert listed.is_active and listed.namespace == NAMESPACE
+
+
+def test_a_numbers_sending_limit_is_read_by_everyone_who_sees_it_and_set_by_its_admin(api_as, admin_of, settings):
+    """The contract: POST, PATCH /api/v1/phone-numbers/ carry the number's sending limit (messages per second,
+    default 80), stored in the send bucket every sender of the number reads (campaigns, composer, API)."""
+    from campaigns import rates
+    from campaigns.models import NumberRate
+
+    settings.CAMPAIGN_PACE_LIMIT = 80
+    client = ClientFactory(provider_account=ContactoVirtualAccountFactory())
+    admin_user, agent_user = admin_of(client), admin_of(client, Role.AGENT)
+    admin = api_as(admin_user)  # one test client: api_as switches who it is
+    created = admin.post(NUMBERS, {"client": client.pk, "digits": "573001112299", "send_limit": 20}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["send_limit"] == 20
+    number = PhoneNumber.objects.get(pk=created.json()["id"])
+    assert NumberRate.objects.get(phone_number=number).per_second == 20
+
+    untouched = PhoneNumberFactory(client=client)
+    agent = api_as(agent_user)
+    listed = {row["id"]: row["send_limit"] for row in agent.get(NUMBERS).json()["results"]}
+    assert listed == {number.pk: 20, untouched.pk: 80}  # no row yet: the default its first send will store
+
+    assert agent.patch(f"{NUMBERS}{number.pk}/", {"send_limit": 80}, format="json").status_code == 403
+    admin = api_as(admin_user)
+    upgraded = admin.patch(f"{NUMBERS}{number.pk}/", {"send_limit": 1000}, format="json")
+    assert upgraded.status_code == 200 and upgraded.json()["send_limit"] == 1000
+    assert rates.number_slots(phone_number_id=number.pk, digits=number.digits)[2] == 1000  # the next grant
+    assert AuditEntry.objects.filter(action="phone_number.update", changes__send_limit__to="1000").exists()
+
+    for bad in (0, 1001, "fast", 2.5):
+        refused = admin.patch(f"{NUMBERS}{number.pk}/", {"send_limit": bad}, format="json")
+        assert refused.status_code == 400 and "send_limit" in refused.json(), (bad, refused.content)
+    assert NumberRate.objects.get(phone_number=number).per_second == 1000
+
+
+def test_an_operator_sets_any_numbers_limit_and_the_service_refuses_a_bad_one(api_as, superuser):
+    from accounts.services import phone_number_update
+    from waportal.errors import ApplicationError
+
+    number = PhoneNumberFactory()
+    patched = api_as(superuser).patch(f"{NUMBERS}{number.pk}/", {"send_limit": 20}, format="json")
+    assert patched.status_code == 200 and patched.json()["send_limit"] == 20
+    with pytest.raises(ApplicationError) as refused:
+        phone_number_update(actor=superuser, number=number, send_limit=5000)
+    assert refused.value.field == "send_limit"

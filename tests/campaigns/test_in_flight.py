@@ -205,3 +205,51 @@ def test_a_recipient_written_to_too_often_just_now_waits_without_holding_up_the_
     time.sleep(0.6)
     finish(campaign)
     assert states(campaign) == {RecipientState.SENT: 5} and slow.calls[busy] == 1
+
+
+def test_a_call_whose_thread_woke_too_late_for_its_slot_is_not_made_there():
+    flight = runner.Flight(2)
+    made: list[int] = []
+    try:
+        flight.submit(lambda: made.append(1), "late", at=time.time() - 1)
+        flight.submit(lambda: made.append(2) or "sent", "on time", at=time.time() + 0.01)
+        results = {}
+        while len(results) < 2:
+            results.update({item: future.result() for item, future in flight.finished(1.0)})
+    finally:
+        flight.close()
+    assert isinstance(results["late"], runner.Late) and results["on time"] == "sent"
+    assert made == [2]
+
+
+def test_sends_woken_too_late_get_a_new_slot_and_are_sent_once(make_campaign, slow, monkeypatch):
+    at = runner.Flight._at
+    seen: set[int] = set()
+
+    def late_first(self, call, slot, tries=0):  # every call's thread wakes too late the first time
+        if id(call) not in seen:
+            seen.add(id(call))
+            return runner.Late(call, tries + 1)
+        return at(self, call, slot, tries)
+
+    monkeypatch.setattr(runner.Flight, "_at", late_first)
+    campaign = make_campaign(20)
+    finish(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED
+    assert states(campaign) == {RecipientState.SENT: 20}
+    assert set(slow.calls.values()) == {1} and len(slow.calls) == 20
+
+
+def test_a_call_late_every_time_leaves_after_giving_up_a_few_slots_rather_never():
+    flight = runner.Flight(2)
+    try:
+        for tries in range(runner.LATE_RETRIES):
+            flight.submit(lambda: "sent", "late", at=time.time() - 1, tries=tries)
+            [(_item, future)] = flight.finished(1.0)
+            assert isinstance(future.result(), runner.Late) and future.result().tries == tries + 1
+        flight.submit(lambda: "sent", "late", at=time.time() - 1, tries=runner.LATE_RETRIES)
+        [(_item, future)] = flight.finished(1.0)
+        assert future.result() == "sent"
+    finally:
+        flight.close()
