@@ -56,6 +56,13 @@ ACCOUNT_FIELDS = (
 )
 
 
+def _refuse_unknown(data: dict[str, Any], allowed) -> None:
+    """A service's keyword data may hold only the fields it knows; the error names the first stranger."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(unknown)}, field=unknown[0])
+
+
 def _snapshot(account: ProviderAccount) -> dict[str, Any]:
     return {name: getattr(account, name) for name in ACCOUNT_FIELDS}
 
@@ -88,9 +95,7 @@ def _audit_account(*, actor, action: str, account: ProviderAccount, changes: dic
 @transaction.atomic
 def provider_account_create(*, actor, **data: Any) -> ProviderAccount:
     require_operator(actor, _("Only the portal's operators may add provider accounts."))
-    unknown = set(data) - set(ACCOUNT_FIELDS)
-    if unknown:
-        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))})
+    _refuse_unknown(data, ACCOUNT_FIELDS)
     account = ProviderAccount(**data, created_by=actor if actor and actor.is_authenticated else None)
     _validate(account)
     account.save()
@@ -112,9 +117,7 @@ def provider_account_update(*, account: ProviderAccount, actor, **data: Any) -> 
     redirect, re-key or rename it (issue 17).
     """
     require_operator(actor)
-    unknown = set(data) - set(ACCOUNT_FIELDS)
-    if unknown:
-        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))})
+    _refuse_unknown(data, ACCOUNT_FIELDS)
     if "provider" in data and data["provider"] != account.provider:
         raise ApplicationError(_("The provider of an existing account cannot change."), field="provider")
     before = _snapshot(account)
@@ -613,10 +616,7 @@ def waba_create(*, actor, client: Client, waba_id: str, name: str = "", namespac
 def waba_update(*, actor, waba: WhatsAppBusinessAccount, **data: Any) -> WhatsAppBusinessAccount:
     """Change what the provider cannot list (namespace) and the WABA's name or activity."""
     _require_inventory_admin(actor, waba.client)
-    unknown = set(data) - set(WABA_EDITABLE)
-    if unknown:
-        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))},
-                               field=sorted(unknown)[0])
+    _refuse_unknown(data, WABA_EDITABLE)
     if "namespace" in data:
         data["namespace"] = _checked_namespace(data["namespace"])
     if "name" in data:
@@ -682,10 +682,7 @@ def phone_number_create(
 @transaction.atomic
 def phone_number_update(*, actor, number: PhoneNumber, **data: Any) -> PhoneNumber:
     _require_inventory_admin(actor, number.client)
-    unknown = set(data) - set(PHONE_NUMBER_EDITABLE)
-    if unknown:
-        raise ApplicationError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))},
-                               field=sorted(unknown)[0])
+    _refuse_unknown(data, PHONE_NUMBER_EDITABLE)
     if "waba" in data:
         _checked_number_waba(number.client, data["waba"])
     send_limit = data.pop("send_limit", None)
