@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Provider, ProviderAccount, WhatsAppBusinessAccount
 
@@ -65,8 +66,10 @@ def account_setup_notes(*, account: ProviderAccount, client_ids: set[int] | None
             templates = templates.filter(client_id__in=client_ids)
         missing = templates.count()
         if missing:
-            notes.append(SetupNote("warning", _(
+            notes.append(SetupNote("warning", ngettext(
+                "%(count)d template has no id_template: Contacto Virtual's listing does not give it and sending "
+                "needs it; enter it on the template.",
                 "%(count)d templates have no id_template: Contacto Virtual's listing does not give it and sending "
-                "needs it; enter it on each template.") % {"count": missing},
+                "needs it; enter it on each template.", missing) % {"count": missing},
                 reverse("admin:templates_mgr_template_changelist")))
     return notes

@@ -17,6 +17,7 @@ so a stale in-memory campaign never overwrites them.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -345,7 +346,7 @@ class NumberRate(models.Model):
     phone_number = models.OneToOneField(PhoneNumber, on_delete=models.CASCADE, primary_key=True,
                                         related_name="send_rate", verbose_name=_("business number"))
     per_second = models.PositiveIntegerField(
-        _("messages per second"), default=80,
+        _("messages per second"), default=80, validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text=_("WhatsApp's limit for this number: 80 by default, 1,000 after Meta's upgrade, 20 for a "
                     "coexistence number. Campaigns, the composer and the API share it."))
     next_slot = models.FloatField(default=0.0, editable=False)

@@ -31,7 +31,7 @@ def test_the_account_page_of_a_cv_account_counts_templates_without_id(admin_clie
     template = ContactoVirtualTemplateFactory(provider_template_id="")
     account = template.client.provider_account
     page = admin_client.get(f"/admin/accounts/provideraccount/{account.pk}/change/").content.decode()
-    assert "1 templates have no id_template" in page
+    assert "1 template has no id_template" in page
 
 
 def test_a_waba_and_a_number_are_added_by_hand_in_the_admin(admin_client):

@@ -121,3 +121,19 @@ def test_the_margin_lets_a_send_leave_a_little_late_and_the_window_still_holds_t
     assert 0.005 <= tolerance <= 0.0103
     for limit in (20, 80, 1000):  # slots 1 / (limit * 0.98) apart, each left up to `tolerance` late
         assert limit * 0.98 * (1 + tolerance) <= limit
+
+
+@pytest.mark.parametrize("value", [0, 1001])
+def test_the_admin_refuses_a_number_limit_outside_1_to_1000(value, superuser, client):
+    """The admin form (operators) checks the same range as the API and the service."""
+    from django.urls import reverse
+
+    from campaigns.models import NumberRate
+    from tests.factories import PhoneNumberFactory
+
+    rate = NumberRate.objects.create(phone_number=PhoneNumberFactory(), per_second=80)
+    client.force_login(superuser)
+    response = client.post(reverse("admin:campaigns_numberrate_change", args=[rate.pk]), {"per_second": value})
+    assert response.status_code == 200 and "per_second" in response.context["adminform"].form.errors
+    rate.refresh_from_db()
+    assert rate.per_second == 80
