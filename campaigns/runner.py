@@ -337,12 +337,6 @@ def reserve_slots(*, campaign_id: int, count: int, pace: int) -> tuple[float, fl
     return end - count * interval, interval
 
 
-def _sleep_until(moment: float) -> None:
-    delay = moment - time.time()
-    if delay > 0:
-        time.sleep(delay)
-
-
 class PaceShare:
     """One worker's turns in a campaign's shared bucket, reserved a few at a time.
 
@@ -358,10 +352,6 @@ class PaceShare:
         self.interval = 1.0 / max(pace, 1)
         self.next_slot = 0.0
         self.left = 0
-
-    def wait(self, *, wanted: int) -> None:
-        """Sleep until this worker's next slot; ``wanted`` sends remain in its chunk (no slot is reserved idle)."""
-        _sleep_until(self.next(wanted=wanted))
 
     def next(self, *, wanted: int) -> float:
         """This worker's next slot, epoch seconds (reserved here when its reservation is used up)."""

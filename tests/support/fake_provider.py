@@ -19,6 +19,18 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 
+def json_response(request: requests.PreparedRequest, status: int, reason: str, content: bytes) -> requests.Response:
+    """A JSON answer to ``request``, as a requests transport returns one."""
+    response = requests.Response()
+    response.status_code = status
+    response.reason = reason
+    response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
+    response._content = content
+    response.url = request.url or ""
+    response.request = request
+    response.encoding = "utf-8"
+    return response
+
 class AcceptingTransport(BaseAdapter):
     thread_safe = True  # no state, no database: a campaign worker may keep many sends in flight through it
 
@@ -37,16 +49,7 @@ class AcceptingTransport(BaseAdapter):
             finally:
                 os.close(fd)
         time.sleep(float(os.environ.get("FAKE_PROVIDER_DELAY", "0.02")))
-        content = json.dumps({"messageId": str(uuid.uuid4())}).encode()
-        response = requests.Response()
-        response.status_code = 200
-        response.reason = "OK"
-        response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
-        response._content = content
-        response.url = request.url or ""
-        response.request = request
-        response.encoding = "utf-8"
-        return response
+        return json_response(request, 200, "OK", json.dumps({"messageId": str(uuid.uuid4())}).encode())
 
     def close(self) -> None:
         pass
@@ -57,15 +60,7 @@ class UnavailableTransport(BaseAdapter):
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
              cert: Any = None, proxies: Any = None) -> requests.Response:
-        response = requests.Response()
-        response.status_code = 503
-        response.reason = "Service Unavailable"
-        response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
-        response._content = b'{"message": "unavailable (test transport)"}'
-        response.url = request.url or ""
-        response.request = request
-        response.encoding = "utf-8"
-        return response
+        return json_response(request, 503, "Service Unavailable", b'{"message": "unavailable (test transport)"}')
 
     def close(self) -> None:
         pass
