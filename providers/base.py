@@ -32,6 +32,9 @@ logger = logging.getLogger("providers")
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 
 
+ERROR_KINDS = ("error", "auth", "rejected", "rate_limited", "unavailable", "timeout", "bad_response")
+
+
 class ProviderError(Exception):
     """Base of every provider failure.
 
@@ -40,6 +43,9 @@ class ProviderError(Exception):
     (Contacto Virtual's return codes), ``body`` the parsed or raw response body.
     """
 
+    #: What kind of failure this is, kept all the way to the UI (``Message.error_kind``, campaign
+    #: outcomes): one word per subclass, so nothing downstream re-derives it from codes.
+    kind = "error"
     retryable = False
     maybe_delivered = False
 
@@ -66,13 +72,19 @@ class ProviderError(Exception):
 class ProviderAuthError(ProviderError):
     """Credentials refused (HTTP 401, Contacto Virtual code 2). Fix the account; do not retry."""
 
+    kind = "auth"
+
 
 class ProviderRejected(ProviderError):
     """The provider understood the request and refused it (HTTP 400, CV codes 3-8)."""
 
+    kind = "rejected"
+
 
 class ProviderRateLimited(ProviderError):
     """HTTP 429: try again later."""
+
+    kind = "rate_limited"
 
     retryable = True
 
@@ -84,6 +96,8 @@ class ProviderRateLimited(ProviderError):
 class ProviderUnavailable(ProviderError):
     """The provider could not be reached, or answered 5xx. Safe to retry."""
 
+    kind = "unavailable"
+
     retryable = True
 
 
@@ -93,11 +107,15 @@ class ProviderTimeout(ProviderError):
     Not retryable for sends: the provider may have accepted the message.
     """
 
+    kind = "timeout"
+
     maybe_delivered = True
 
 
 class ProviderBadResponse(ProviderError):
     """The provider answered something this adapter cannot read."""
+
+    kind = "bad_response"
 
     maybe_delivered = True
 
