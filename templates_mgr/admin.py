@@ -25,7 +25,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import TenantAdminMixin, badge
 from accounts.models import Provider, Role, WhatsAppBusinessAccount
 from accounts.tenancy import scope
 from providers.base import ProviderError
@@ -33,6 +32,7 @@ from templates_mgr import services
 from templates_mgr.builder import components_from_plain_text, form_initial_from_components, render_preview
 from templates_mgr.forms import BUTTONS_HELP, LIMITS, TemplateBuilderForm, initial_from_builder
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
+from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
 STATUS_TONES = {
