@@ -9,9 +9,9 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
+from accounts import conf
 from accounts.models import Provider, ProviderAccount
 from providers.base import session_for
 
@@ -26,7 +26,7 @@ def _transport(path: str):
 
 
 def _mounts() -> dict:
-    return {prefix: _transport(path) for prefix, path in settings.PROVIDER_TRANSPORT_MOUNTS.items()}
+    return {prefix: _transport(path) for prefix, path in conf.setting("PROVIDER_TRANSPORT_MOUNTS").items()}
 
 
 def provider_client(account: ProviderAccount) -> AldeamoClient | ContactoVirtualClient:
@@ -34,7 +34,7 @@ def provider_client(account: ProviderAccount) -> AldeamoClient | ContactoVirtual
     from providers.contacto_virtual import ContactoVirtualClient
 
     session = session_for(f"account:{account.pk}", mounts=_mounts())
-    timeout = tuple(settings.PROVIDER_TIMEOUT)
+    timeout = tuple(conf.setting("PROVIDER_TIMEOUT"))
     if account.provider == Provider.ALDEAMO:
         return AldeamoClient(
             base_url=account.effective_base_url,

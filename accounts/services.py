@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts import conf
 from accounts.audit import audit_record, changed_fields
 from accounts.gateway import provider_client
 from accounts.models import (
@@ -163,7 +163,7 @@ def provider_account_webhook_secret_rotate(*, account: ProviderAccount, actor) -
     require_operator(actor, _("Only the portal's operators may rotate a webhook secret."))
     account = ProviderAccount.objects.select_for_update().get(pk=account.pk)
     account.previous_webhook_secret = account.webhook_secret
-    account.previous_webhook_secret_until = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
+    account.previous_webhook_secret_until = timezone.now() + timedelta(hours=conf.setting("WEBHOOK_SECRET_GRACE_HOURS"))
     account.webhook_secret = new_webhook_secret()
     account.save(update_fields=["webhook_secret", "previous_webhook_secret", "previous_webhook_secret_until",
                                 "updated_at"])

@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.gateway import provider_client
 from accounts.models import Provider, WhatsAppBusinessAccount
+from analytics import conf
 from analytics.models import (
     DIRECTION_ALIASES,
     POINT_KEY_FIELDS,
@@ -62,8 +62,6 @@ from waportal.errors import ApplicationError
 from waportal.sql import bound_cursor
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_PROVIDER_TIME_ZONE = "America/Bogota"
 
 # Longest span of one getAnalytics request, per granularity (MONTHLY in months).
 CHUNK_SIZES: dict[str, timedelta | int] = {
@@ -85,8 +83,7 @@ NOT_THE_CLIENTS = "does not belong to the client"
 
 def provider_time_zone() -> zoneinfo.ZoneInfo:
     """The clock Aldeamo's analytics times are written in (see the module docstring)."""
-    name = getattr(settings, "ANALYTICS_PROVIDER_TIME_ZONE", "") or DEFAULT_PROVIDER_TIME_ZONE
-    return zoneinfo.ZoneInfo(name)
+    return zoneinfo.ZoneInfo(conf.provider_time_zone_name())
 
 
 # --- ranges ---------------------------------------------------------------------------

@@ -240,6 +240,10 @@ CAMPAIGN_PACE_LIMIT = env.int("CAMPAIGN_PACE_LIMIT", default=80)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2_500_000)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 
+# Called by a task worker after it reconnects to the database (waportal/workers): ask for the webhook events
+# stored while it was away to be processed.
+TASK_WORKER_RECONNECT_HOOKS = ["messaging.tasks.webhook_processing_kick"]
+
 LOGIN_URL = "admin:login"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
