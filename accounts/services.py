@@ -7,6 +7,7 @@ one. What disappeared upstream is marked inactive, never deleted.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -351,17 +352,26 @@ def provider_account_sync(*, account: ProviderAccount, actor=None) -> SyncResult
     return result
 
 
+# Templates are the templates manager's concern, and accounts (the bottom app) imports no app above it: the
+# templates manager registers its pull here from its AppConfig.ready. A step is called as
+# ``step(account=..., warnings=[...])``, returns how many templates it synced and may raise ProviderError.
+_TEMPLATES_SYNC_STEPS: list[Callable[..., int]] = []
+
+
+def templates_sync_register(step: Callable[..., int]) -> None:
+    """Make every account sync pull templates with ``step`` too (idempotent: ready() may run twice in tests)."""
+    if step not in _TEMPLATES_SYNC_STEPS:
+        _TEMPLATES_SYNC_STEPS.append(step)
+
+
 def _sync_templates(account: ProviderAccount, result: SyncResult) -> int:
-    """Templates are the templates manager's concern; it registers itself if installed."""
-    try:
-        from templates_mgr.services import templates_sync_for_account
-    except ImportError:
-        return 0
-    try:
-        return templates_sync_for_account(account=account, warnings=result.warnings)
-    except ProviderError as exc:
-        result.warnings.append(_("Templates: %(words)s") % {"words": exc.message})
-        return 0
+    synced = 0
+    for step in _TEMPLATES_SYNC_STEPS:
+        try:
+            synced += step(account=account, warnings=result.warnings)
+        except ProviderError as exc:
+            result.warnings.append(_("Templates: %(words)s") % {"words": exc.message})
+    return synced
 
 
 def _quality(value: str) -> str:
