@@ -35,12 +35,9 @@ def register(spec_class: type[ProviderSpec]) -> type[ProviderSpec]:
 
 
 def _packages() -> tuple[str, ...]:
-    try:
-        from django.conf import settings
+    from django.conf import settings
 
-        return tuple(getattr(settings, "WAPORTAL_PROVIDERS", DEFAULT_PROVIDERS))
-    except Exception:  # settings not configured: a provider test outside Django
-        return DEFAULT_PROVIDERS
+    return tuple(settings.WAPORTAL_PROVIDERS) if settings.configured else DEFAULT_PROVIDERS
 
 
 def _load() -> None:
