@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Client, ProviderAccount, Role
+from accounts.models import Client, PhoneNumber, ProviderAccount, Role
 from accounts.tenancy import client_ids_for, scope
 from messaging.models import Conversation, Message, WebhookEvent
+from templates_mgr.models import Template, TemplateStatus
 
 
 def conversations_visible(user) -> QuerySet[Conversation]:
@@ -37,3 +38,22 @@ def webhook_events_visible(user) -> QuerySet[WebhookEvent]:
         return WebhookEvent.objects.all()
     return WebhookEvent.objects.filter(client_id__in=ids)
 
+
+def composer_numbers(user) -> QuerySet[PhoneNumber]:
+    """The business numbers ``user`` may send from: active, in clients where they are agent or admin."""
+    return scope(
+        PhoneNumber.objects.filter(is_active=True).select_related("client__provider_account", "waba"),
+        user,
+        "client",
+        Role.AGENT,
+    ).order_by("client__name", "digits")
+
+
+def composer_templates(user) -> QuerySet[Template]:
+    """Approved, not deleted templates of the user's clients (agent role or above)."""
+    return scope(
+        Template.objects.filter(status=TemplateStatus.APPROVED, deleted_at__isnull=True).select_related("waba"),
+        user,
+        "client",
+        Role.AGENT,
+    ).order_by("name", "language")

@@ -10,9 +10,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import PhoneNumber, Provider, ProviderAccount
-from messaging import validation
 from messaging.models import Message
 from messaging.sending.checks import require_open_window, require_sendable
+from messaging.validation import common as validation
+from messaging.validation.contacto_virtual import contacto_virtual_parameters
+from messaging.validation.content import validate_content
+from messaging.validation.templates import check_template_components
 from providers.aldeamo import build_send_body
 from providers.contacto_virtual import ContactoVirtualClient, mobile_problem
 from providers.types import OutboundMessage, TemplateSend
@@ -70,7 +73,7 @@ def _prepare_aldeamo(
         if template is not None:
             raise ApplicationError(_("A template was picked but the type is %(type)s.") % {"type": type},
                                    field="type")
-        content = validation.validate_content(type=type, content=copy.deepcopy(content), preview_url=preview_url)
+        content = validate_content(type=type, content=copy.deepcopy(content), preview_url=preview_url)
         require_open_window(phone_number=phone_number, to=recipient)
     wire = OutboundMessage(
         from_number=phone_number.digits,
@@ -172,7 +175,7 @@ def _aldeamo_template(
         name, code = template.name, template.language
     require_sendable(template)
     components = copy.deepcopy(content.get("components"))
-    validation.check_template_components(template=template, components=components)
+    check_template_components(template=template, components=components)
     namespace = waba.namespace or (content.get("namespace") if isinstance(content.get("namespace"), str) else "")
     if not namespace:
         raise ApplicationError(
@@ -239,7 +242,7 @@ def _prepare_contacto_virtual(
             )
     template = _contacto_virtual_template(phone_number=phone_number, content=content, template=template)
     components = copy.deepcopy(content.get("components"))
-    variables, media = validation.contacto_virtual_parameters(template=template, components=components)
+    variables, media = contacto_virtual_parameters(template=template, components=components)
     wire = TemplateSend(
         id_template=template.provider_template_id,
         mobile=recipient,
