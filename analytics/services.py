@@ -46,7 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.gateway import provider_client
-from accounts.models import Provider, WhatsAppBusinessAccount
+from accounts.models import WhatsAppBusinessAccount
 from analytics.models import (
     DIRECTION_ALIASES,
     POINT_KEY_FIELDS,
@@ -56,6 +56,7 @@ from analytics.models import (
     ConversationType,
     Granularity,
 )
+from providers import registry
 from providers.base import ProviderAuthError, ProviderError, ProviderRejected
 from providers.types import ConversationPoint
 from waportal.errors import ApplicationError
@@ -272,9 +273,9 @@ def _check_granularity(granularity: str) -> str:
 
 def _check_waba(waba: WhatsAppBusinessAccount) -> None:
     account = waba.client.provider_account
-    if account.provider != Provider.ALDEAMO:
+    if not account.capabilities.analytics:
         raise ApplicationError(
-            _("Conversation analytics come from Aldeamo's ISV API; the account of WABA %(waba)s is %(provider)s.")
+            _("%(provider)s gives no conversation analytics (the account of WABA %(waba)s).")
             % {"waba": waba.waba_id, "provider": account.get_provider_display()},
             field="waba",
         )
@@ -631,13 +632,13 @@ def _finish(log: AnalyticsSync, result: SyncResult, *, state: str, message: str)
 
 
 def wabas_with_analytics():
-    """Active WABAs of active clients on active Aldeamo accounts that have an ISV token."""
+    """Active WABAs of active clients on active accounts whose provider has analytics and that have an ISV token."""
     return (
         WhatsAppBusinessAccount.objects.filter(
             is_active=True,
             client__is_active=True,
             client__provider_account__is_active=True,
-            client__provider_account__provider=Provider.ALDEAMO,
+            client__provider_account__provider__in=registry.with_capability("analytics"),
         )
         .exclude(client__provider_account__analytics_token="")
         .select_related("client__provider_account")

@@ -146,6 +146,8 @@ PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0), env.floa
 # requests adapters mounted on provider sessions, by URL prefix (used to route
 # the in-process sandbox in tests; empty in production).
 PROVIDER_TRANSPORT_MOUNTS: dict[str, str] = {}
+# The provider packages the portal speaks (each registers itself in providers.registry when imported).
+WAPORTAL_PROVIDERS = ["providers.aldeamo", "providers.contacto_virtual"]
 
 TASKS = {
     "default": {
