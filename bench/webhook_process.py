@@ -64,7 +64,7 @@ import json, sys, time
 import django
 django.setup()
 from django.db import connection
-from messaging.ingest import webhook_events_process
+from messaging.webhooks.process import webhook_events_process
 start_at, limit = float(sys.argv[1]), int(sys.argv[2])
 with connection.cursor() as cursor:
     cursor.execute("SELECT 1")
@@ -265,7 +265,7 @@ def profile_once(limit: int) -> str:
         from pyinstrument import Profiler
     except ImportError:
         return "pyinstrument is not installed (pip install pyinstrument into the venv to see a profile)"
-    from messaging.ingest import webhook_events_process
+    from messaging.webhooks.process import webhook_events_process
 
     profiler = Profiler(interval=0.0005)
     profiler.start()

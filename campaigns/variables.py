@@ -1,9 +1,9 @@
 """A template's variable slots, the checks on their values, and the send content.
 
-A *slot* is one value a recipient row must supply: ``body_1`` … ``body_n`` for
-the body's ``{{n}}`` (or Contacto Virtual's ``{n}``), ``header_1`` for a text
-header's variable, ``header_media`` for the link of an image/video/document
-header, ``button_<index>`` for the suffix of a dynamic URL button. A CSV
+A *slot* is one value a recipient row must supply, as the template's one
+spec reads it (:mod:`templates_mgr.spec`: ``body_1`` … for the body's
+variables, ``header_1`` for a text header's, ``header_media`` for a media
+header's link, ``button_<index>`` for a dynamic URL button's suffix). A CSV
 column or a fixed value (shared by every row) fills each slot.
 
 The checks mirror what WhatsApp refuses at send time, so the dry run reports
@@ -26,32 +26,19 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from campaigns.models import SkipReason
+from templates_mgr.spec import (
+    ALDEAMO_PLACEHOLDER,
+    BODY_MAX,
+    HEADER_MAX,
+    MEDIA,
+    TEXT,
+    Slot,
+    is_contacto_virtual,
+    template_spec,
+)
 
-BODY_MAX = 1024
-HEADER_MAX = 60
-URL_MAX = 2000
-CV_VARIABLE_MAX = 1024
-
-ALDEAMO_VARIABLE_RE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
-CV_VARIABLE_RE = re.compile(r"\{(\d+)\}")
 # Meta refuses text parameters with new lines, tabs or more than four consecutive spaces.
 BAD_WHITESPACE_RE = re.compile(r"[\n\r\t]| {5,}")
-MEDIA_FORMATS = ("image", "video", "document")
-
-TEXT = "text"
-MEDIA = "media"
-URL_SUFFIX = "url_suffix"
-
-
-@dataclass(frozen=True)
-class Slot:
-    key: str
-    label: str
-    kind: str  # TEXT, MEDIA or URL_SUFFIX
-    max_length: int
-    component: str  # "header", "body" or "button"
-    position: int  # the variable's number, or the button's index
-    media_format: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,60 +47,9 @@ class Problem:
     detail: str
 
 
-def _numbers(regex: re.Pattern, text: str | None) -> list[int]:
-    return sorted({int(n) for n in regex.findall(text or "")})
-
-
-def _component(components: Any, kind: str) -> Mapping[str, Any] | None:
-    for component in components or []:
-        if isinstance(component, Mapping) and str(component.get("type", "")).upper() == kind:
-            return component
-    return None
-
-
-def is_contacto_virtual(template) -> bool:
-    return template.waba_id is None
-
-
 def template_slots(template) -> list[Slot]:
-    """The values each recipient must supply for ``template``, in send order."""
-    if is_contacto_virtual(template):
-        return [
-            Slot(f"body_{n}", _("Variable {%(n)d}") % {"n": n}, TEXT, CV_VARIABLE_MAX, "body", n)
-            for n in _numbers(CV_VARIABLE_RE, template.text)
-        ]
-    slots: list[Slot] = []
-    header = _component(template.components, "HEADER")
-    if header is not None:
-        header_format = str(header.get("format") or "TEXT").lower()
-        if header_format == "text":
-            slots += [
-                Slot(f"header_{n}", _("Header {{%(n)d}}") % {"n": n}, TEXT, HEADER_MAX, "header", n)
-                for n in _numbers(ALDEAMO_VARIABLE_RE, header.get("text"))
-            ]
-        elif header_format in MEDIA_FORMATS:
-            slots.append(
-                Slot("header_media", _("Header %(format)s (link)") % {"format": header_format}, MEDIA, URL_MAX,
-                     "header", 0, media_format=header_format)
-            )
-    body = _component(template.components, "BODY")
-    if body is not None:
-        slots += [
-            Slot(f"body_{n}", _("Body {{%(n)d}}") % {"n": n}, TEXT, BODY_MAX, "body", n)
-            for n in _numbers(ALDEAMO_VARIABLE_RE, body.get("text"))
-        ]
-    buttons = _component(template.components, "BUTTONS")
-    for index, button in enumerate((buttons or {}).get("buttons") or []):
-        if (
-            isinstance(button, Mapping)
-            and str(button.get("type", "")).upper() == "URL"
-            and ALDEAMO_VARIABLE_RE.search(str(button.get("url") or ""))
-        ):
-            slots.append(
-                Slot(f"button_{index}", _("Button %(n)d link ending") % {"n": index + 1}, URL_SUFFIX, URL_MAX,
-                     "button", index)
-            )
-    return slots
+    """The values each recipient must supply for ``template``, in send order (:func:`templates_mgr.spec.template_spec`)."""
+    return list(template_spec(template).slots)
 
 
 def _fill(regex: re.Pattern, text: str, values: Mapping[int, str]) -> str:
@@ -126,12 +62,10 @@ class RowChecker:
     def __init__(self, template, slots: list[Slot]) -> None:
         self.cv = is_contacto_virtual(template)
         self.slots = slots
-        body = _component(template.components, "BODY") if not self.cv else None
-        header = _component(template.components, "HEADER") if not self.cv else None
-        self.body_text = str(body.get("text") or "") if body else (template.text or "")
-        self.header_text = (
-            str(header.get("text") or "") if header and str(header.get("format") or "TEXT").upper() == "TEXT" else ""
-        )
+        spec = template_spec(template)
+        self.placeholder = spec.placeholder
+        self.body_text = spec.body_text
+        self.header_text = spec.header_text if spec.header_format == "TEXT" else ""
 
     def problem(self, values: Mapping[str, str]) -> Problem | None:
         """The first reason this row cannot be sent, or None."""
@@ -162,10 +96,9 @@ class RowChecker:
         return self._filled_length_problem(values)
 
     def _filled_length_problem(self, values: Mapping[str, str]) -> Problem | None:
-        regex = CV_VARIABLE_RE if self.cv else ALDEAMO_VARIABLE_RE
         body_values = {slot.position: values.get(slot.key, "") for slot in self.slots if slot.component == "body"}
         if body_values:
-            length = len(_fill(regex, self.body_text, body_values))
+            length = len(_fill(self.placeholder, self.body_text, body_values))
             if length > BODY_MAX:
                 return Problem(
                     SkipReason.TOO_LONG,
@@ -175,7 +108,7 @@ class RowChecker:
         header_values = {slot.position: values.get(slot.key, "") for slot in self.slots
                          if slot.component == "header" and slot.kind == TEXT}
         if header_values and self.header_text:
-            length = len(_fill(ALDEAMO_VARIABLE_RE, self.header_text, header_values))
+            length = len(_fill(ALDEAMO_PLACEHOLDER, self.header_text, header_values))
             if length > HEADER_MAX:
                 return Problem(
                     SkipReason.TOO_LONG,

@@ -161,6 +161,9 @@ class Message(models.Model):
     status_at = models.DateTimeField(_("status time"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
     error_title = models.TextField(_("error"), blank=True)
+    #: The kind of provider failure (``providers.base.ERROR_KINDS``: auth, rejected, timeout…) when a send failed
+    #: or its outcome is unknown; empty otherwise.
+    error_kind = models.CharField(_("error kind"), max_length=16, blank=True, default="")
     send_outcome = models.CharField(_("send outcome"), max_length=16, choices=SendOutcome.choices, blank=True,
                                     default="")
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True)
@@ -217,6 +220,10 @@ class Message(models.Model):
         self.status_at = at
         return True
 
+
+#: The fields of a message a status change writes (``messaging.webhooks.statuses.status_apply``).
+STATUS_FIELDS = ["status", "status_at", "sent_at", "delivered_at", "read_at", "failed_at", "error_code",
+                 "error_title", "error_kind", "whatsapp_id"]
 
 STATUS_TIMESTAMP = {
     MessageStatus.SENT: "sent_at",

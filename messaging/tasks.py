@@ -19,11 +19,11 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.core.cache import cache
 from django.tasks import task
 
-from messaging.ingest import webhook_events_drain, webhook_events_pending
+from messaging import conf
+from messaging.webhooks.process import webhook_events_drain, webhook_events_pending
 from waportal.queueing import task_enqueue
 
 logger = logging.getLogger("messaging.tasks")
@@ -35,7 +35,7 @@ _clock = time.time  # replaceable in tests
 
 
 def _batch_size() -> int:
-    return int(getattr(settings, "WEBHOOK_PROCESS_BATCH", 500))
+    return int(conf.setting("WEBHOOK_PROCESS_BATCH"))
 
 
 @task()
@@ -47,7 +47,7 @@ def webhook_events_process_task() -> int:
     remain, it enqueues its successor.
     """
     handled = webhook_events_drain(limit=_batch_size(),
-                                   max_seconds=float(getattr(settings, "WEBHOOK_PROCESS_MAX_SECONDS", 30.0)))
+                                   max_seconds=float(conf.setting("WEBHOOK_PROCESS_MAX_SECONDS")))
     if webhook_events_pending():
         _enqueue(run_after=None)
     return handled

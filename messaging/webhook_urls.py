@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from messaging.webhooks import webhook_receive
+from messaging.webhooks.receive import webhook_receive
 
 app_name = "webhooks"
 

@@ -19,7 +19,7 @@ in the stack:
 
 Provider webhooks take the other half of the policy: they keep what the customer
 wrote and replace those characters (:func:`text_sanitize`), see
-:func:`messaging.ingest.webhook_record`.
+:func:`messaging.webhooks.record.webhook_record`.
 """
 
 from __future__ import annotations

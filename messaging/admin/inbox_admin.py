@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import SimpleListFilter
 from django.core.paginator import Paginator
@@ -47,16 +44,22 @@ from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
-from django.utils.timesince import timeuntil
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csp import csp_override
 
-from accounts.models import Client, Provider, ProviderAccount, Role
+from accounts.models import Provider, Role
 from accounts.tenancy import client_ids_for, has_role, require_role, scope
-from messaging.conversations import window_closes_at, window_open
-from messaging.ingest import order_totals, webhook_event_reprocess
+from messaging import conf
 from messaging.models import Conversation, Direction, Message, MessageStatus, MessageType, WebhookEvent
+from messaging.presenters import bubble, compose_url, failure_words, pretty_body, ticks, window_state
+from messaging.selectors import (
+    conversations_visible,
+    thread_messages,
+    webhook_accounts_visible,
+    webhook_events_visible,
+)
+from messaging.webhooks.process import webhook_event_reprocess
 from providers.base import ProviderError
 from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
@@ -71,252 +74,12 @@ UPDATES_OVERLAP = timedelta(seconds=60)
 UPDATES_LIMIT = 100
 TEXT_LIMIT = 4096
 
-MEDIA_TYPES = {MessageType.IMAGE, MessageType.VIDEO, MessageType.AUDIO, MessageType.VOICE, MessageType.DOCUMENT,
-               MessageType.STICKER}
-
-
 def _thread_csp() -> dict[str, Any]:
     """The site's CSP plus ``media-src https:``: customers' audio and video live on the provider's servers."""
-    base = dict(getattr(settings, "SECURE_CSP", {}) or {})
+    base = dict(conf.setting("SECURE_CSP") or {})
     if base:
         base["media-src"] = [CSP.SELF, "https:"]
     return base
-
-
-# --- bubbles: what the templates render for one message ----------------------------------------------
-
-
-def _safe_url(value: Any) -> str:
-    """An http(s) URL from the payload, or "" (customers' data never becomes a javascript: link)."""
-    if not isinstance(value, str):
-        return ""
-    url = value.strip()
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return ""
-    return url if scheme in ("http", "https") else ""
-
-
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, bool | dict | list):
-        return ""
-    return str(value).strip()
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and abs(number) <= 180 else None
-
-
-def map_url(latitude: float, longitude: float) -> str:
-    query = urlencode({"mlat": f"{latitude:.6f}", "mlon": f"{longitude:.6f}"})
-    return f"https://www.openstreetmap.org/?{query}#map=16/{latitude:.6f}/{longitude:.6f}"
-
-
-def failure_words(message: Message) -> str:
-    """Why a message failed, in words a person can act on."""
-    if message.error_title:
-        return message.error_title
-    if message.error_code:
-        return gettext("The provider reported error %(code)s.") % {"code": message.error_code}
-    return gettext("The message could not be delivered.")
-
-
-def ticks(message: Message) -> dict[str, str] | None:
-    """The status mark of an outbound message: ✓ sent, ✓✓ delivered, blue ✓✓ read, ⚠ failed."""
-    if message.direction != Direction.OUTBOUND:
-        return None
-    status = message.status
-    label = MessageStatus(status).label if status in MessageStatus.values else status
-    marks = {
-        MessageStatus.QUEUED: ("🕓", "pending"),
-        MessageStatus.SENDING: ("🕓", "pending"),
-        MessageStatus.UNKNOWN: ("?", "unknown"),
-        MessageStatus.SENT: ("✓", "sent"),
-        MessageStatus.DELIVERED: ("✓✓", "delivered"),
-        MessageStatus.READ: ("✓✓", "read"),
-        MessageStatus.FAILED: ("⚠", "failed"),
-    }
-    symbol, css = marks.get(status, ("", "unknown"))
-    return {"symbol": symbol, "css": css, "label": str(label),
-            "reason": failure_words(message) if status == MessageStatus.FAILED else ""}
-
-
-def _contact_cards(content: Any) -> list[dict[str, Any]]:
-    cards = content if isinstance(content, list) else (
-        content.get("contacts") if isinstance(content, Mapping) else None)
-    result = []
-    for card in cards if isinstance(cards, list) else []:
-        if not isinstance(card, Mapping):
-            continue
-        name = card.get("name") if isinstance(card.get("name"), Mapping) else {}
-        org = card.get("org") if isinstance(card.get("org"), Mapping) else {}
-        result.append({
-            "name": _text(name.get("formatted_name")) or " ".join(
-                part for part in (_text(name.get("first_name")), _text(name.get("last_name"))) if part),
-            "org": _text(org.get("company")),
-            "phones": [_text(p.get("phone")) for p in card.get("phones") or [] if isinstance(p, Mapping)
-                       and _text(p.get("phone"))],
-            "emails": [_text(e.get("email")) for e in card.get("emails") or [] if isinstance(e, Mapping)
-                       and _text(e.get("email"))],
-        })
-    return result
-
-
-def _quote(message: Message) -> dict[str, Any] | None:
-    """The message this one answers, shown above it (interactive choices show what they chose from)."""
-    target = message.reply_to
-    if target is not None:
-        return {"text": quote_text(target), "mine": target.direction == Direction.OUTBOUND, "id": str(target.pk)}
-    if message.context_id:
-        return {"text": gettext("A message not stored here"), "mine": False, "id": ""}
-    return None
-
-
-def quote_text(message: Message) -> str:
-    """A short text standing for a message in a quote."""
-    content = message.content if isinstance(message.content, Mapping) else {}
-    if message.type == MessageType.TEXT:
-        text = _text(content.get("body"))
-    elif message.type == MessageType.INTERACTIVE:
-        body = content.get("body")
-        reply = content.get(_text(content.get("type")))
-        text = (_text(body.get("text")) if isinstance(body, Mapping) else "") or (
-            _text(reply.get("title")) if isinstance(reply, Mapping) else "")
-    elif message.type == MessageType.TEMPLATE:
-        text = gettext("Template %(name)s") % {"name": _text(content.get("name")) or _text(content.get("id"))}
-    elif message.type in MEDIA_TYPES:
-        text = _text(content.get("caption")) or str(message.get_type_display())
-    else:
-        text = str(message.get_type_display())
-    return (text or str(message.get_type_display()))[:160]
-
-
-def bubble(message: Message) -> dict[str, Any]:
-    """Everything the bubble template needs for ``message``, whatever its type and direction."""
-    content = message.content
-    data = content if isinstance(content, Mapping) else {}
-    kind = message.type
-    result: dict[str, Any] = {
-        "id": str(message.pk),
-        "direction": message.direction,
-        "outbound": message.direction == Direction.OUTBOUND,
-        "type": kind,
-        "type_label": message.get_type_display(),
-        "time": (message.status_at if message.direction == Direction.INBOUND and message.status_at
-                 else message.created_at),
-        "text": "",
-        "quote": _quote(message),
-        "ticks": ticks(message),
-        "can_quote": bool(message.provider_message_id or message.whatsapp_id),
-    }
-    if kind == MessageType.TEXT:
-        result["text"] = _text(data.get("body"))
-    elif kind in MEDIA_TYPES:
-        mime = _text(data.get("mime_type"))
-        shown = {MessageType.IMAGE: "image", MessageType.STICKER: "image", MessageType.VIDEO: "video",
-                 MessageType.AUDIO: "audio", MessageType.VOICE: "audio"}.get(kind, "file")
-        result["media"] = {"kind": shown, "url": _safe_url(data.get("link")), "mime": mime,
-                           "sha256": _text(data.get("sha256")),
-                           "filename": _text(data.get("filename")) or _text(data.get("file")) or kind}
-        result["text"] = _text(data.get("caption"))
-    elif kind == MessageType.LOCATION:
-        latitude, longitude = _number(data.get("latitude")), _number(data.get("longitude"))
-        result["location"] = {
-            "latitude": latitude, "longitude": longitude,
-            "name": _text(data.get("name")), "address": _text(data.get("address")),
-            "map_url": map_url(latitude, longitude) if latitude is not None and longitude is not None else "",
-        }
-    elif kind == MessageType.CONTACTS:
-        result["contacts"] = _contact_cards(content)
-    elif kind == MessageType.INTERACTIVE:
-        choice_type = _text(data.get("type"))
-        choice = data.get(choice_type)
-        if isinstance(choice, Mapping):  # a customer's answer: list_reply / button_reply
-            result["choice"] = {"title": _text(choice.get("title")), "description": _text(choice.get("description")),
-                                "id": _text(choice.get("id"))}
-        else:  # one we sent: body and its buttons or list
-            body = data.get("body")
-            result["text"] = _text(body.get("text")) if isinstance(body, Mapping) else ""
-            action = data.get("action") if isinstance(data.get("action"), Mapping) else {}
-            options = [_text((button.get("reply") or {}).get("title")) for button in action.get("buttons") or []
-                       if isinstance(button, Mapping) and isinstance(button.get("reply"), Mapping)]
-            for section in action.get("sections") or []:
-                if isinstance(section, Mapping):
-                    options += [_text(row.get("title")) for row in section.get("rows") or []
-                                if isinstance(row, Mapping)]
-            result["options"] = [option for option in options if option]
-    elif kind == MessageType.BUTTON:
-        result["choice"] = {"title": _text(data.get("text")), "description": "", "id": _text(data.get("payload"))}
-    elif kind == MessageType.ORDER:
-        lines, totals = order_totals(data)
-        result["order"] = {"lines": lines, "totals": sorted(totals.items()), "catalog_id": _text(data.get("catalog_id")),
-                           "text": _text(data.get("text"))}
-    elif kind == MessageType.TEMPLATE:
-        language = data.get("language")
-        result["template"] = {
-            "name": _text(data.get("name")) or _text(data.get("id")),
-            "language": _text(language.get("code")) if isinstance(language, Mapping) else _text(language),
-            "parameters": _template_parameters(data),
-        }
-    else:
-        result["unsupported"] = _text(data.get("type")) or kind
-    referral = data.get("referral")
-    if isinstance(referral, Mapping):
-        media = referral.get("image") if isinstance(referral.get("image"), Mapping) else (
-            referral.get("video") if isinstance(referral.get("video"), Mapping) else {})
-        result["referral"] = {
-            "headline": _text(referral.get("headline")), "body": _text(referral.get("body")),
-            "source_url": _safe_url(referral.get("source_url")), "source_type": _text(referral.get("source_type")),
-            "image_url": _safe_url(media.get("link")) if referral.get("image") else "",
-        }
-    return result
-
-
-def _template_parameters(data: Mapping[str, Any]) -> list[str]:
-    values = []
-    for component in data.get("components") or []:
-        if not isinstance(component, Mapping):
-            continue
-        for parameter in component.get("parameters") or []:
-            if isinstance(parameter, Mapping) and parameter.get("type") == "text":
-                values.append(_text(parameter.get("text")))
-    return [value for value in values if value]
-
-
-# --- selectors --------------------------------------------------------------------------------------
-
-
-def conversations_visible(user) -> QuerySet[Conversation]:
-    return scope(Conversation.objects.all(), user, "client")
-
-
-def thread_messages(conversation: Conversation) -> QuerySet[Message]:
-    return Message.objects.filter(conversation=conversation).select_related("reply_to")
-
-
-def window_state(conversation: Conversation, *, now: datetime | None = None) -> dict[str, Any]:
-    now = now or timezone.now()
-    is_open = window_open(conversation.last_inbound_at, now=now)
-    closes_at = window_closes_at(conversation.last_inbound_at)
-    if is_open:
-        label = gettext("Window open: closes in %(left)s") % {"left": timeuntil(closes_at, now)}
-    else:
-        label = gettext("Window closed: only templates can be sent")
-    return {"open": is_open, "closes_at": closes_at.isoformat() if closes_at else None, "label": label}
-
-
-def compose_url(conversation: Conversation, *, context: Message | None = None) -> str:
-    """The composer, preset with this conversation's number and customer (for templates outside the window)."""
-    base = reverse("admin:messaging_message_compose")
-    query = {"from": conversation.phone_number_id, "to": conversation.contact.wa_id}
-    if context is not None and (context.provider_message_id or context.whatsapp_id):
-        query["context"] = context.provider_message_id or context.whatsapp_id
-    return f"{base}?{urlencode(query)}"
 
 
 # --- the Conversation admin: the inbox -------------------------------------------------------------
@@ -552,27 +315,6 @@ class ConversationAdmin(TenantAdminMixin, admin.ModelAdmin):
 # --- raw webhook events ----------------------------------------------------------------------------
 
 
-def webhook_accounts_visible(user) -> QuerySet[ProviderAccount]:
-    """Accounts whose events ``user`` may filter by: all for operators, else those where they are a client admin."""
-    ids = client_ids_for(user, Role.ADMIN)
-    if ids is None:
-        return ProviderAccount.objects.all()
-    return ProviderAccount.objects.filter(
-        pk__in=Client.objects.filter(pk__in=ids).values("provider_account_id"))
-
-
-def webhook_events_visible(user) -> QuerySet[WebhookEvent]:
-    """Raw events ``user`` may read: all for operators; a client admin's only those attributed to their clients.
-
-    An event not (yet) attributed to one client may carry another tenant's
-    customers (accounts are shared), so it stays with the operators.
-    """
-    ids = client_ids_for(user, Role.ADMIN)
-    if ids is None:
-        return WebhookEvent.objects.all()
-    return WebhookEvent.objects.filter(client_id__in=ids)
-
-
 class AccountFilter(SimpleListFilter):
     """Provider account, offering only accounts the user may see (another tenant's name never shows)."""
 
@@ -587,19 +329,6 @@ class AccountFilter(SimpleListFilter):
         return queryset.filter(provider_account_id=int(value)) if value and value.isdigit() else queryset
 
 
-def pretty_body(event: WebhookEvent) -> str:
-    """The body as a person reads it: indented JSON, a form as its fields, anything else as stored."""
-    try:
-        return json.dumps(json.loads(event.body), indent=2, ensure_ascii=False, sort_keys=False)
-    except ValueError:
-        pass
-    if "=" in event.body and "{" not in event.body:
-        from urllib.parse import parse_qsl
-
-        pairs = parse_qsl(event.body, keep_blank_values=True)
-        if pairs:
-            return json.dumps(dict(pairs), indent=2, ensure_ascii=False)
-    return event.body
 
 
 STATE_TONES = {

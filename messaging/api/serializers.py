@@ -16,7 +16,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging.models import Message, SendOutcome, StatusEvent
-from messaging.validation import SENDABLE_TYPES
+from messaging.validation.common import SENDABLE_TYPES
+from providers.base import ERROR_KINDS
 
 
 class ContextSerializer(serializers.Serializer):
@@ -115,6 +116,9 @@ class MessageSerializer(serializers.ModelSerializer):
     status_history = StatusEventSerializer(source="status_events", many=True, read_only=True)
     # Blank for messages stored before outcomes were (inbound ones, older sends): the schema says so.
     send_outcome = serializers.ChoiceField(choices=SendOutcome.choices, allow_blank=True, read_only=True)
+    # The kind of provider failure (the ProviderError class's) when a send failed or its outcome is unknown.
+    error_kind = serializers.ChoiceField(choices=[(kind, kind) for kind in ERROR_KINDS], allow_blank=True,
+                                         read_only=True)
 
     class Meta:
         model = Message
@@ -137,6 +141,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "custom_field",
             "error_code",
             "error_title",
+            "error_kind",
             "send_outcome",
             "request_body",
             "idempotency_key",

@@ -104,7 +104,7 @@ def pump(rounds: int = 2) -> None:
 
     from django.utils import timezone
 
-    from messaging.ingest import webhook_events_process
+    from messaging.webhooks.process import webhook_events_process
     from providers.sandbox.callbacks import sandbox_deliver_due
 
     for _ in range(rounds):

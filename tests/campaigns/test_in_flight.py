@@ -13,8 +13,8 @@ import pytest
 
 from campaigns import runner, services
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, NumberRate, RecipientState
-from messaging import sending
 from messaging.models import Message, MessageStatus
+from messaging.sending import delivery
 from providers.base import ProviderRateLimited, ProviderRejected
 from providers.types import SendResult
 from tests.campaigns.test_runner import states, work
@@ -60,7 +60,7 @@ class SlowClient:
 @pytest.fixture
 def slow(monkeypatch, settings):
     client = SlowClient()
-    monkeypatch.setattr(sending, "provider_client", lambda account: client)
+    monkeypatch.setattr(delivery, "provider_client", lambda account: client)
     settings.CAMPAIGN_SENDS_IN_FLIGHT = 8
     return client
 

@@ -11,6 +11,7 @@ from campaigns import rates
 from campaigns.models import NumberRate
 from messaging import sending
 from messaging.models import MessageStatus
+from messaging.sending import delivery
 from providers.base import ProviderRateLimited
 from tests.factories import MembershipFactory
 from tests.messaging.conftest import FakeClient
@@ -71,9 +72,9 @@ def test_a_throttle_holds_every_sender_of_the_number_back_and_is_shown(number):
 def test_single_sends_take_their_slot_from_the_same_bucket(number, monkeypatch):
     NumberRate.objects.create(phone_number=number, per_second=4)
     client = FakeClient()
-    monkeypatch.setattr(sending, "provider_client", lambda account: client)
+    monkeypatch.setattr(delivery, "provider_client", lambda account: client)
     waited: list[float] = []
-    monkeypatch.setattr(sending, "slot_sleep", waited.append)
+    monkeypatch.setattr(delivery, "slot_sleep", waited.append)
     agent = MembershipFactory(client=number.client, role=Role.AGENT).user
     open_window(number, "573001230000")
     for _ in range(3):
@@ -89,8 +90,8 @@ def test_a_429_on_a_single_send_holds_the_whole_number_back(number, monkeypatch)
     NumberRate.objects.create(phone_number=number, per_second=80)
     client = FakeClient()
     client.script = [ProviderRateLimited("Too many requests", status=429, retry_after=1.5)]
-    monkeypatch.setattr(sending, "provider_client", lambda account: client)
-    monkeypatch.setattr(sending, "sleep", lambda seconds: None)
+    monkeypatch.setattr(delivery, "provider_client", lambda account: client)
+    monkeypatch.setattr(delivery, "sleep", lambda seconds: None)
     agent = MembershipFactory(client=number.client, role=Role.AGENT).user
     open_window(number, "573001230001")
     message = sending.message_send(actor=agent, phone_number=number, to="573001230001", type="text",

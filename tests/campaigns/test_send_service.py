@@ -11,6 +11,7 @@ from campaigns import services
 from campaigns.models import CampaignRecipient, CampaignStatus, PauseKind, RecipientState
 from campaigns.variables import ContentBuilder, template_slots
 from messaging import sending
+from messaging.sending import delivery
 from providers.base import ProviderAuthError
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from tests.campaigns.conftest import work
@@ -35,8 +36,8 @@ class FakeClient:
 @pytest.fixture
 def provider(monkeypatch) -> FakeClient:
     client = FakeClient()
-    monkeypatch.setattr(sending, "provider_client", lambda account: client)
-    monkeypatch.setattr(sending, "sleep", lambda seconds: None)
+    monkeypatch.setattr(delivery, "provider_client", lambda account: client)
+    monkeypatch.setattr(delivery, "sleep", lambda seconds: None)
     return client
 
 

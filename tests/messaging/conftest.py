@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from messaging import sending
+from messaging.sending import delivery
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from tests.factories import PhoneNumberFactory
 from tests.messaging.factories import member
@@ -30,13 +30,13 @@ class FakeClient:
 @pytest.fixture(autouse=True)
 def _no_backoff_sleep(monkeypatch):
     """Retries never really wait in tests (modules that assert the waits record them instead)."""
-    monkeypatch.setattr(sending, "sleep", lambda seconds: None)
+    monkeypatch.setattr(delivery, "sleep", lambda seconds: None)
 
 
 @pytest.fixture
 def fake(monkeypatch) -> FakeClient:
     client = FakeClient()
-    monkeypatch.setattr(sending, "provider_client", lambda account: client)
+    monkeypatch.setattr(delivery, "provider_client", lambda account: client)
     return client
 
 

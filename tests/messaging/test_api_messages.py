@@ -1,6 +1,6 @@
 """POST/GET /api/v1/messages/: sending through the API, reading with filters, tenancy, no 500 for garbage.
 
-The provider is a fake client object (``messaging.sending.provider_client`` replaced); the wire format is
+The provider is a fake client object (``messaging.sending.delivery.provider_client`` replaced); the wire format is
 tested in test_message_send.py.
 """
 
@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
-from messaging import sending
 from messaging.models import Message, MessageStatus
+from messaging.sending import prepare
 from providers.base import ProviderAuthError, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from providers.types import SendResult
 from tests.factories import PhoneNumberFactory
@@ -202,7 +202,7 @@ def test_a_contacto_virtual_line_sends_a_template_through_the_same_shape(api_as,
     assert fake.sent[0].variables == ("Carlos", "$100")
     assert fake.sent[0].custom_field == "pedido-7"
     assert response.json()["request_body"]["template_variables"] == "[Carlos] [$100]"
-    assert response.json()["request_body"]["token"] == sending.TOKEN_MASK
+    assert response.json()["request_body"]["token"] == prepare.TOKEN_MASK
 
 
 GARBAGE = [

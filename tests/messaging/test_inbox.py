@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from messaging.admin.inbox_admin import bubble, map_url
 from messaging.models import Conversation, Message, MessageStatus, WebhookEvent
+from messaging.presenters import bubble, map_url
 from tests.messaging.factories_inbound import (
     ConversationFactory,
     InboundMessageFactory,
@@ -321,7 +321,7 @@ def test_updates_accept_a_message_id_as_cursor(as_agent, conversation):
 
 
 def test_updates_reach_a_message_processed_from_a_webhook(as_agent, line, conversation):
-    from messaging.ingest import webhook_events_process
+    from messaging.webhooks.process import webhook_events_process
 
     cursor = timezone.now().isoformat()
     payload = {"contacts": [{"profile": {"name": "Laura Gómez"}, "wa_id": "573115550000"}],

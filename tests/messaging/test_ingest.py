@@ -9,16 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from messaging import ingest
-from messaging.ingest import (
-    message_preview,
-    order_totals,
-    status_events_link,
-    webhook_event_reprocess,
-    webhook_events_process,
-    webhook_events_requeue,
-)
 from messaging.models import Contact, Conversation, Message, MessageStatus, StatusEvent, WebhookEvent
+from messaging.presenters import message_preview, order_totals
+from messaging.webhooks import process as ingest
+from messaging.webhooks.process import webhook_event_reprocess, webhook_events_process, webhook_events_requeue
+from messaging.webhooks.statuses import status_events_link
 from templates_mgr.models import TemplateChange, TemplateStatus
 from tests.fixtures import load_fixture
 from tests.messaging.factories_inbound import (
@@ -566,14 +561,14 @@ def test_a_partly_readable_body_applies_what_it_can_and_says_what_it_could_not(a
 def test_an_exception_marks_only_its_event_as_error(account, line, sent, monkeypatch):
     good = store(account, status_payload(sent.provider_message_id, "delivered", when=at(1), origin=line.digits))
     bad = store(account, {"field": "template_category_update", "value": {"message_template_id": 1}})
-    original = ingest._apply_templates
+    original = ingest.template_events_apply
 
     def broken(items, *args):
         if items:
             raise RuntimeError("boom")
         return original(items, *args)
 
-    monkeypatch.setattr(ingest, "_apply_templates", broken)
+    monkeypatch.setattr(ingest, "template_events_apply", broken)
     process()
 
     good.refresh_from_db()
@@ -584,7 +579,7 @@ def test_an_exception_marks_only_its_event_as_error(account, line, sent, monkeyp
     assert bad.state == WebhookEvent.State.ERROR
     assert "boom" in bad.reason
 
-    monkeypatch.setattr(ingest, "_apply_templates", original)
+    monkeypatch.setattr(ingest, "template_events_apply", original)
     assert webhook_events_requeue(states=[WebhookEvent.State.ERROR]) == 1
     process()
     bad.refresh_from_db()

@@ -20,8 +20,8 @@ from django.db import connection
 from django.db import connections as db_connections
 from django.db.models import Sum
 
-from messaging.ingest import webhook_events_drain, webhook_events_process
 from messaging.models import Conversation, Direction, Message, MessageStatus, StatusEvent, WebhookEvent
+from messaging.webhooks.process import webhook_events_drain, webhook_events_process
 from tests.messaging.factories_inbound import OutboundMessageFactory, WebhookEventFactory, aldeamo_line
 
 T0 = datetime(2025, 3, 5, 14, 0, tzinfo=UTC)

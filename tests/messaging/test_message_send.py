@@ -20,9 +20,8 @@ from responses import matchers
 from responses.registries import OrderedRegistry
 
 from accounts.models import Role
-from messaging import sending
 from messaging.models import Message, MessageStatus, StatusEvent
-from messaging.sending import message_resend, message_send, request_fingerprint
+from messaging.sending import delivery, message_resend, message_send, prepare, request_fingerprint, send
 from providers.base import ProviderTimeout, ProviderUnavailable
 from providers.contacto_virtual import RETURN_CODES
 from providers.types import SendResult
@@ -68,7 +67,7 @@ def send_url(service: str) -> str:
 def waits(monkeypatch) -> list[float]:
     """Backoff pauses are recorded, never slept."""
     recorded: list[float] = []
-    monkeypatch.setattr(sending, "sleep", recorded.append)
+    monkeypatch.setattr(delivery, "sleep", recorded.append)
     return recorded
 
 
@@ -208,7 +207,7 @@ def test_the_message_is_stored_as_sending_before_the_http_call(number, agent, mo
             seen.append((stored.status, stored.request_body))
             return super().send(wire)
 
-    monkeypatch.setattr(sending, "provider_client", lambda account: Peeking())
+    monkeypatch.setattr(delivery, "provider_client", lambda account: Peeking())
 
     message = send_text(agent, number, "Hola")
 
@@ -284,7 +283,7 @@ def test_connection_error_then_503_then_200_makes_three_calls_and_ends_sent(numb
     assert message.status == MessageStatus.SENT
     assert message.provider_message_id == TEXT_ID
     assert len(waits) == 2
-    assert all(0 < wait <= sending.BACKOFF_CAP_SECONDS for wait in waits)
+    assert all(0 < wait <= delivery.BACKOFF_CAP_SECONDS for wait in waits)
 
 
 def test_a_400_makes_one_call(mocked, number, agent, waits):
@@ -306,19 +305,19 @@ def test_429_three_times_gives_up_after_three_attempts_with_capped_backoff(numbe
 
         message = send_text(agent, number)
 
-        assert len(mocked.calls) == sending.MAX_ATTEMPTS
+        assert len(mocked.calls) == delivery.MAX_ATTEMPTS
     assert message.status == MessageStatus.FAILED
     assert message.error_code == "429"
     assert "after 3 attempts" in message.error_title
-    assert waits == [sending.BACKOFF_CAP_SECONDS, sending.BACKOFF_CAP_SECONDS]
+    assert waits == [delivery.BACKOFF_CAP_SECONDS, delivery.BACKOFF_CAP_SECONDS]
 
 
 def test_backoff_grows_and_stays_within_its_cap():
     error = ProviderUnavailable("down")
     for attempt in range(1, 10):
-        ceiling = min(sending.BACKOFF_CAP_SECONDS, sending.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+        ceiling = min(delivery.BACKOFF_CAP_SECONDS, delivery.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
         for _ in range(20):
-            assert ceiling / 2 <= sending._backoff(attempt, error) <= ceiling
+            assert ceiling / 2 <= delivery.backoff(attempt, error) <= ceiling
 
 
 def test_provider_errors_never_reach_the_caller(number, agent, fake):
@@ -740,7 +739,7 @@ def test_the_contacto_virtual_seed_send_goes_out_as_the_manuals_form(mocked, cv_
     assert len(mocked.calls) == 1
     assert message.status == MessageStatus.SENT
     assert message.provider_message_id == "0e1add43-f91c-4e7c-8805-221ef6b27b98"
-    assert message.request_body == {**form, "token": sending.TOKEN_MASK}
+    assert message.request_body == {**form, "token": prepare.TOKEN_MASK}
     assert "b6fd61ec974d1652082a802a4d8e443712138ed" not in str(message.request_body)
     assert message.template == cv_template
     assert message.custom_field == form["custom_field"]
@@ -881,7 +880,7 @@ def test_a_concurrent_duplicate_loses_on_the_constraint_and_gets_the_winner(numb
             return None
         return Message.objects.filter(client_id=client_id, idempotency_key=key).first()
 
-    monkeypatch.setattr(sending, "_message_for_key", racing_lookup)
+    monkeypatch.setattr(send, "message_for_key", racing_lookup)
 
     loser = send_text(agent, number, idempotency_key="race")
 

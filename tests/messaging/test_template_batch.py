@@ -11,9 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from messaging import sending
 from messaging.models import Contact, Conversation, Message, MessageStatus, StatusEvent
-from messaging.sending import BatchItem, TemplateBatch
+from messaging.sending import BatchItem, TemplateBatch, prepare
 from providers.base import ProviderRejected, ProviderTimeout, ProviderUnavailable
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from tests.factories import TemplateFactory
@@ -63,7 +62,7 @@ def test_a_chunk_is_stored_queued_in_a_few_statements_whatever_its_size(number, 
     assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 45
     assert Contact.objects.count() == 45 and Conversation.objects.count() == 45
     conversation = Conversation.objects.get(contact__wa_id="573130005000")
-    assert conversation.last_message_preview == "[Template] aviso" and conversation.last_message_at
+    assert conversation.last_message_preview == "📝 aviso" and conversation.last_message_at
     assert not fake.sent  # storing sends nothing
 
 
@@ -241,4 +240,4 @@ def test_contacto_virtual_lines_send_the_form_with_the_template_variables(fake, 
     wire = fake.sent[0]
     assert isinstance(wire, TemplateSend) and wire.mobile == "573135550001" and wire.variables == ("Ana", "$10")
     stored = Message.objects.get(pk=message.pk)
-    assert stored.status == MessageStatus.SENT and stored.request_body["token"] == sending.TOKEN_MASK
+    assert stored.status == MessageStatus.SENT and stored.request_body["token"] == prepare.TOKEN_MASK

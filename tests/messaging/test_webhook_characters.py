@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from messaging.ingest import body_text_sanitize, webhook_events_process
 from messaging.models import Message, WebhookEvent
-from messaging.webhooks import account_cache_clear
+from messaging.webhooks.process import webhook_events_process
+from messaging.webhooks.receive import account_cache_clear
+from messaging.webhooks.record import body_text_sanitize
 from tests.fixtures import load_fixture
 from tests.messaging.factories_inbound import aldeamo_line
 

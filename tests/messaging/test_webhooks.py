@@ -18,10 +18,12 @@ from django.test import Client as HttpClient
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import new_webhook_secret
-from messaging import tasks, webhooks
-from messaging.ingest import body_sha256, webhook_event_reprocess, webhook_events_process
+from messaging import tasks
 from messaging.models import Contact, Conversation, Message, MessageStatus, StatusEvent, WebhookEvent
-from messaging.webhooks import account_cache_clear, webhook_receive
+from messaging.webhooks import receive
+from messaging.webhooks.process import webhook_event_reprocess, webhook_events_process
+from messaging.webhooks.receive import account_cache_clear, webhook_receive
+from messaging.webhooks.record import body_sha256
 from templates_mgr.models import TemplateChange, TemplateStatus
 from tests.fixtures import fixture_path, load_fixture
 from tests.messaging.factories_inbound import (
@@ -207,7 +209,7 @@ def test_a_secret_sharing_only_its_beginning_with_the_real_one_is_404(client):
 def test_a_changed_secret_stops_working_within_the_cache_ttl(client, monkeypatch):
     """The docstring's promise: the old secret is forgotten at most 30 s after it changed."""
     clock = [1000.0]
-    monkeypatch.setattr(webhooks, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(receive, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     account = aldeamo_line().client.provider_account
     old_path = account.webhook_path
     assert client.post(old_path, data="{}", content_type="application/json").status_code == 200  # cached
@@ -216,7 +218,7 @@ def test_a_changed_secret_stops_working_within_the_cache_ttl(client, monkeypatch
     account.save(update_fields=["webhook_secret"])
     clock[0] += 5
     assert client.post(old_path, data='{"a": 1}', content_type="application/json").status_code == 200  # still cached
-    clock[0] += webhooks._ACCOUNT_CACHE_TTL
+    clock[0] += receive._ACCOUNT_CACHE_TTL
 
     assert client.post(old_path, data='{"a": 2}', content_type="application/json").status_code == 404
     assert client.post(account.webhook_path, data='{"a": 3}', content_type="application/json").status_code == 200
@@ -238,7 +240,7 @@ def test_database_down_is_a_5xx_so_the_provider_retries(monkeypatch):
     def down(**kwargs):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr("messaging.webhooks.webhook_record", down)
+    monkeypatch.setattr("messaging.webhooks.receive.webhook_record", down)
     response = HttpClient(raise_request_exception=False).post(url(account), data="{}",
                                                               content_type="application/json")
 
@@ -631,7 +633,7 @@ def test_contacto_virtual_failed_example_keeps_its_code_on_the_message(client, c
 
 
 def test_order_totals_of_the_sandbox_shape():
-    from messaging.ingest import order_totals
+    from messaging.presenters import order_totals
 
     _, totals = order_totals({"product_items": [{"currency": "COP", "quantity": 2, "item_price": 45000}]})
     assert totals == {"COP": Decimal(90000)}

@@ -14,9 +14,9 @@ import threading
 import pytest
 
 from messaging import tasks
-from messaging.ingest import webhook_event_reprocess, webhook_events_process
 from messaging.models import Message, WebhookEvent
-from messaging.webhooks import account_cache_clear
+from messaging.webhooks.process import webhook_event_reprocess, webhook_events_process
+from messaging.webhooks.receive import account_cache_clear
 from tests.messaging.factories_inbound import aldeamo_line, contacto_virtual_line
 
 pytestmark = pytest.mark.django_db

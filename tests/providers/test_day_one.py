@@ -18,8 +18,8 @@ import pytest
 import responses
 from responses import matchers
 
-from messaging import sending
-from messaging.ingest import webhook_events_process
+from messaging.sending import delivery
+from messaging.webhooks.process import webhook_events_process
 from tests.fixtures import load_fixture
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ TEMPLATE_ID = "71b512d7-b6ef-444d-b7b7-de2a042bc825"
 
 @pytest.fixture(autouse=True)
 def _no_waits(monkeypatch):
-    monkeypatch.setattr(sending, "sleep", lambda seconds: None)
+    monkeypatch.setattr(delivery, "sleep", lambda seconds: None)
 
 
 @pytest.fixture

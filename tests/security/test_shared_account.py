@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry, ProviderAccount
-from messaging.ingest import webhook_events_process
 from messaging.models import WebhookEvent
-from messaging.webhooks import account_cache_clear
+from messaging.webhooks.process import webhook_events_process
+from messaging.webhooks.receive import account_cache_clear
 from tests.messaging.factories_inbound import WebhookEventFactory
 
 NON_OPERATORS = ("admin_a", "agent_a", "viewer_a", "admin_b", "outsider")

@@ -12,8 +12,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from messaging.ingest import webhook_events_process, webhook_events_requeue
 from messaging.models import WebhookEvent
+from messaging.webhooks.process import webhook_events_process, webhook_events_requeue
 
 
 class Command(BaseCommand):

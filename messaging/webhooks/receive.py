@@ -4,7 +4,7 @@ The request path is kept to the minimum issue 9 measures against a bare
 one-INSERT view: find the account by its secret (a short in-process cache in
 front of one indexed query), read the body up to a limit, one INSERT, answer
 ``{"status": "ok"}``. Parsing and applying happen later, in a worker
-(:mod:`messaging.ingest`). Every stored body is answered 200 — even one the
+(:mod:`messaging.webhooks.process`). Every stored body is answered 200 — even one the
 portal will not understand — because any other answer only makes the provider
 send the same body again; a database failure propagates as a 5xx precisely so
 that it does.
@@ -16,7 +16,6 @@ import threading
 import time
 import uuid
 
-from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -25,14 +24,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import Provider, ProviderAccount
-from messaging.ingest import webhook_record
+from messaging import conf
 from messaging.tasks import webhook_processing_schedule
+from messaging.webhooks.record import webhook_record
 from providers.contacto_virtual.webhooks import is_customer_reply_body
 
 #: The provider segment of the URL → the account's provider.
 PATH_KINDS = {"aldeamo": Provider.ALDEAMO, "contacto-virtual": Provider.CONTACTO_VIRTUAL}
-
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 #: Headers kept with each event (lower-case): enough to trace a delivery, nothing that is a credential.
 KEPT_HEADERS = {
@@ -56,7 +54,7 @@ _OK = b'{"status": "ok"}'
 
 
 def max_body_bytes() -> int:
-    return int(getattr(settings, "WEBHOOK_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    return int(conf.setting("WEBHOOK_MAX_BODY_BYTES"))
 
 
 def account_for_secret(secret: str) -> tuple[int, str] | None:

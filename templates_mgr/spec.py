@@ -1,0 +1,154 @@
+"""What a synced template takes when it is sent: its slots, read once for every consumer.
+
+A *slot* is one value each send must supply: ``header_1`` … for a text
+header's variables, ``header_media`` for the link of an image/video/document
+header, ``body_1`` … for the body's variables, ``button_<index>`` for the
+suffix of a URL button whose URL ends in a placeholder. The composer asks for
+exactly these (``tpl_<key>``), campaigns map a column or a fixed value to each,
+and the send validation counts the parameters against the same reading.
+
+Placeholders are read with one pattern per provider: ``{{n}}`` in Aldeamo's
+(WhatsApp's) components, ``{n}`` in a Contacto Virtual template's text.
+
+Pure: no database, no network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+ALDEAMO_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+CONTACTO_VIRTUAL_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+
+# Slot kinds.
+TEXT = "text"
+MEDIA = "media"
+URL_SUFFIX = "url_suffix"
+
+# WhatsApp's limits on a filled value (Contacto Virtual's variables take as much as a body's).
+HEADER_MAX = 60
+BODY_MAX = 1024
+URL_MAX = 2000
+CV_VARIABLE_MAX = 1024
+
+#: Header formats whose value is a media link.
+MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
+
+
+@dataclass(frozen=True)
+class TemplateButton:
+    index: int
+    type: str  # QUICK_REPLY, URL, PHONE_NUMBER, COPY_CODE, …
+    text: str = ""
+    dynamic: bool | None = None  # URL buttons: whether the URL ends in {{1}}; None when the listing does not say
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One value every send of the template must supply."""
+
+    key: str
+    label: str
+    kind: str  # TEXT, MEDIA or URL_SUFFIX
+    max_length: int
+    component: str  # "header", "body" or "button"
+    position: int  # the variable's number, or the button's index
+    media_format: str = ""  # for a MEDIA slot: image, video or document
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """What a synced template expects when sent: read from getTemplates' components or CV's text."""
+
+    name: str
+    contacto_virtual: bool = False
+    header_format: str = ""  # "", TEXT, IMAGE, VIDEO, DOCUMENT, LOCATION
+    header_variables: int = 0
+    header_text: str = ""
+    body_variables: int = 0
+    body_text: str = ""
+    footer_text: str = ""
+    buttons: tuple[TemplateButton, ...] = field(default_factory=tuple)
+    slots: tuple[Slot, ...] = field(default_factory=tuple)
+
+    @property
+    def placeholder(self) -> re.Pattern:
+        return CONTACTO_VIRTUAL_PLACEHOLDER if self.contacto_virtual else ALDEAMO_PLACEHOLDER
+
+
+def is_contacto_virtual(template: Any) -> bool:
+    return template.waba_id is None
+
+
+def placeholder_numbers(text: str | None, *, contacto_virtual: bool = False) -> list[int]:
+    """The distinct variable numbers of ``text``, sorted."""
+    pattern = CONTACTO_VIRTUAL_PLACEHOLDER if contacto_virtual else ALDEAMO_PLACEHOLDER
+    return sorted({int(number) for number in pattern.findall(text or "")})
+
+
+def count_variables(text: str | None, *, contacto_virtual: bool = False) -> int:
+    """How many distinct placeholders a template text has: ``{{1}}`` (Aldeamo) or ``{1}`` (Contacto Virtual)."""
+    return len(placeholder_numbers(text, contacto_virtual=contacto_virtual))
+
+
+def template_spec(template: Any) -> TemplateSpec:
+    """What ``template`` takes when sent, from its stored components (or, for Contacto Virtual, its text)."""
+    if is_contacto_virtual(template):
+        text = template.text or ""
+        numbers = placeholder_numbers(text, contacto_virtual=True)
+        slots = tuple(Slot(f"body_{n}", _("Variable {%(n)d}") % {"n": n}, TEXT, CV_VARIABLE_MAX, "body", n)
+                      for n in numbers)
+        return TemplateSpec(name=template.name, contacto_virtual=True, body_text=text, body_variables=len(numbers),
+                            slots=slots)
+    header_format = header_text = body_text = footer_text = ""
+    header_numbers: list[int] = []
+    body_numbers: list[int] = []
+    buttons: list[TemplateButton] = []
+    for component in template.components or []:
+        if not isinstance(component, Mapping):
+            continue
+        kind = str(component.get("type") or "").upper()
+        text = component.get("text") if isinstance(component.get("text"), str) else ""
+        if kind == "HEADER":
+            header_format = str(component.get("format") or "TEXT").upper()
+            header_text = text
+            header_numbers = placeholder_numbers(text) if header_format == "TEXT" else []
+        elif kind == "BODY":
+            body_text = text
+            body_numbers = placeholder_numbers(text)
+        elif kind == "FOOTER":
+            footer_text = text
+        elif kind == "BUTTONS":
+            for index, button in enumerate(component.get("buttons") or []):
+                if not isinstance(button, Mapping):
+                    continue
+                url = button.get("url")
+                dynamic = bool(ALDEAMO_PLACEHOLDER.search(url)) if isinstance(url, str) and url else None
+                buttons.append(TemplateButton(index=index, type=str(button.get("type") or "").upper(),
+                                              text=str(button.get("text") or ""), dynamic=dynamic))
+    slots = [Slot(f"header_{n}", _("Header {{%(n)d}}") % {"n": n}, TEXT, HEADER_MAX, "header", n)
+             for n in header_numbers]
+    if header_format in MEDIA_FORMATS:
+        media = header_format.lower()
+        slots.append(Slot("header_media", _("Header %(format)s (link)") % {"format": media}, MEDIA, URL_MAX,
+                          "header", 0, media_format=media))
+    slots += [Slot(f"body_{n}", _("Body {{%(n)d}}") % {"n": n}, TEXT, BODY_MAX, "body", n) for n in body_numbers]
+    slots += [Slot(f"button_{button.index}", _("Button %(n)d link ending") % {"n": button.index + 1}, URL_SUFFIX,
+                   URL_MAX, "button", button.index)
+              for button in buttons if button.type == "URL" and button.dynamic]
+    return TemplateSpec(
+        name=template.name,
+        header_format=header_format,
+        header_variables=len(header_numbers),
+        header_text=header_text,
+        body_variables=len(body_numbers),
+        body_text=body_text,
+        footer_text=footer_text,
+        buttons=tuple(buttons),
+        slots=tuple(slots),
+    )
