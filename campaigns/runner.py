@@ -58,7 +58,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.models import PhoneNumber, Provider
+from accounts.models import PhoneNumber
 from campaigns import conf, rates, tracking
 from campaigns.models import (
     OPEN_STATES,
@@ -73,7 +73,7 @@ from campaigns.models import (
 from campaigns.variables import ContentBuilder, template_slots
 from messaging import sending
 from messaging.models import Contact, Direction, Message, MessageStatus
-from providers.base import ProviderAuthError, ProviderError
+from providers.base import ProviderError
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
 from waportal.sql import db_param, values_table
@@ -85,9 +85,6 @@ STOPPING_TEMPLATE_STATUSES = {
     TemplateStatus.PAUSED, TemplateStatus.REJECTED, TemplateStatus.DISABLED, TemplateStatus.PENDING_DELETION,
     TemplateStatus.DELETED,
 }
-AUTH_ERROR_CODES = {"401", "403"}
-# Contacto Virtual answers "authentication error" as return code 2.
-CV_AUTH_ERROR_CODES = {"2"}
 FAILED_STATES = (RecipientState.FAILED, RecipientState.UNKNOWN)
 # Failures that say "too fast", not "cannot be sent": never counted towards the automatic pause.
 THROTTLE_CODES = frozenset({"429", *sending.NUMBER_THROTTLE_CODES, *sending.RECIPIENT_THROTTLE_CODES})
@@ -164,6 +161,8 @@ class RecipientOutcome:
     message_id: Any = None
     error_code: str = ""
     error: str = ""
+    #: The failure's kind (``ProviderError.kind``: "auth", "rejected", …), not stored: read by the chunk's count.
+    error_kind: str = ""
 
 
 @dataclass
@@ -519,8 +518,6 @@ class CampaignWorker:
         self.phone_number: PhoneNumber = campaign.phone_number
         self.template: Template = campaign.template
         self.builder = ContentBuilder(self.template, template_slots(self.template), campaign.variables)
-        provider = self.phone_number.client.provider_account.provider
-        self.auth_codes = AUTH_ERROR_CODES | (CV_AUTH_ERROR_CODES if provider == Provider.CONTACTO_VIRTUAL else set())
         self.lease = float(conf.setting("CAMPAIGN_CLAIM_LEASE_SECONDS"))
         self.chunk_seconds = float(conf.setting("CAMPAIGN_CHUNK_SECONDS"))
         self.chunk_max = int(conf.setting("CAMPAIGN_CHUNK_MAX"))
@@ -798,12 +795,12 @@ class CampaignWorker:
         """
         if isinstance(exc, ApplicationError):
             return self._failed(claimed, "refused", exc.message)
-        if isinstance(exc, ProviderAuthError):
-            return self._failed(claimed, str(exc.status or "401"), exc.message)
         if isinstance(exc, ProviderError):
             if exc.maybe_delivered:
-                return self._finished(claimed, RecipientState.UNKNOWN, code=type(exc).__name__, error=exc.message)
-            return self._failed(claimed, str(exc.status or exc.code or type(exc).__name__), exc.message)
+                return self._finished(claimed, RecipientState.UNKNOWN, code=type(exc).__name__, error=exc.message,
+                                      kind=exc.kind)
+            return self._finished(claimed, RecipientState.FAILED, error=exc.message, kind=exc.kind,
+                                  code=str(exc.status or exc.code or type(exc).__name__))
         logger.error("campaign %s: sending to recipient %s failed unexpectedly", self.campaign.pk, claimed.id,
                      exc_info=exc)
         self.batch.complete(message, None)
@@ -814,7 +811,7 @@ class CampaignWorker:
         result.sent += 1
         if recipient.state in FAILED_STATES:
             result.failures += 1
-            if recipient.error_code in self.auth_codes:
+            if recipient.error_kind == "auth":
                 result.auth_failure = _(
                     "The provider refused the account's credentials (%(code)s): %(words)s") % {
                     "code": recipient.error_code, "words": recipient.error or _("authentication error")}
@@ -907,17 +904,19 @@ class CampaignWorker:
         return [c for c in chunk if c.id not in skipped]
 
     def _outcome_of(self, claimed: Claimed, message: Message) -> RecipientOutcome:
+        failed = message.status == MessageStatus.FAILED
         return self._finished(claimed, tracking.state_for_message(message.status), message_id=message.pk,
-                              code=message.error_code if message.status == MessageStatus.FAILED else "",
-                              error=message.error_title if message.status == MessageStatus.FAILED else "")
+                              code=message.error_code if failed else "", error=message.error_title if failed else "",
+                              kind=message.error_kind if failed else "")
 
     def _failed(self, claimed: Claimed, code: str, error: str) -> RecipientOutcome:
         return self._finished(claimed, RecipientState.FAILED, code=code, error=error)
 
     @staticmethod
-    def _finished(claimed: Claimed, state: str, *, message_id=None, code: str = "", error: str = "") -> RecipientOutcome:
+    def _finished(claimed: Claimed, state: str, *, message_id=None, code: str = "", error: str = "",
+                  kind: str = "") -> RecipientOutcome:
         return RecipientOutcome(id=claimed.id, state=state, finished_at=timezone.now(), message_id=message_id,
-                                error_code=(code or "")[:32], error=error or "")
+                                error_code=(code or "")[:32], error=error or "", error_kind=kind)
 
     # -- automatic stops --
 

@@ -27,13 +27,12 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import SkipReason
 from templates_mgr.spec import (
-    ALDEAMO_PLACEHOLDER,
     BODY_MAX,
     HEADER_MAX,
     MEDIA,
     TEXT,
+    WHATSAPP_PLACEHOLDER,
     Slot,
-    is_contacto_virtual,
     template_spec,
 )
 
@@ -60,7 +59,10 @@ class RowChecker:
     """Checks one row's values against a template's slots (built once per campaign)."""
 
     def __init__(self, template, slots: list[Slot]) -> None:
-        self.cv = is_contacto_virtual(template)
+        capabilities = template.capabilities
+        self.forbidden = capabilities.variable_forbidden
+        self.whitespace_rule = capabilities.variable_whitespace_rule
+        self.provider_name = template.client.provider_account.get_provider_display()
         self.slots = slots
         spec = template_spec(template)
         self.placeholder = spec.placeholder
@@ -79,16 +81,17 @@ class RowChecker:
                     _("%(slot)s has %(length)d characters; the limit is %(max)d.")
                     % {"slot": slot.label, "length": len(value), "max": slot.max_length},
                 )
-            if slot.kind == TEXT and not self.cv and BAD_WHITESPACE_RE.search(value):
+            if slot.kind == TEXT and self.whitespace_rule and BAD_WHITESPACE_RE.search(value):
                 return Problem(
                     SkipReason.INVALID_VALUE,
                     _("%(slot)s has a line break, a tab or more than four spaces in a row; WhatsApp refuses them.")
                     % {"slot": slot.label},
                 )
-            if self.cv and ("[" in value or "]" in value):
+            if self.forbidden and any(char in value for char in self.forbidden):
                 return Problem(
                     SkipReason.INVALID_VALUE,
-                    _("%(slot)s contains square brackets, which Contacto Virtual cannot send.") % {"slot": slot.label},
+                    _("%(slot)s contains one of %(chars)s, which %(provider)s cannot send.")
+                    % {"slot": slot.label, "chars": " ".join(self.forbidden), "provider": self.provider_name},
                 )
             if slot.kind == MEDIA and not value.lower().startswith(("https://", "http://")):
                 return Problem(SkipReason.INVALID_VALUE,
@@ -108,7 +111,7 @@ class RowChecker:
         header_values = {slot.position: values.get(slot.key, "") for slot in self.slots
                          if slot.component == "header" and slot.kind == TEXT}
         if header_values and self.header_text:
-            length = len(_fill(ALDEAMO_PLACEHOLDER, self.header_text, header_values))
+            length = len(_fill(WHATSAPP_PLACEHOLDER, self.header_text, header_values))
             if length > HEADER_MAX:
                 return Problem(
                     SkipReason.TOO_LONG,
@@ -121,17 +124,18 @@ class RowChecker:
 class ContentBuilder:
     """Builds the send service's template ``content`` for a row (built once per worker slice).
 
-    Aldeamo: ``{"name", "language": {"policy": "deterministic", "code"}, "components"}``
-    (the send service adds the namespace). Contacto Virtual: the same shape
-    with the template's ``id`` (its ``id_template``) or, when none was entered,
-    its ``name``, and the body parameters as the variables.
+    Templates per WABA (Aldeamo): ``{"name", "language": {"policy": "deterministic", "code"}, "components"}``
+    (the send service adds the namespace). Templates per account (Contacto
+    Virtual): the same shape with the template's ``id`` (its provider id) or,
+    when none is known, its ``name``; positional providers take the body
+    parameters as the variables.
     """
 
     def __init__(self, template, slots: list[Slot], fixed: Mapping[str, str] | None = None) -> None:
         self.template = template
         self.slots = slots
         self.fixed = dict(fixed or {})
-        self.cv = is_contacto_virtual(template)
+        self.per_waba = template.capabilities.templates_per_waba
 
     def content(self, values: Mapping[str, str]) -> dict[str, Any]:
         merged = {**self.fixed, **values}
@@ -155,7 +159,7 @@ class ContentBuilder:
         if body:
             components.append({"type": "body", "parameters": body})
         components += buttons
-        if self.cv:
+        if not self.per_waba:
             identity = ({"id": self.template.provider_template_id} if self.template.provider_template_id
                         else {"name": self.template.name})
             return {**identity, "components": components}

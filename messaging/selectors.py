@@ -52,7 +52,8 @@ def composer_numbers(user) -> QuerySet[PhoneNumber]:
 def composer_templates(user) -> QuerySet[Template]:
     """Approved, not deleted templates of the user's clients (agent role or above)."""
     return scope(
-        Template.objects.filter(status=TemplateStatus.APPROVED, deleted_at__isnull=True).select_related("waba"),
+        Template.objects.filter(status=TemplateStatus.APPROVED, deleted_at__isnull=True)
+        .select_related("waba", "client__provider_account"),
         user,
         "client",
         Role.AGENT,

@@ -1,4 +1,5 @@
-"""Provider callbacks: ``/webhooks/aldeamo/<secret>/`` and ``/webhooks/contacto-virtual/<secret>/`` (the contract)."""
+"""Provider callbacks: ``/webhooks/<provider's webhook slug>/<secret>/`` — ``aldeamo`` and ``contacto-virtual``
+today (the contract); each registered provider declares its slug (``providers.registry``)."""
 
 from django.urls import path
 
@@ -7,7 +8,5 @@ from messaging.webhooks.receive import webhook_receive
 app_name = "webhooks"
 
 urlpatterns = [
-    path("aldeamo/<str:secret>/", webhook_receive, {"provider": "aldeamo"}, name="aldeamo"),
-    path("contacto-virtual/<str:secret>/", webhook_receive, {"provider": "contacto-virtual"},
-         name="contacto_virtual"),
+    path("<slug:provider>/<str:secret>/", webhook_receive, name="receive"),
 ]

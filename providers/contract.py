@@ -48,12 +48,20 @@ class Capabilities:
     template_ids_by_hand: bool = False
     template_write: bool = False
     template_parameters: str = "components"
+    #: How a template's text marks its variables (a regular expression whose group 1 is the number).
+    template_placeholder: str = r"\{\{\s*(\d+)\s*\}\}"
+    #: Characters a template variable may not contain (the provider has no escape for them).
+    variable_forbidden: str = ""
+    #: Positional templates: the file types a template's media link may end in (empty: no media).
+    template_media_extensions: tuple[str, ...] = ()
+    #: WhatsApp's rule: no line break, tab or more than four spaces in a row inside a variable.
+    variable_whitespace_rule: bool = True
     balance: bool = False
     analytics: bool = False
     inventory: str = "isv"
     manual_inventory: bool = True
-    #: Inbound customer replies get a receipt id at reception (the provider sends none to deduplicate on).
-    reply_receipts: bool = False
+    #: A send may carry a free text the provider echoes back in its webhooks (``custom_field``).
+    custom_field: bool = False
     #: Recipients the provider serves: E.164 digits starting with this prefix, this long ("", 0: any number).
     recipient_prefix: str = ""
     recipient_length: int = 0
@@ -116,6 +124,8 @@ class ProviderSpec:
     base_urls: ClassVar[Mapping[str, str]]
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The adapter's error messages already say, for a person, what to do (no generic sentence around them).
+    errors_worded: ClassVar[bool] = False
 
     def client(self, *, base_url: str, credentials: Mapping[str, str], session: Any = None,
                timeout: Any = None) -> ProviderClient:
@@ -123,6 +133,11 @@ class ProviderSpec:
 
     def parse_webhook(self, body: bytes, content_type: str = "") -> list[WebhookEvent]:
         raise NotImplementedError
+
+    def needs_receipt(self, body: bytes) -> bool:
+        """Whether a webhook body is a customer message the provider gives no id of its own to deduplicate on:
+        the portal then gives it a receipt at reception."""
+        return False
 
     def template_status(self, word: str) -> str:
         """The provider's word for a template's status, as one of :data:`TEMPLATE_STATUSES`."""

@@ -7,8 +7,11 @@ suffix of a URL button whose URL ends in a placeholder. The composer asks for
 exactly these (``tpl_<key>``), campaigns map a column or a fixed value to each,
 and the send validation counts the parameters against the same reading.
 
-Placeholders are read with one pattern per provider: ``{{n}}`` in Aldeamo's
-(WhatsApp's) components, ``{n}`` in a Contacto Virtual template's text.
+Placeholders are read with the pattern the template's provider declares
+(``Capabilities.template_placeholder``): ``{{n}}`` in WhatsApp's components,
+``{n}`` in a Contacto Virtual template's text. A provider whose templates take
+positional values (``template_parameters == "positional"``) is read from the
+template's text; the others from its components.
 
 Pure: no database, no network.
 """
@@ -18,23 +21,24 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-ALDEAMO_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
-CONTACTO_VIRTUAL_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+#: WhatsApp's placeholder in components (headers, bodies, URL buttons).
+WHATSAPP_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 # Slot kinds.
 TEXT = "text"
 MEDIA = "media"
 URL_SUFFIX = "url_suffix"
 
-# WhatsApp's limits on a filled value (Contacto Virtual's variables take as much as a body's).
+# WhatsApp's limits on a filled value (positional variables take as much as a body's).
 HEADER_MAX = 60
 BODY_MAX = 1024
 URL_MAX = 2000
-CV_VARIABLE_MAX = 1024
+POSITIONAL_VARIABLE_MAX = 1024
 
 #: Header formats whose value is a media link.
 MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
@@ -63,10 +67,11 @@ class Slot:
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    """What a synced template expects when sent: read from getTemplates' components or CV's text."""
+    """What a synced template expects when sent: read from its components, or from its text (positional)."""
 
     name: str
-    contacto_virtual: bool = False
+    positional: bool = False
+    placeholder: re.Pattern = WHATSAPP_PLACEHOLDER
     header_format: str = ""  # "", TEXT, IMAGE, VIDEO, DOCUMENT, LOCATION
     header_variables: int = 0
     header_text: str = ""
@@ -76,35 +81,36 @@ class TemplateSpec:
     buttons: tuple[TemplateButton, ...] = field(default_factory=tuple)
     slots: tuple[Slot, ...] = field(default_factory=tuple)
 
-    @property
-    def placeholder(self) -> re.Pattern:
-        return CONTACTO_VIRTUAL_PLACEHOLDER if self.contacto_virtual else ALDEAMO_PLACEHOLDER
+@lru_cache(maxsize=32)
+def _pattern(expression: str) -> re.Pattern:
+    return re.compile(expression)
 
 
-def is_contacto_virtual(template: Any) -> bool:
-    return template.waba_id is None
+def placeholder_pattern(template: Any) -> re.Pattern:
+    """The pattern ``template``'s provider marks variables with."""
+    return _pattern(template.capabilities.template_placeholder)
 
 
-def placeholder_numbers(text: str | None, *, contacto_virtual: bool = False) -> list[int]:
+def placeholder_numbers(text: str | None, pattern: re.Pattern = WHATSAPP_PLACEHOLDER) -> list[int]:
     """The distinct variable numbers of ``text``, sorted."""
-    pattern = CONTACTO_VIRTUAL_PLACEHOLDER if contacto_virtual else ALDEAMO_PLACEHOLDER
     return sorted({int(number) for number in pattern.findall(text or "")})
 
 
-def count_variables(text: str | None, *, contacto_virtual: bool = False) -> int:
-    """How many distinct placeholders a template text has: ``{{1}}`` (Aldeamo) or ``{1}`` (Contacto Virtual)."""
-    return len(placeholder_numbers(text, contacto_virtual=contacto_virtual))
+def count_variables(text: str | None, pattern: re.Pattern = WHATSAPP_PLACEHOLDER) -> int:
+    """How many distinct placeholders a template text has (``{{1}}`` unless another pattern is given)."""
+    return len(placeholder_numbers(text, pattern))
 
 
 def template_spec(template: Any) -> TemplateSpec:
-    """What ``template`` takes when sent, from its stored components (or, for Contacto Virtual, its text)."""
-    if is_contacto_virtual(template):
+    """What ``template`` takes when sent, from its stored components (or, positional, its text)."""
+    if template.capabilities.template_parameters == "positional":
         text = template.text or ""
-        numbers = placeholder_numbers(text, contacto_virtual=True)
-        slots = tuple(Slot(f"body_{n}", _("Variable {%(n)d}") % {"n": n}, TEXT, CV_VARIABLE_MAX, "body", n)
+        pattern = placeholder_pattern(template)
+        numbers = placeholder_numbers(text, pattern)
+        slots = tuple(Slot(f"body_{n}", _("Variable {%(n)d}") % {"n": n}, TEXT, POSITIONAL_VARIABLE_MAX, "body", n)
                       for n in numbers)
-        return TemplateSpec(name=template.name, contacto_virtual=True, body_text=text, body_variables=len(numbers),
-                            slots=slots)
+        return TemplateSpec(name=template.name, positional=True, placeholder=pattern, body_text=text,
+                            body_variables=len(numbers), slots=slots)
     header_format = header_text = body_text = footer_text = ""
     header_numbers: list[int] = []
     body_numbers: list[int] = []
@@ -128,7 +134,7 @@ def template_spec(template: Any) -> TemplateSpec:
                 if not isinstance(button, Mapping):
                     continue
                 url = button.get("url")
-                dynamic = bool(ALDEAMO_PLACEHOLDER.search(url)) if isinstance(url, str) and url else None
+                dynamic = bool(WHATSAPP_PLACEHOLDER.search(url)) if isinstance(url, str) and url else None
                 buttons.append(TemplateButton(index=index, type=str(button.get("type") or "").upper(),
                                               text=str(button.get("text") or ""), dynamic=dynamic))
     slots = [Slot(f"header_{n}", _("Header {{%(n)d}}") % {"n": n}, TEXT, HEADER_MAX, "header", n)

@@ -141,7 +141,7 @@ def template_inputs(template: Template | None, data: Any = None) -> list[dict[st
         elif button.type == "QUICK_REPLY":
             add(f"tpl_button_{button.index}", gettext("Button “%(text)s”: payload (optional)") % {"text": button.text},
                 required=False)
-    if spec.contacto_virtual:
+    if spec.positional:
         add("tpl_header_media", gettext("Media URL (optional: pdf, jpg, png, mp3, mp4, …)"), required=False,
             kind="url")
     return inputs
@@ -156,7 +156,9 @@ def template_data(template: Template) -> dict[str, Any]:
         "language": template.language,
         "waba": template.waba_id,
         "client": template.client_id,
-        "cv": template.waba_id is None,
+        "per_waba": template.capabilities.templates_per_waba,
+        "positional": spec.positional,
+        "placeholder": spec.placeholder.pattern,
         "header_format": spec.header_format,
         "header_text": spec.header_text,
         "body_text": spec.body_text,
@@ -352,7 +354,7 @@ class ComposeForm(forms.Form):
         spec = template_spec(template)
         components: list[dict[str, Any]] = []
         media = self._value("tpl_header_media")
-        if template.waba_id is None:
+        if spec.positional:
             if media:
                 kind = "document" if media.lower().split("?")[0].endswith(".pdf") else "image"
                 components.append({"type": "header", "parameters": [{"type": kind, kind: {"link": media}}]})

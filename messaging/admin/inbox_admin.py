@@ -48,7 +48,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csp import csp_override
 
-from accounts.models import Provider, Role
+from accounts.models import Role
 from accounts.tenancy import client_ids_for, has_role, require_role, scope
 from messaging import conf
 from messaging.models import Conversation, Direction, Message, MessageStatus, MessageType, WebhookEvent
@@ -187,7 +187,7 @@ class ConversationAdmin(TenantAdminMixin, admin.ModelAdmin):
         recent = list(thread_messages(conversation).order_by("-created_at")[:THREAD_SIZE])
         recent.reverse()
         cursor = max((message.created_at for message in recent), default=timezone.now())
-        provider = conversation.phone_number.client.provider_account.provider
+        capabilities = conversation.phone_number.client.provider_account.capabilities
         can_reply = has_role(request.user, conversation.client_id, Role.AGENT)
         sidebar = [self._row(item, timezone.now())
                    for item in self._inbox_queryset(request)[:SIDEBAR_SIZE]]
@@ -200,7 +200,7 @@ class ConversationAdmin(TenantAdminMixin, admin.ModelAdmin):
             "window": window_state(conversation),
             "cursor": cursor.isoformat(),
             "can_reply": can_reply,
-            "text_only_provider": provider == Provider.CONTACTO_VIRTUAL,
+            "templates_only": not capabilities.free_form_sends,
             "compose_url": compose_url(conversation),
             "updates_url": reverse("admin:messaging_inbox_updates", args=[conversation.pk]),
             "reply_url": reverse("admin:messaging_inbox_reply", args=[conversation.pk]),

@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PhoneNumber, Provider, Role
+from accounts.models import PhoneNumber, Role
 from accounts.tenancy import client_ids_for, has_role, scope
 from messaging import sending
 from messaging.admin.composer import ComposeForm, template_data, template_inputs
@@ -228,14 +228,14 @@ class MessageAdmin(TenantAdminMixin, admin.ModelAdmin):
                     str(number.pk): {
                         "waba": number.waba_id,
                         "client": number.client_id,
-                        "provider": number.client.provider_account.provider,
+                        "templates_per_waba": number.client.provider_account.capabilities.templates_per_waba,
+                        "custom_field": number.client.provider_account.capabilities.custom_field,
                         "digits": number.digits,
                         "name": number.verified_name,
                     }
                     for number in numbers
                 },
                 "templates": {str(template.pk): template_data(template) for template in templates},
-                "contacto_virtual": Provider.CONTACTO_VIRTUAL,
             },
         }
         return TemplateResponse(request, "admin/messaging/compose.html", context)

@@ -35,9 +35,10 @@ def template_send_blockers(*, phone_number: PhoneNumber, template: Template) -> 
 
     The same checks :func:`message_send` makes one message at a time, for
     callers that must refuse a whole batch up front (the campaign dry-run
-    report and start): the template is approved and not deleted; an Aldeamo
-    number's WABA has its template namespace (no listing returns it); a
-    Contacto Virtual template has its ``id_template`` (CV's listing has none);
+    report and start): the template is approved and not deleted; where templates
+    live in a WABA, the number's WABA has its template namespace (no listing
+    returns it); elsewhere the template has its provider id (Contacto Virtual's
+    listing has none);
     the number is active. Empty when nothing is missing.
     """
     blockers: list[Blocker] = []
@@ -51,18 +52,20 @@ def template_send_blockers(*, phone_number: PhoneNumber, template: Template) -> 
         blockers.append(Blocker("template", _("The template '%(name)s' is %(status)s; only approved templates can "
                                               "be sent.") % {"name": template.name,
                                                              "status": template.get_status_display()}))
-    if phone_number.waba_id is not None:
+    capabilities = template.capabilities
+    if capabilities.templates_per_waba:
         waba = phone_number.waba
-        if not waba.namespace:
+        if waba is not None and not waba.namespace:
             blockers.append(Blocker("namespace", _(
                 "The WhatsApp Business account %(waba)s has no template namespace: enter it (WABA admin, or PATCH "
                 "/api/v1/wabas/%(id)s/ with namespace) before sending templates.") % {"waba": waba.waba_id,
                                                                                        "id": waba.pk}))
     elif not template.provider_template_id:
         blockers.append(Blocker("provider_template_id", _(
-            "The template '%(name)s' has no Contacto Virtual id_template: enter it (template admin, or PATCH "
-            "/api/v1/templates/%(id)s/ with provider_template_id) before sending it.") % {"name": template.name,
-                                                                                        "id": template.pk}))
+            "The template '%(name)s' has no %(provider)s id_template: enter it (template admin, or PATCH "
+            "/api/v1/templates/%(id)s/ with provider_template_id) before sending it.") % {
+                "name": template.name, "id": template.pk,
+                "provider": template.client.provider_account.get_provider_display()}))
     return blockers
 
 

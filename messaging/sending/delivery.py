@@ -19,14 +19,15 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from accounts import gateway
-from accounts.models import Provider, ProviderAccount
+from accounts.models import ProviderAccount
 from messaging.models import STATUS_FIELDS, Message, MessageStatus, SendOutcome
 from messaging.webhooks.statuses import status_apply, status_events_attach
 from providers.base import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderTimeout
-from providers.types import OutboundMessage, SendResult, TemplateSend
+from providers.types import SendResult
 
 logger = logging.getLogger("messaging.sending")
 
@@ -117,7 +118,7 @@ def backoff(attempt: int, error: ProviderError) -> float:
     return delay
 
 
-def call_provider(*, client, wire: OutboundMessage | TemplateSend, account: ProviderAccount, label: Any,
+def call_provider(*, client, wire: Any, account: ProviderAccount, label: Any,
                    throttle_back: bool = False, on_throttle: Callable[[float], None] | None = None) -> Outcome:
     """Send ``wire``, retrying only what is safe; the outcome, never a ProviderError.
 
@@ -163,7 +164,7 @@ def internal_error() -> Outcome:
         "customer before sending it again."))
 
 
-def deliver(*, message: Message, wire: OutboundMessage | TemplateSend, account: ProviderAccount) -> Message:
+def deliver(*, message: Message, wire: Any, account: ProviderAccount) -> Message:
     """Take the number's next send slot, call the provider (retrying only what is safe), record the outcome."""
     number_slot(phone_number_id=message.phone_number_id, digits=message.from_number)
 
@@ -212,18 +213,25 @@ def _failure_words(exc: ProviderError, account: ProviderAccount, attempts: int) 
             "%(provider)s could not take the message after %(attempts)d attempts (%(words)s). It was not sent; try "
             "again later."
         ) % {"provider": name, "attempts": attempts, "words": exc.message}
-    if account.provider == Provider.CONTACTO_VIRTUAL:
+    if account.spec.errors_worded:
         return exc.message  # the adapter already words each code for a person
     if isinstance(exc, ProviderAuthError):
         return _(
-            "%(provider)s refused the credentials (%(words)s): check the account's API key and user id."
-        ) % {"provider": name, "words": exc.message}
+            "%(provider)s refused the credentials (%(words)s): check the account's %(fields)s."
+        ) % {"provider": name, "words": exc.message, "fields": _credential_names(account)}
     if exc.status == 400:
         return _(
             "%(provider)s rejected the message as invalid (%(words)s): check the recipient number and the content; "
             "for a template, that its name, language and parameters match the approved template."
         ) % {"provider": name, "words": exc.message}
     return _("%(provider)s rejected the message (%(words)s).") % {"provider": name, "words": exc.message}
+
+
+def _credential_names(account: ProviderAccount) -> str:
+    """The provider's required credentials by their field names: "API key and user id"."""
+    names = [str(ProviderAccount._meta.get_field(field.name).verbose_name)
+             for field in account.spec.credential_fields if field.required]
+    return get_text_list(names, _("and"))
 
 
 def _unknown_words(exc: ProviderError, account: ProviderAccount) -> str:

@@ -1,4 +1,10 @@
-"""A request validated for the account's provider and built for the wire, with the body to store."""
+"""A request validated for the account's provider and built for the wire, with the body to store.
+
+What the provider can take is read from its capabilities (``providers.registry``):
+free-form types, replies in context, templates per WABA or per account, components
+or positional parameters. The wire body itself is the provider client's
+``prepare`` — the portal never builds a provider's shape.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +15,17 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from accounts.models import PhoneNumber, Provider, ProviderAccount
+from accounts.gateway import provider_client
+from accounts.models import PhoneNumber, ProviderAccount
 from messaging.models import Message
 from messaging.sending.checks import require_open_window, require_sendable
 from messaging.validation import common as validation
-from messaging.validation.contacto_virtual import contacto_virtual_parameters
 from messaging.validation.content import validate_content
+from messaging.validation.positional import positional_parameters
 from messaging.validation.templates import check_template_components
-from providers.aldeamo import build_send_body
-from providers.contacto_virtual import ContactoVirtualClient, mobile_problem
-from providers.types import OutboundMessage, TemplateSend
+from providers.types import SendRequest, TemplateRef
 from templates_mgr.models import Template
 from waportal.errors import ApplicationError
-
-#: What replaces Contacto Virtual's token in the stored request body.
-TOKEN_MASK = "********"
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Prepared:
 
     to: str
     content: Any
-    wire: OutboundMessage | TemplateSend
+    wire: Any
     request_body: dict[str, Any]
     context_id: str = ""
     reply_to: Message | None = None
@@ -40,15 +42,9 @@ class Prepared:
     custom_field: str = ""
 
 
-def prepare(*, account: ProviderAccount, phone_number: PhoneNumber, **request: Any) -> Prepared:
-    """Validate a request for the account's provider and build what goes on the wire."""
-    if account.provider == Provider.CONTACTO_VIRTUAL:
-        return _prepare_contacto_virtual(account=account, phone_number=phone_number, **request)
-    return _prepare_aldeamo(phone_number=phone_number, **request)
-
-
-def _prepare_aldeamo(
+def prepare(
     *,
+    account: ProviderAccount,
     phone_number: PhoneNumber,
     to: str,
     type: str,
@@ -58,42 +54,76 @@ def _prepare_aldeamo(
     template: Template | None,
     custom_field: str,
 ) -> Prepared:
-    recipient = validation.recipient_digits(to)
+    """Validate a request for the account's provider and build what goes on the wire."""
+    capabilities = account.capabilities
+    provider = account.get_provider_display()
+    recipient = _recipient(account, to)
     if type not in validation.SENDABLE_TYPES:
         raise ApplicationError(
             _("type must be one of: %(types)s.") % {"types": ", ".join(validation.SENDABLE_TYPES)}, field="type"
         )
+    if type != "template" and not capabilities.free_form_sends:
+        raise ApplicationError(
+            _("%(provider)s lines send only templates: use type template (with template.id or template.name).")
+            % {"provider": provider},
+            field="type",
+        )
+    if context_message_id and not capabilities.replies_in_context:
+        raise ApplicationError(
+            _("%(provider)s cannot send a reply to a specific message; remove context.message_id.")
+            % {"provider": provider},
+            field="context.message_id",
+        )
     context_id = validation.context_message_id(context_message_id)
     extra = validation.custom_field(custom_field)
+    ref = None
     if type == "template":
         if preview_url is not None:
             raise ApplicationError(_("preview_url applies only to text messages."), field="preview_url")
-        template, content = _aldeamo_template(phone_number=phone_number, content=content, template=template)
+        if capabilities.templates_per_waba:
+            template, ref = _waba_template(phone_number=phone_number, content=content, template=template)
+        else:
+            template, ref = _account_template(account=account, phone_number=phone_number, content=content,
+                                              template=template)
     else:
         if template is not None:
             raise ApplicationError(_("A template was picked but the type is %(type)s.") % {"type": type},
                                    field="type")
         content = validate_content(type=type, content=copy.deepcopy(content), preview_url=preview_url)
         require_open_window(phone_number=phone_number, to=recipient)
-    wire = OutboundMessage(
-        from_number=phone_number.digits,
-        to=recipient,
-        type=type,
-        content=content,
-        context_message_id=context_id,
-        recipient_type="individual",
-        preview_url=preview_url if type == "text" else None,
-    )
+    request = SendRequest(from_number=phone_number.digits, to=recipient, type=type, content=content, template=ref,
+                          context_message_id=context_id, preview_url=preview_url, custom_field=extra)
+    try:
+        prepared = provider_client(account).prepare(request)
+    except ValueError as exc:  # the adapter's own refusal of what it cannot carry, before anything is sent
+        raise ApplicationError(str(exc), field="template" if type == "template" else "type")
     return Prepared(
         to=recipient,
-        content=content,
-        wire=wire,
-        request_body=build_send_body(wire),
+        content=prepared.content,
+        wire=prepared.wire,
+        request_body=prepared.stored,
         context_id=context_id,
         reply_to=_replied_message(phone_number=phone_number, context_id=context_id),
         template=template,
         custom_field=extra,
     )
+
+
+def _recipient(account: ProviderAccount, to: str) -> str:
+    """The recipient's digits; a provider that serves only some numbers says in its own words what is wrong."""
+    spec = account.spec
+    try:
+        recipient = validation.recipient_digits(to)
+    except ApplicationError:
+        digits = "".join(ch for ch in str(to or "") if ch.isdigit())
+        problem = spec.recipient_problem(digits) if digits else None
+        if problem:
+            raise ApplicationError(problem, field="to")
+        raise
+    problem = spec.recipient_problem(recipient)
+    if problem:
+        raise ApplicationError(problem, field="to")
+    return recipient
 
 
 def _language_code(value: Any) -> str:
@@ -107,10 +137,10 @@ def _language_code(value: Any) -> str:
     return value.strip()
 
 
-def _aldeamo_template(
+def _waba_template(
     *, phone_number: PhoneNumber, content: Any, template: Template | None
-) -> tuple[Template, dict[str, Any]]:
-    """The synced, approved template this send uses, and the template object as it goes on the wire.
+) -> tuple[Template, TemplateRef]:
+    """The synced, approved template of the number's WABA this send uses, with its checked components.
 
     The namespace comes from the number's WABA (the manual: it must be the
     WABA's namespace or the message is not sent), so a caller copying an
@@ -183,95 +213,48 @@ def _aldeamo_template(
               "template.namespace.") % {"waba": waba.waba_id},
             field="template.namespace",
         )
-    wire: dict[str, Any] = {
-        "namespace": namespace,
-        "language": {"policy": "deterministic", "code": code},
-        "name": name,
-    }
-    if "components" in content:
-        wire["components"] = components
-    return template, wire
+    return template, TemplateRef(name=name, language=code, namespace=namespace,
+                                 provider_template_id=template.provider_template_id,
+                                 components=components if "components" in content else None)
 
 
-def _prepare_contacto_virtual(
-    *,
-    account: ProviderAccount,
-    phone_number: PhoneNumber,
-    to: str,
-    type: str,
-    content: Any,
-    context_message_id: str,
-    preview_url: bool | None,
-    template: Template | None,
-    custom_field: str,
-) -> Prepared:
-    """A Contacto Virtual ``send/`` request: templates only, to Colombian numbers."""
-    if type != "template":
-        raise ApplicationError(
-            _("Contacto Virtual lines send only templates: use type template (with template.id or template.name)."),
-            field="type",
-        )
-    if preview_url is not None:
-        raise ApplicationError(_("preview_url applies only to text messages."), field="preview_url")
-    if context_message_id:
-        raise ApplicationError(
-            _("Contacto Virtual cannot send a reply to a specific message; remove context.message_id."),
-            field="context.message_id",
-        )
-    try:
-        recipient = validation.recipient_digits(to)
-    except ApplicationError:
-        # Contacto Virtual's own words say what is wrong with a Colombian number (e.g. no 57 in front).
-        digits = "".join(ch for ch in str(to or "") if ch.isdigit())
-        problem = mobile_problem(digits) if digits else None
-        if problem:
-            raise ApplicationError(problem, field="to")
-        raise
-    problem = mobile_problem(recipient)
-    if problem:
-        raise ApplicationError(problem, field="to")
-    extra = validation.custom_field(custom_field)
+def _account_template(*, account: ProviderAccount, phone_number: PhoneNumber, content: Any,
+                      template: Template | None) -> tuple[Template, TemplateRef]:
+    """A template of the account's client (templates not per WABA), with its parameters checked."""
+    provider = account.get_provider_display()
     if not isinstance(content, dict):
         raise ApplicationError(_("template must be an object with id or name, and components."), field="template")
     for key in content:
         if key not in ("id", "name", "language", "namespace", "components"):
             raise ApplicationError(
-                _("template.%(key)s is not a field of a Contacto Virtual template; allowed: id, name, components.")
-                % {"key": key},
+                _("template.%(key)s is not a field of a %(provider)s template; allowed: id, name, components.")
+                % {"key": key, "provider": provider},
                 field=f"template.{key}",
             )
-    template = _contacto_virtual_template(phone_number=phone_number, content=content, template=template)
+    template = _client_template(account=account, phone_number=phone_number, content=content, template=template)
     components = copy.deepcopy(content.get("components"))
-    variables, media = contacto_virtual_parameters(template=template, components=components)
-    wire = TemplateSend(
-        id_template=template.provider_template_id,
-        mobile=recipient,
-        variables=variables,
-        media=media,
-        custom_field=extra,
-    )
-    stored: dict[str, Any] = {"id": template.provider_template_id, "name": template.name}
-    if components is not None:
-        stored["components"] = components
-    return Prepared(
-        to=recipient,
-        content=stored,
-        wire=wire,
-        request_body=_contacto_virtual_form(account=account, wire=wire),
-        template=template,
-        custom_field=extra,
-    )
+    variables: tuple[str, ...] = ()
+    media = ""
+    if account.capabilities.template_parameters == "positional":
+        variables, media = positional_parameters(template=template, components=components)
+    else:
+        check_template_components(template=template, components=components)
+    return template, TemplateRef(name=template.name, language=template.language,
+                                 provider_template_id=template.provider_template_id, components=components,
+                                 variables=variables, media=media)
 
 
-def _contacto_virtual_template(*, phone_number: PhoneNumber, content: dict[str, Any],
-                               template: Template | None) -> Template:
-    """The client's Contacto Virtual template by ``template.id`` (id_template) or ``template.name``."""
+def _client_template(*, account: ProviderAccount, phone_number: PhoneNumber, content: dict[str, Any],
+                     template: Template | None) -> Template:
+    """The client's template by ``template.id`` (the provider's template id) or ``template.name``."""
+    provider = account.get_provider_display()
+    by_hand = account.capabilities.template_ids_by_hand
     templates = Template.objects.filter(client_id=phone_number.client_id, waba__isnull=True)
     if template is not None:
-        if template.client_id != phone_number.client_id or template.waba_id is not None:
+        if template.client_id != phone_number.client_id or template.waba_id != phone_number.waba_id:
             raise ApplicationError(
-                _("The template '%(name)s' is not a Contacto Virtual template of this line's client.")
-                % {"name": template.name},
+                _("The template '%(name)s' is not a %(provider)s template of this line's client.")
+                % {"name": template.name, "provider": provider},
                 field="template",
             )
     else:
@@ -279,55 +262,42 @@ def _contacto_virtual_template(*, phone_number: PhoneNumber, content: dict[str, 
         name = content.get("name")
         if raw_id not in (None, ""):
             template_id = str(raw_id).strip()
-            if isinstance(raw_id, bool) or not template_id.isdigit():
+            if by_hand and (isinstance(raw_id, bool) or not template_id.isdigit()):
                 raise ApplicationError(
-                    _("template.id must be the numeric id_template Contacto Virtual showed when the template was "
-                      "created."),
+                    _("template.id must be the numeric id_template %(provider)s showed when the template was "
+                      "created.") % {"provider": provider},
                     field="template.id",
                 )
-            template = templates.filter(provider_template_id=template_id).first()
+            template = None if isinstance(raw_id, bool) else templates.filter(
+                provider_template_id=template_id).first()
             if template is None:
                 raise ApplicationError(
-                    _("No Contacto Virtual template with id_template %(id)s is stored for this client. Sync the "
-                      "templates and enter each template's id_template in the admin.") % {"id": template_id},
+                    _("No %(provider)s template with id %(id)s is stored for this client. Sync the templates%(hint)s.")
+                    % {"provider": provider, "id": template_id,
+                       "hint": _(" and enter each template's id_template in the admin") if by_hand else ""},
                     field="template.id",
                 )
         elif isinstance(name, str) and name.strip():
             template = templates.filter(name=name.strip()).first()
             if template is None:
                 raise ApplicationError(
-                    _("No Contacto Virtual template named '%(name)s' is synced for this client; sync the templates "
-                      "or check the name.") % {"name": name.strip()},
+                    _("No %(provider)s template named '%(name)s' is synced for this client; sync the templates "
+                      "or check the name.") % {"name": name.strip(), "provider": provider},
                     field="template.name",
                 )
         else:
             raise ApplicationError(
-                _("Give template.id (the numeric id_template) or template.name."), field="template"
+                _("Give template.id (the provider's template id) or template.name."), field="template"
             )
     if not template.provider_template_id:
         raise ApplicationError(
-            _("The template '%(name)s' has no id_template yet: an admin must enter the number Contacto Virtual "
+            _("The template '%(name)s' has no id_template yet: an admin must enter the number %(provider)s "
               "showed when the template was created (Templates in the admin) before it can be sent.")
-            % {"name": template.name},
+            % {"name": template.name, "provider": provider},
             field="template.name",
         )
     require_sendable(template)
     return template
-
-
-def _contacto_virtual_form(*, account: ProviderAccount, wire: TemplateSend) -> dict[str, Any]:
-    """The ``send/`` form exactly as the adapter posts it, with the token masked for storage.
-
-    Built by the adapter itself (on a client holding a masked token) so the
-    stored body cannot drift from the wire format.
-    """
-    masked = ContactoVirtualClient(base_url=account.effective_base_url, login=account.login, token=TOKEN_MASK)
-    try:
-        return masked.build_send_form(wire)
-    except ValueError as exc:  # already checked above; kept as a refusal, never a crash
-        raise ApplicationError(str(exc), field="template")
-    finally:
-        masked.session.close()
 
 
 def _replied_message(*, phone_number: PhoneNumber, context_id: str) -> Message | None:

@@ -16,7 +16,7 @@ Pure functions over plain data and a :class:`~templates_mgr.models.Template`;
 the send service (:mod:`messaging.sending`) does the database look-ups. By
 message type: :mod:`~messaging.validation.content` (every free-form type),
 :mod:`~messaging.validation.templates` (a template's components against its
-spec), :mod:`~messaging.validation.contacto_virtual` (a Contacto Virtual
+spec), :mod:`~messaging.validation.positional` (a positional (Contacto Virtual)
 template's variables and media); this module holds what they share.
 """
 
@@ -80,8 +80,6 @@ TEMPLATE_HEADER_PARAM_MAX = 60
 TEMPLATE_BODY_PARAM_MAX = 1024
 TEMPLATE_BUTTON_PARAM_MAX = 2000
 
-#: Contacto Virtual's manual: "Pdf, jpg, mp3, txt, docx, xlsx, zip, mp4, pptx, png, jpeg".
-CV_MEDIA_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "mp3", "mp4", "txt", "docx", "xlsx", "pptx", "zip")
 
 _https = URLValidator(schemes=["https"])
 _SEPARATORS = re.compile(r"[\s\-().]")

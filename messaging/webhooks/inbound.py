@@ -9,7 +9,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import Provider
 from messaging.models import Contact, Conversation, Direction, Message, MessageStatus, MessageType
 from messaging.presenters import message_preview
 from messaging.webhooks.batch import (
@@ -48,16 +47,16 @@ def inbound_apply(items: list[Item], context: BatchContext, messages: MessageInd
         account = context.accounts[item.account_id]
         reply_to = None
         phone = None
-        if account.provider == Provider.CONTACTO_VIRTUAL:
-            # No business number and no context id on the wire: the message that
-            # carried this custom_field to this mobile tells both.
+        if account.capabilities.custom_field:
+            # No business number and no context id on the wire (Contacto Virtual): the
+            # message that carried this custom_field to this mobile tells both.
             reply_to = by_custom_field.get((item.account_id, event.custom_field, event.from_number))
             if reply_to is not None:
                 phone = context.phone_by_id(reply_to.phone_number_id)
             phone = phone or context.account_line(item.account_id)
             if phone is None:
                 problems[item.webhook.pk].append(
-                    "This Contacto Virtual account has no business number to file the reply under "
+                    f"This {account.spec.name} account has no business number to file the reply under "
                     "(set its line number or sync its numbers, then reprocess).")
                 continue
         else:
@@ -127,7 +126,7 @@ def inbound_apply(items: list[Item], context: BatchContext, messages: MessageInd
 def _custom_field_targets(items: list[Item], context: BatchContext) -> dict[tuple[int, str, str], Message]:
     """(account, custom_field, mobile) → the latest outbound message that carried that custom_field to that mobile."""
     wanted = [item for item in items
-              if context.accounts[item.account_id].provider == Provider.CONTACTO_VIRTUAL and item.event.custom_field]
+              if context.accounts[item.account_id].capabilities.custom_field and item.event.custom_field]
     if not wanted:
         return {}
     client_ids = set().union(*(context.clients_by_account.get(item.account_id, set()) for item in wanted))

@@ -8,22 +8,20 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Provider, ProviderAccount
+from accounts.models import ProviderAccount
 from messaging.models import WebhookEvent
 from messaging.webhooks.batch import MAX_NUMBER, MAX_PROVIDER_ID, BatchContext, Item, bulk_update_rows, client_of
 from messaging.webhooks.inbound import inbound_apply
 from messaging.webhooks.record import RECEIPT_HEADER, WEBHOOK_MAX_JSON_DEPTH
 from messaging.webhooks.statuses import status_events_sweep, statuses_apply
 from messaging.webhooks.templates import template_events_apply
-from providers.aldeamo.webhooks import parse_webhook as aldeamo_parse_webhook
-from providers.base import json_loads_relaxed
-from providers.contacto_virtual.webhooks import parse_webhook as contacto_virtual_parse_webhook
+from providers import registry
+from providers.base import WebhookUnreadable
 from providers.types import InboundMessage, StatusUpdate, TemplateEvent, UnknownEvent
 from waportal.input_policy import json_depth_exceeds
 
@@ -32,10 +30,6 @@ logger = logging.getLogger("messaging.webhooks")
 #: Database errors that mean "try the whole batch again later", not "this event is bad".
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
-_PARSERS = {
-    Provider.ALDEAMO: aldeamo_parse_webhook,
-    Provider.CONTACTO_VIRTUAL: contacto_virtual_parse_webhook,
-}
 
 def webhook_events_process(*, limit: int = 500) -> int:
     """Claim up to ``limit`` pending events, apply them, and sweep orphan statuses; return how many were claimed.
@@ -202,10 +196,12 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
 def _parse(webhook: WebhookEvent, account: ProviderAccount | None) -> list[Any]:
     if account is None:
         raise _Unreadable("The provider account no longer exists.")
-    parse = _PARSERS.get(account.provider)
-    if parse is None:
-        raise _Unreadable(f"No webhook parser for provider {account.provider!r}.")
-    events = parse(_decode(webhook, account.provider))
+    try:
+        events = account.spec.parse_webhook(_decode(webhook), webhook.content_type)
+    except registry.UnknownProvider:
+        raise _Unreadable(f"No webhook parser for provider {account.provider!r}.") from None
+    except WebhookUnreadable as exc:
+        raise _Unreadable(str(exc)) from None
     receipt = (webhook.headers or {}).get(RECEIPT_HEADER) if isinstance(webhook.headers, Mapping) else None
     if receipt:
         # One stored receipt, one customer message: a replay of this row keeps its id, another POST of the
@@ -215,27 +211,13 @@ def _parse(webhook: WebhookEvent, account: ProviderAccount | None) -> list[Any]:
     return events
 
 
-def _decode(webhook: WebhookEvent, provider: str) -> Any:
-    """The stored body in the form the adapter takes.
-
-    Contacto Virtual's parser reads raw text itself (JSON first, then a form,
-    which that provider may post). Aldeamo posts JSON only; a form body is
-    decoded into a mapping so the adapter can say what it lacks.
-    """
+def _decode(webhook: WebhookEvent) -> str:
+    """The stored body as the provider's parser takes it (text; each parser reads its own format)."""
     text = webhook.body.lstrip("\ufeff")  # a byte-order mark is not part of the JSON
     if json_depth_exceeds(text.encode("utf-8", "surrogatepass"), WEBHOOK_MAX_JSON_DEPTH):
         # No provider nests this deep; parsing it would only hit the recursion limit.
         raise _Unreadable(f"The body is nested deeper than {WEBHOOK_MAX_JSON_DEPTH} levels.")
-    if provider == Provider.CONTACTO_VIRTUAL:
-        return text
-    try:
-        return json_loads_relaxed(text)  # the manual's webhook examples carry trailing commas
-    except ValueError as exc:
-        if "=" in text and "{" not in text:
-            pairs = parse_qsl(text, keep_blank_values=True)
-            if pairs:
-                return dict(pairs)
-        raise _Unreadable(f"The body is not JSON ({exc}).")
+    return text
 
 
 def _status_problem(event: StatusUpdate) -> str:

@@ -23,14 +23,11 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.models import Provider, ProviderAccount
+from accounts.models import ProviderAccount
 from messaging import conf
 from messaging.tasks import webhook_processing_schedule
 from messaging.webhooks.record import webhook_record
-from providers.contacto_virtual.webhooks import is_customer_reply_body
-
-#: The provider segment of the URL → the account's provider.
-PATH_KINDS = {"aldeamo": Provider.ALDEAMO, "contacto-virtual": Provider.CONTACTO_VIRTUAL}
+from providers import registry
 
 #: Headers kept with each event (lower-case): enough to trace a delivery, nothing that is a credential.
 KEPT_HEADERS = {
@@ -106,9 +103,9 @@ def _headers(request: HttpRequest) -> dict[str, str]:
 @require_POST
 def webhook_receive(request: HttpRequest, provider: str, secret: str) -> HttpResponse:
     """Store one callback as received and answer at once; a worker processes it."""
-    expected = PATH_KINDS.get(provider)
-    found = account_for_secret(secret) if expected else None
-    if found is None or found[1] != expected:
+    spec = registry.by_webhook_slug(provider)
+    found = account_for_secret(secret) if spec is not None else None
+    if found is None or found[1] != spec.id:
         raise Http404(gettext("No webhook here."))
     limit = max_body_bytes()
     try:
@@ -122,7 +119,7 @@ def webhook_receive(request: HttpRequest, provider: str, secret: str) -> HttpRes
     body = request.read(limit + 1)
     if len(body) > limit:
         return _too_large(limit)
-    receipt = uuid.uuid4().hex if expected == Provider.CONTACTO_VIRTUAL and is_customer_reply_body(body) else ""
+    receipt = uuid.uuid4().hex if spec.needs_receipt(body) else ""
     webhook_record(account_id=found[0], body=body, content_type=request.META.get("CONTENT_TYPE", ""),
                    headers=_headers(request), receipt=receipt)
     transaction.on_commit(webhook_processing_schedule)

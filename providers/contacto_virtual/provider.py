@@ -13,7 +13,7 @@ from providers.types import WebhookEvent
 
 from .client import PRODUCTION_BASE_URL, ContactoVirtualClient, mobile_problem
 from .codes import short_words
-from .webhooks import parse_webhook
+from .webhooks import is_customer_reply_body, parse_webhook
 
 # The template listing carries a free-text status; its example shows "success" beside the approved text
 # (``plantilla_aprobada``), so that reads as approved (seed 002, template/).
@@ -40,6 +40,7 @@ class ContactoVirtualProvider(ProviderSpec):
                         missing=_("Contacto Virtual needs the API token (not the login password).")),
         CredentialField("line_number", required=False),
     )
+    errors_worded = True  # codes.py words each return code for a person
     capabilities = Capabilities(
         free_form_sends=False,
         replies_in_context=False,
@@ -47,11 +48,17 @@ class ContactoVirtualProvider(ProviderSpec):
         template_ids_by_hand=True,
         template_write=False,
         template_parameters="positional",
+        # Seed 002: variables are written {1}, {2} in the template's text and sent between brackets.
+        template_placeholder=r"\{(\d+)\}",
+        variable_forbidden="[]",
+        # Seed 002: "Pdf, jpg, mp3, txt, docx, xlsx, zip, mp4, pptx, png, jpeg".
+        template_media_extensions=("pdf", "jpg", "jpeg", "png", "mp3", "mp4", "txt", "docx", "xlsx", "pptx", "zip"),
+        variable_whitespace_rule=False,
         balance=True,
         analytics=False,
         inventory="single_line",
         manual_inventory=False,
-        reply_receipts=True,
+        custom_field=True,
         # Seed 002, return code 4: Colombian mobiles, 57 and 10 digits.
         recipient_prefix="57",
         recipient_length=12,
@@ -67,6 +74,10 @@ class ContactoVirtualProvider(ProviderSpec):
     def parse_webhook(self, body: bytes | str, content_type: str = "") -> list[WebhookEvent]:
         """The parser reads raw text itself: JSON first, then a form, which this provider may post."""
         return parse_webhook(body)
+
+    def needs_receipt(self, body: bytes) -> bool:
+        """A customer reply carries no id of its own (seed 002): one receipt per POST tells two apart."""
+        return is_customer_reply_body(body)
 
     def template_status(self, word: str) -> str:
         return TEMPLATE_STATUSES.get((word or "").strip().lower(), "UNKNOWN")

@@ -32,6 +32,13 @@ from tests.messaging.factories import aldeamo_number
 BODY = "Hola {{1}}, tu cita es el {{2}}."
 
 
+def error_kind_of(status: str, code: str) -> str:
+    """The kind the real send path stores for a scripted failure: a 401/403 is a ProviderAuthError."""
+    if status != MessageStatus.FAILED:
+        return ""
+    return "auth" if code in ("401", "403") else "rejected"
+
+
 class FakeSend:
     """Records calls; ``outcome(to)`` may return ``(status, error_code, error_title)`` or raise."""
 
@@ -55,6 +62,7 @@ class FakeSend:
             client_id=phone_number.client_id, phone_number=phone_number, direction=Direction.OUTBOUND, type=type,
             from_number=phone_number.digits, to_number=to, content=content, template=template, status=status,
             status_at=timezone.now(), error_code=code, error_title=title, idempotency_key=idempotency_key,
+            error_kind=error_kind_of(status, code),
             provider_message_id=str(uuid.uuid4()),
         )
         with self.lock:
@@ -113,7 +121,8 @@ class FakeBatch:
             self.fake.before_send(message.to_number)
         status, code, title = self.fake.outcome(message.to_number)
         Message.objects.filter(pk=message.pk).update(status=status, status_at=timezone.now(), error_code=code,
-                                                     error_title=title, provider_message_id=str(uuid.uuid4()))
+                                                     error_title=title, error_kind=error_kind_of(status, code),
+                                                     provider_message_id=str(uuid.uuid4()))
         with self.fake.lock:
             self.fake.provider_calls.append(message.to_number)
         return Message.objects.get(pk=message.pk)

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from messaging.models import Message, MessageStatus
-from messaging.sending import prepare
 from providers.base import ProviderAuthError, ProviderRejected, ProviderTimeout, ProviderUnavailable
+from providers.contacto_virtual.client import TOKEN_MASK
 from providers.types import SendResult
 from tests.factories import PhoneNumberFactory
 from tests.messaging.factories import (
@@ -202,7 +202,7 @@ def test_a_contacto_virtual_line_sends_a_template_through_the_same_shape(api_as,
     assert fake.sent[0].variables == ("Carlos", "$100")
     assert fake.sent[0].custom_field == "pedido-7"
     assert response.json()["request_body"]["template_variables"] == "[Carlos] [$100]"
-    assert response.json()["request_body"]["token"] == prepare.TOKEN_MASK
+    assert response.json()["request_body"]["token"] == TOKEN_MASK
 
 
 GARBAGE = [

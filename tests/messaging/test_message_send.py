@@ -21,9 +21,10 @@ from responses.registries import OrderedRegistry
 
 from accounts.models import Role
 from messaging.models import Message, MessageStatus, StatusEvent
-from messaging.sending import delivery, message_resend, message_send, prepare, request_fingerprint, send
+from messaging.sending import delivery, message_resend, message_send, request_fingerprint, send
 from providers.base import ProviderTimeout, ProviderUnavailable
 from providers.contacto_virtual import RETURN_CODES
+from providers.contacto_virtual.client import TOKEN_MASK
 from providers.types import SendResult
 from templates_mgr.models import TemplateStatus
 from tests.factories import PhoneNumberFactory, TemplateFactory
@@ -739,7 +740,7 @@ def test_the_contacto_virtual_seed_send_goes_out_as_the_manuals_form(mocked, cv_
     assert len(mocked.calls) == 1
     assert message.status == MessageStatus.SENT
     assert message.provider_message_id == "0e1add43-f91c-4e7c-8805-221ef6b27b98"
-    assert message.request_body == {**form, "token": prepare.TOKEN_MASK}
+    assert message.request_body == {**form, "token": TOKEN_MASK}
     assert "b6fd61ec974d1652082a802a4d8e443712138ed" not in str(message.request_body)
     assert message.template == cv_template
     assert message.custom_field == form["custom_field"]

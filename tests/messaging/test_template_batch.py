@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from messaging.models import Contact, Conversation, Message, MessageStatus, StatusEvent
-from messaging.sending import BatchItem, TemplateBatch, prepare
+from messaging.sending import BatchItem, TemplateBatch
 from providers.base import ProviderRejected, ProviderTimeout, ProviderUnavailable
+from providers.contacto_virtual.client import TOKEN_MASK
 from providers.types import OutboundMessage, SendResult, TemplateSend
 from tests.factories import TemplateFactory
 from tests.messaging.factories import ContactoVirtualTemplateFactory, contacto_virtual_number
@@ -240,4 +241,4 @@ def test_contacto_virtual_lines_send_the_form_with_the_template_variables(fake, 
     wire = fake.sent[0]
     assert isinstance(wire, TemplateSend) and wire.mobile == "573135550001" and wire.variables == ("Ana", "$10")
     stored = Message.objects.get(pk=message.pk)
-    assert stored.status == MessageStatus.SENT and stored.request_body["token"] == prepare.TOKEN_MASK
+    assert stored.status == MessageStatus.SENT and stored.request_body["token"] == TOKEN_MASK

@@ -6,7 +6,7 @@ import pytest
 
 from campaigns.variables import template_slots
 from messaging.admin.composer import template_inputs
-from templates_mgr.spec import count_variables, template_spec
+from templates_mgr.spec import count_variables, placeholder_pattern, template_spec
 from tests.factories import TemplateFactory
 from tests.messaging.factories import ContactoVirtualTemplateFactory
 
@@ -43,7 +43,7 @@ def test_a_contacto_virtual_template_asks_the_composer_and_the_campaign_the_same
     assert slots == ["body_1", "body_3"]  # "{ 2 }" is no Contacto Virtual placeholder
     assert composer_slots(template, required_only=True) == slots
     assert composer_slots(template) == [*slots, "header_media"]  # the optional media file of a single send
-    assert template_spec(template).body_variables == count_variables(template.text, contacto_virtual=True) == 2
+    assert template_spec(template).body_variables == count_variables(template.text, placeholder_pattern(template)) == 2
 
 
 def test_a_media_header_is_one_slot_and_its_file_name_an_optional_composer_extra():

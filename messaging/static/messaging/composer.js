@@ -41,8 +41,8 @@
         part.hidden = !part.dataset.media.split(" ").includes(type);
       });
       const number = data.numbers[numberSelect ? numberSelect.value : ""];
-      form.querySelectorAll(".wa-subpart[data-provider]").forEach((part) => {
-        part.hidden = !number || number.provider !== part.dataset.provider;
+      form.querySelectorAll(".wa-subpart[data-capability]").forEach((part) => {
+        part.hidden = !number || !number[part.dataset.capability];
       });
       const kind = kindSelect ? kindSelect.value || "button" : "button";
       form.querySelectorAll(".wa-subpart[data-kinds]").forEach((part) => {
@@ -53,7 +53,7 @@
     // --- templates ------------------------------------------------------------------------------------
     function templateFits(template, number) {
       if (!number) return true;
-      if (template.cv) return number.provider === data.contacto_virtual && template.client === number.client;
+      if (!template.per_waba) return !number.templates_per_waba && template.client === number.client;
       return template.waba !== null && template.waba === number.waba;
     }
 
@@ -156,9 +156,9 @@
       } else if (type === "template") {
         const template = data.templates[templateSelect ? templateSelect.value : ""];
         if (template) {
-          if (template.cv) {
+          if (template.positional) {
             if (value("tpl_header_media")) add(body, "wa-b-media", value("tpl_header_media"));
-            add(body, "", fill(template.body_text, /\{\s*(\d+)\s*\}/g, (n) => "tpl_body_" + n));
+            add(body, "", fill(template.body_text, new RegExp(template.placeholder, "g"), (n) => "tpl_body_" + n));
           } else {
             if (template.header_format === "TEXT") {
               add(body, "wa-b-header", fill(template.header_text, /\{\{\s*(\d+)\s*\}\}/g, (n) => "tpl_header_" + n));

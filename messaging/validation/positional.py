@@ -1,4 +1,5 @@
-"""A Contacto Virtual template send: its variables and media link, from the components of the send shape."""
+"""A positional template send (Contacto Virtual's): its variables and media link, from the components of the send
+shape. What the provider accepts (forbidden characters, media file types) comes from its capabilities."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from messaging.validation.common import (
-    CV_MEDIA_EXTENSIONS,
     TEMPLATE_BODY_PARAM_MAX,
     as_list,
     as_object,
@@ -20,18 +20,19 @@ from messaging.validation.common import (
 )
 from templates_mgr.spec import template_spec
 
-# --- Contacto Virtual templates ---------------------------------------------------------------------
 
-
-def contacto_virtual_parameters(*, template: Any, components: Any) -> tuple[tuple[str, ...], str]:
-    """The variables and media link of a Contacto Virtual send, from the components of the send shape.
+def positional_parameters(*, template: Any, components: Any) -> tuple[tuple[str, ...], str]:
+    """The variables and media link of a positional send, from the components of the send shape.
 
     Body parameters (text) become the template variables, in order; the
-    header's media parameter link becomes ``media``. Values containing ``[`` or
-    ``]`` are refused (the provider separates variables with brackets and has no
-    escape); the variable count must match the template text's ``{n}``
-    placeholders when the text is known.
+    header's media parameter link becomes ``media``. Values containing a
+    character the provider cannot carry are refused (Contacto Virtual
+    separates variables with brackets and has no escape); the variable count
+    must match the template text's placeholders when the text is known.
     """
+    capabilities = template.capabilities
+    provider = template.client.provider_account.get_provider_display()
+    extensions = capabilities.template_media_extensions
     if components is None:
         components = []
     components = as_list(components, "template.components")
@@ -53,20 +54,21 @@ def contacto_virtual_parameters(*, template: Any, components: Any) -> tuple[tupl
                 param = as_object(parameter, param_path, _("a text parameter"))
                 if param.get("type") != "text":
                     raise refuse(
-                        _("%(field)s must be text: Contacto Virtual template variables are text.")
-                        % {"field": f"{param_path}.type"},
+                        _("%(field)s must be text: %(provider)s template variables are text.")
+                        % {"field": f"{param_path}.type", "provider": provider},
                         f"{param_path}.type",
                     )
                 value = as_text(param.get("text"), f"{param_path}.text", limit=TEMPLATE_BODY_PARAM_MAX)
-                if "[" in value or "]" in value:
+                if any(char in value for char in capabilities.variable_forbidden):
                     raise refuse(
-                        _("%(field)s contains '[' or ']', which Contacto Virtual uses to separate variables; "
-                          "remove the brackets (variable {%(position)d}).")
-                        % {"field": f"{param_path}.text", "position": position + 1},
+                        _("%(field)s contains one of %(chars)s, which %(provider)s uses to separate variables; "
+                          "remove them (variable %(position)d).")
+                        % {"field": f"{param_path}.text", "position": position + 1, "provider": provider,
+                           "chars": " ".join(capabilities.variable_forbidden)},
                         f"{param_path}.text",
                     )
                 variables.append(value)
-        elif kind == "header":
+        elif kind == "header" and extensions:
             if len(parameters) != 1:
                 raise refuse(
                     _("%(field)s: the header takes exactly 1 media parameter (image, video or document with a "
@@ -79,24 +81,24 @@ def contacto_virtual_parameters(*, template: Any, components: Any) -> tuple[tupl
             media_type = param.get("type")
             if media_type not in ("image", "video", "document", "audio"):
                 raise refuse(
-                    _("%(field)s must be image, video, document or audio: Contacto Virtual sends one media file by "
-                      "link.") % {"field": f"{param_path}.type"},
+                    _("%(field)s must be image, video, document or audio: %(provider)s sends one media file by "
+                      "link.") % {"field": f"{param_path}.type", "provider": provider},
                     f"{param_path}.type",
                 )
             obj = as_object(param.get(media_type), f"{param_path}.{media_type}", _("{\"link\": \"https://…\"}"))
             media = https_link(obj.get("link"), f"{param_path}.{media_type}.link")
             extension = link_extension(media)
-            if extension not in CV_MEDIA_EXTENSIONS:
+            if extension not in extensions:
                 raise refuse(
-                    _("%(field)s must link to a file Contacto Virtual can send (%(types)s); this link ends in "
+                    _("%(field)s must link to a file %(provider)s can send (%(types)s); this link ends in "
                       "'%(ext)s'.") % {"field": f"{param_path}.{media_type}.link", "types": ", ".join(
-                        CV_MEDIA_EXTENSIONS), "ext": extension or _("no extension")},
+                        extensions), "ext": extension or _("no extension"), "provider": provider},
                     f"{param_path}.{media_type}.link",
                 )
         else:
             raise refuse(
-                _("%(field)s must be body or header: Contacto Virtual templates take variables and one media file.")
-                % {"field": f"{path}.type"},
+                _("%(field)s must be body or header: %(provider)s templates take variables and one media file.")
+                % {"field": f"{path}.type", "provider": provider},
                 f"{path}.type",
             )
     spec = template_spec(template)
