@@ -31,7 +31,7 @@ def in_process(base_url: str):
     from accounts import gateway
 
     mounts = settings.PROVIDER_TRANSPORT_MOUNTS
-    settings.PROVIDER_TRANSPORT_MOUNTS = {f"{base_url}/": "providers.sandbox.transport.InProcessTransport"}
+    settings.PROVIDER_TRANSPORT_MOUNTS = {f"{base_url}/": "sandbox.transport.InProcessTransport"}
     gateway._transport.cache_clear()
     sessions_clear()
     try:
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         base_url = base_url.rstrip("/")
         self._admin_user()
 
-        from providers.sandbox.services import sandbox_account_update_webhook, sandbox_provision
+        from sandbox.services import sandbox_account_update_webhook, sandbox_provision
 
         creds = sandbox_provision(seed_history_days=history_days)
         aldeamo = self._account(
@@ -111,7 +111,7 @@ class Command(BaseCommand):
 
         Aldeamo's API lists WABAs without their namespace; template sends need it.
         """
-        from providers.sandbox.models import SandboxWaba
+        from sandbox.models import SandboxWaba
 
         known = dict(SandboxWaba.objects.values_list("waba_id", "name"))
         namespaces = dict(SandboxWaba.objects.values_list("waba_id", "namespace"))

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from providers.sandbox.models import SandboxAccount, SandboxCVTemplate, SandboxMessage
+from sandbox.models import SandboxAccount, SandboxCVTemplate, SandboxMessage
 
 from . import seed_examples as seeds
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from providers.sandbox.callbacks import sandbox_deliver_due
-from providers.sandbox.models import SandboxMessage, SandboxTemplate
+from sandbox.callbacks import sandbox_deliver_due
+from sandbox.models import SandboxMessage, SandboxTemplate
 
 from . import seed_examples as seeds
 from .conftest import BUSINESS, CUSTOMER, post_json

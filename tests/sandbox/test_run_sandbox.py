@@ -64,7 +64,7 @@ def test_keeps_connections_alive_and_stops_with_one_open():
 @pytest.mark.django_db
 def test_delivers_due_callbacks_while_it_serves(monkeypatch):
     passes = []
-    monkeypatch.setattr("providers.sandbox.callbacks.sandbox_deliver_due", lambda: passes.append(time.monotonic()))
+    monkeypatch.setattr("sandbox.callbacks.sandbox_deliver_due", lambda: passes.append(time.monotonic()))
     thread, out, port = _start(port=0, duration=1.0, deliver_interval=0.1, quiet=True)
 
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok
@@ -87,7 +87,7 @@ def test_several_processes_serve_one_socket_and_stop_together(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite3'}", "SANDBOX_ENABLED": "true",
            "DJANGO_SETTINGS_MODULE": "waportal.settings.dev"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=root, env=env, check=True,

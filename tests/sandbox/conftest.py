@@ -9,8 +9,8 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from providers.sandbox.models import SandboxAccount
-from providers.sandbox.services import SandboxCredentials, credentials_of, sandbox_provision
+from sandbox.models import SandboxAccount
+from sandbox.services import SandboxCredentials, credentials_of, sandbox_provision
 
 ALDEAMO_WEBHOOK = "http://portal.test/webhooks/aldeamo/s3cret/"
 CV_WEBHOOK = "http://portal.test/webhooks/contacto-virtual/s3cret/"
@@ -49,7 +49,7 @@ class RecordingAdapter(BaseAdapter):
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch) -> RecordingAdapter:
     """Callbacks posted without an explicit session never leave the process: a recorder answers them."""
-    from providers.sandbox import callbacks
+    from sandbox import callbacks
 
     adapter = RecordingAdapter()
     session = requests.Session()

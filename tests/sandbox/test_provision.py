@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db.models import Max, Min
 
-from providers.sandbox import models
-from providers.sandbox.services import (
+from sandbox import models
+from sandbox.services import (
     SandboxCredentials,
     sandbox_account_update_webhook,
     sandbox_analytics_generate,

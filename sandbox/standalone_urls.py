@@ -15,5 +15,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("healthz", healthz, name="sandbox-healthz"),
-    path("sandbox/", include("providers.sandbox.urls")),
+    path("sandbox/", include("sandbox.urls")),
 ]

@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from providers.sandbox import payloads
-from providers.sandbox.callbacks import (
+from sandbox import payloads
+from sandbox.callbacks import (
     deliver_callback,
     sandbox_customer_reply,
     sandbox_cv_customer_reply,
     sandbox_deliver_due,
 )
-from providers.sandbox.media import media_sha256
-from providers.sandbox.models import CallbackState, SandboxAccount, SandboxCallback, SandboxMessage
-from providers.sandbox.services import sandbox_template_performance
+from sandbox.media import media_sha256
+from sandbox.models import CallbackState, SandboxAccount, SandboxCallback, SandboxMessage
+from sandbox.services import sandbox_template_performance
 
 from . import seed_examples as seeds
 from .conftest import ALDEAMO_WEBHOOK, BUSINESS, CUSTOMER, CV_WEBHOOK, RecordingAdapter, post_json
@@ -229,19 +229,19 @@ def test_the_worker_is_asked_once_per_due_second_not_once_per_callback(client, a
             send(client, aldeamo_headers)
     due = list(SandboxCallback.objects.values_list("due_at", flat=True))
     assert len(due) == 15  # sent, delivered and read for each of five messages
-    tasks = DBTaskResult.objects.filter(task_path="providers.sandbox.tasks.sandbox_deliver_due_callbacks")
+    tasks = DBTaskResult.objects.filter(task_path="sandbox.tasks.sandbox_deliver_due_callbacks")
     # One task at the end of each second in which something falls due: every callback is covered, none twice.
     assert sorted(task.run_after for task in tasks) == sorted(
         {datetime.fromtimestamp(math.ceil(d.timestamp()), tz=UTC) for d in due})
     assert tasks.count() < len(due)
-    assert not DBTaskResult.objects.filter(task_path="providers.sandbox.tasks.sandbox_deliver_callback").exists()
+    assert not DBTaskResult.objects.filter(task_path="sandbox.tasks.sandbox_deliver_callback").exists()
 
 
 def test_a_due_task_delivers_a_batch_and_asks_for_another_when_more_is_due(client, aldeamo_headers, webhook,
                                                                            monkeypatch):
     from django_tasks_db.models import DBTaskResult
 
-    from providers.sandbox import callbacks, tasks
+    from sandbox import callbacks, tasks
 
     session, recorder = webhook
     monkeypatch.setattr(callbacks, "delivery_session", lambda: session)
@@ -249,7 +249,7 @@ def test_a_due_task_delivers_a_batch_and_asks_for_another_when_more_is_due(clien
     for _ in range(3):
         send(client, aldeamo_headers)
     SandboxCallback.objects.update(due_at=timezone.now())
-    follow_ups = DBTaskResult.objects.filter(task_path="providers.sandbox.tasks.sandbox_deliver_due_callbacks")
+    follow_ups = DBTaskResult.objects.filter(task_path="sandbox.tasks.sandbox_deliver_due_callbacks")
     follow_ups.delete()  # only what the task itself asks for
     assert tasks.sandbox_deliver_due_callbacks.call() == 4
     assert follow_ups.count() == 1  # a full batch: the rest waits its turn behind the tasks already queued
@@ -274,8 +274,8 @@ def test_a_send_stores_its_whole_lifecycle_in_one_insert(client, aldeamo_headers
 
 
 def test_the_task_delivers_one_callback(client, aldeamo_headers, webhook, monkeypatch):
-    from providers.sandbox import callbacks
-    from providers.sandbox.tasks import sandbox_deliver_callback
+    from sandbox import callbacks
+    from sandbox.tasks import sandbox_deliver_callback
 
     session, recorder = webhook
     monkeypatch.setattr(callbacks, "delivery_session", lambda: session)

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from providers.sandbox.faults import decide_fault
-from providers.sandbox.models import SandboxAccount, SandboxMessage
+from sandbox.faults import decide_fault
+from sandbox.models import SandboxAccount, SandboxMessage
 
 from . import seed_examples as seeds
 from .conftest import post_json
@@ -79,7 +79,7 @@ def test_latency_and_timeout_stall_then_proceed(client, aldeamo_headers, account
 
 
 def test_default_timeout_outlasts_the_portal_read_timeout(account, settings):
-    from providers.sandbox.faults import timeout_seconds
+    from sandbox.faults import timeout_seconds
 
     settings.PROVIDER_TIMEOUT = (5.0, 30.0)
     assert timeout_seconds(account) > 30.0

@@ -3,6 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SandboxConfig(AppConfig):
-    name = "providers.sandbox"
+    name = "sandbox"
     label = "sandbox"
     verbose_name = _("Sandbox provider")

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from providers.sandbox import payloads
-from providers.sandbox.callbacks import sandbox_customer_reply, sandbox_cv_customer_reply, sandbox_deliver_due
-from providers.sandbox.models import SandboxAccount, SandboxTemplate
-from providers.sandbox.services import sandbox_template_performance, sandbox_template_set_status
+from sandbox import payloads
+from sandbox.callbacks import sandbox_customer_reply, sandbox_cv_customer_reply, sandbox_deliver_due
+from sandbox.models import SandboxAccount, SandboxTemplate
+from sandbox.services import sandbox_template_performance, sandbox_template_set_status
 from providers.types import InboundMessage, StatusUpdate, TemplateEvent, UnknownEvent
 
 from . import seed_examples as seeds

@@ -1,6 +1,6 @@
 """Callbacks: what the simulated providers post back to the portal, and when.
 
-Everything goes through an outbox (:class:`~providers.sandbox.models.SandboxCallback`):
+Everything goes through an outbox (:class:`~sandbox.models.SandboxCallback`):
 
 * ``schedule_*`` functions decide, at send or create time, the whole future of
   a message or template -- statuses with realistic delays, a share of
@@ -58,7 +58,7 @@ from .models import (
     TemplateStatus,
 )
 
-logger = logging.getLogger("providers.sandbox")
+logger = logging.getLogger("sandbox")
 
 _STATUS_RANK = {
     MessageStatus.ACCEPTED: 0,

@@ -1,6 +1,6 @@
 """``manage.py run_sandbox --port N [--host 127.0.0.1]``: the sandbox as its own HTTP server.
 
-Serves only the sandbox URLs (``providers.sandbox.standalone_urls``, chosen per
+Serves only the sandbox URLs (``sandbox.standalone_urls``, chosen per
 request instead of overriding ``ROOT_URLCONF``: the same
 ``/sandbox/…`` paths as inside the portal, plus ``/healthz``) with a bounded
 pool of worker threads, so benchmarks and outside checks can aim the portal
@@ -36,8 +36,8 @@ from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.db import close_old_connections, connections
 from django.middleware.common import CommonMiddleware
 
-STANDALONE_URLCONF = "providers.sandbox.standalone_urls"
-logger = logging.getLogger("providers.sandbox")
+STANDALONE_URLCONF = "sandbox.standalone_urls"
+logger = logging.getLogger("sandbox")
 
 
 class PooledWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -172,7 +172,7 @@ class Command(BaseCommand):
         if options["processes"] < 1:
             raise CommandError("--processes must be at least 1.")
 
-        from providers.sandbox.models import SandboxAccount
+        from sandbox.models import SandboxAccount
 
         if SandboxAccount._meta.db_table not in connections["default"].introspection.table_names():
             raise CommandError("The sandbox tables do not exist: run `manage.py migrate` first.")
@@ -223,7 +223,7 @@ class Command(BaseCommand):
 
     def _deliver_loop(self, stop: threading.Event, interval: float) -> None:
         """Post callbacks as they fall due, so the standalone sandbox works without a task worker."""
-        from providers.sandbox.callbacks import sandbox_deliver_due
+        from sandbox.callbacks import sandbox_deliver_due
 
         last_error = ""
         while not stop.wait(interval):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from providers.sandbox import callbacks
-from providers.sandbox.models import (
+from sandbox import callbacks
+from sandbox.models import (
     CallbackState,
     SandboxAccount,
     SandboxCallback,

@@ -9,7 +9,7 @@ WSGI environ and served by Django's own WSGI handler, in the calling thread::
 
 or, for a provider client, ``providers.base.session_for(key, mounts={"http://sandbox.internal/":
 InProcessTransport()})`` (``settings.PROVIDER_TRANSPORT_MOUNTS`` may name it by dotted path,
-``"providers.sandbox.transport.InProcessTransport"``: it needs no arguments).
+``"sandbox.transport.InProcessTransport"``: it needs no arguments).
 
 So provider clients, services and end-to-end tests exercise the real sandbox
 views -- URL routing, middleware, headers, bodies, status codes -- with no

@@ -24,7 +24,7 @@ from .faults import apply_faults
 from .models import SandboxAccount, SandboxClient, SandboxPhoneNumber, SandboxTemplate, SandboxWaba
 from .validation import SERVICE_TYPES, UUID_ANSWER_TYPES, BadRequest, digits_of, validate_send, validate_template_create
 
-logger = logging.getLogger("providers.sandbox")
+logger = logging.getLogger("sandbox")
 
 DEFAULT_TEMPLATE_LIMIT = 100
 

@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from providers.base import BaseClient, ProviderAuthError, ProviderRejected, session_for
-from providers.sandbox.models import SandboxMessage, SandboxTemplate
-from providers.sandbox.transport import InProcessTransport
+from sandbox.models import SandboxMessage, SandboxTemplate
+from sandbox.transport import InProcessTransport
 
 from . import seed_examples as seeds
 
@@ -96,5 +96,5 @@ def test_the_database_connection_survives_in_process_requests(session, aldeamo_h
 def test_transport_by_dotted_path_needs_no_arguments():
     from django.utils.module_loading import import_string
 
-    transport = import_string("providers.sandbox.transport.InProcessTransport")()
+    transport = import_string("sandbox.transport.InProcessTransport")()
     assert isinstance(transport, requests.adapters.BaseAdapter)

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from providers.sandbox.callbacks import sandbox_deliver_due
-from providers.sandbox.models import CallbackState, SandboxCallback, SandboxTemplate
-from providers.sandbox.services import sandbox_template_set_status
+from sandbox.callbacks import sandbox_deliver_due
+from sandbox.models import CallbackState, SandboxCallback, SandboxTemplate
+from sandbox.services import sandbox_template_set_status
 
 from . import seed_examples as seeds
 from .conftest import ALDEAMO_WEBHOOK, post_json
