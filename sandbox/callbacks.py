@@ -32,7 +32,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
@@ -42,6 +41,7 @@ from django.utils.module_loading import import_string
 from waportal.queueing import task_enqueue
 
 from . import payloads
+from .conf import setting
 from .faults import account_rng
 from .media import media_link, media_sha256
 from .models import (
@@ -103,16 +103,16 @@ def new_inbound_id() -> str:
 
 def callback_timeout() -> tuple[float, float]:
     """(connect, read) seconds for posting a callback."""
-    return tuple(getattr(settings, "SANDBOX_CALLBACK_TIMEOUT", (3.05, 10.0)))  # type: ignore[return-value]
+    return tuple(setting("SANDBOX_CALLBACK_TIMEOUT"))  # type: ignore[return-value]
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "SANDBOX_CALLBACK_MAX_ATTEMPTS", 5))
+    return int(setting("SANDBOX_CALLBACK_MAX_ATTEMPTS"))
 
 
 def retry_delay(attempts: int) -> timedelta:
     """Backoff after the n-th failed attempt: base, 2×base, 4×base, …"""
-    base = float(getattr(settings, "SANDBOX_CALLBACK_RETRY_SECONDS", 2.0))
+    base = float(setting("SANDBOX_CALLBACK_RETRY_SECONDS"))
     return timedelta(seconds=base * (2 ** max(0, attempts - 1)))
 
 
@@ -132,7 +132,7 @@ def delivery_session() -> requests.Session:
         if _session is None:
             session = requests.Session()
             session.headers["User-Agent"] = "waportal-sandbox/1.0"
-            for prefix, adapter in getattr(settings, "SANDBOX_CALLBACK_TRANSPORT_MOUNTS", {}).items():
+            for prefix, adapter in (setting("SANDBOX_CALLBACK_TRANSPORT_MOUNTS") or {}).items():
                 session.mount(prefix, import_string(adapter)() if isinstance(adapter, str) else adapter)
             _session = session
         return _session
@@ -157,7 +157,7 @@ def _enqueue(due_ats: list[datetime]) -> None:
     task or for :func:`sandbox_deliver_due`. A backend that cannot defer gets
     only seconds already due.
     """
-    if not getattr(settings, "SANDBOX_CALLBACKS_ENQUEUE", True) or not due_ats:
+    if not setting("SANDBOX_CALLBACKS_ENQUEUE") or not due_ats:
         return
     from .tasks import sandbox_deliver_due_callbacks
 

@@ -44,7 +44,7 @@ def timeout_seconds(account: SandboxAccount) -> float:
     """How long a simulated timeout stalls: configured, or past the portal's read timeout."""
     if account.timeout_seconds is not None:
         return max(0.0, account.timeout_seconds)
-    read_timeout = getattr(settings, "PROVIDER_TIMEOUT", (5.0, 30.0))[1]
+    read_timeout = settings.PROVIDER_TIMEOUT[1]
     return float(read_timeout) + 1.0
 
 

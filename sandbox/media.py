@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 
+from .conf import setting
+
 _JPEG_1X1 = base64.b64decode(
     "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////"
     "////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA="
@@ -94,10 +96,10 @@ def media_base_url(webhook_url: str = "") -> str:
     host and port, whatever port it serves), else ``127.0.0.1:8000``; then the
     sandbox path.
     """
-    configured = getattr(settings, "SANDBOX_MEDIA_BASE_URL", "")
+    configured = setting("SANDBOX_MEDIA_BASE_URL")
     if configured:
         return configured.rstrip("/") + "/"
-    public = getattr(settings, "PUBLIC_BASE_URL", "")
+    public = settings.PUBLIC_BASE_URL
     if not public and webhook_url:
         parts = urlsplit(webhook_url)
         if parts.scheme in ("http", "https") and parts.netloc:

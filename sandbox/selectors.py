@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.db.models import Sum
 from django.db.models.functions import TruncDay, TruncMonth
 
+from .conf import setting
 from .models import SandboxAnalyticsPoint, SandboxTemplate, SandboxWaba
 
 # --- templates ------------------------------------------------------------------------
@@ -86,8 +86,8 @@ def analytics_time_zone() -> tzinfo:
     told another zone with ``ANALYTICS_PROVIDER_TIME_ZONE`` (then both agree).
     """
     name = (
-        getattr(settings, "SANDBOX_ANALYTICS_TIME_ZONE", "")
-        or getattr(settings, "ANALYTICS_PROVIDER_TIME_ZONE", "")
+        setting("SANDBOX_ANALYTICS_TIME_ZONE")
+        or setting("ANALYTICS_PROVIDER_TIME_ZONE")
         or "America/Bogota"
     )
     if name.upper() == "UTC":

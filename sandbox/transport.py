@@ -111,7 +111,7 @@ def _read_timeout(timeout: Any) -> float | None:
 
 def _default_host() -> str:
     """A Host header Django accepts: the first concrete ALLOWED_HOSTS entry."""
-    for host in getattr(settings, "ALLOWED_HOSTS", []):
+    for host in settings.ALLOWED_HOSTS:
         if host and host != "*":
             return host.lstrip(".")
     return "localhost"

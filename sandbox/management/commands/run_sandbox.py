@@ -28,13 +28,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.db import close_old_connections, connections
 from django.middleware.common import CommonMiddleware
+
+from sandbox.conf import setting
 
 STANDALONE_URLCONF = "sandbox.standalone_urls"
 logger = logging.getLogger("sandbox")
@@ -165,7 +166,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not getattr(settings, "SANDBOX_ENABLED", False) and not options["force"]:
+        if not setting("SANDBOX_ENABLED") and not options["force"]:
             raise CommandError("SANDBOX_ENABLED is off in these settings; pass --force if you really mean it.")
         if options["threads"] < 1:
             raise CommandError("--threads must be at least 1.")
