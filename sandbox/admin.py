@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import callbacks, payloads, services
+from . import delivery, payloads, replies, services_templates
 from .models import (
     CallbackState,
     Direction,
@@ -131,12 +131,12 @@ class SandboxAccountAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Post template performance metrics"))
     def post_template_performance(self, request: HttpRequest, queryset: QuerySet[SandboxAccount]) -> None:
-        posted = sum(1 for account in queryset if services.sandbox_template_performance(account=account))
+        posted = sum(1 for account in queryset if services_templates.sandbox_template_performance(account=account))
         self.message_user(request, ngettext("%d event scheduled.", "%d events scheduled.", posted) % posted)
 
     @admin.action(description=_("Deliver due callbacks now"))
     def deliver_due_now(self, request: HttpRequest, queryset: QuerySet[SandboxAccount]) -> None:
-        done = callbacks.sandbox_deliver_due()
+        done = delivery.sandbox_deliver_due()
         self.message_user(request, ngettext("%d callback processed.", "%d callbacks processed.", done) % done)
 
 
@@ -220,7 +220,7 @@ class SandboxPhoneNumberAdmin(admin.ModelAdmin):
             form = CustomerReplyForm(request.POST)
             if form.is_valid():
                 try:
-                    callback = callbacks.sandbox_customer_reply(
+                    callback = replies.sandbox_customer_reply(
                         phone_number=phone,
                         from_number=form.cleaned_data["from_number"],
                         type=form.cleaned_data["type"],
@@ -269,7 +269,7 @@ class SandboxTemplateAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[SandboxTemplate], status: str, reason: str = ""
     ) -> None:
         for template in queryset:
-            services.sandbox_template_set_status(template=template, status=status, reason=reason)
+            services_templates.sandbox_template_set_status(template=template, status=status, reason=reason)
         count = queryset.count()
         self.message_user(
             request,
@@ -317,7 +317,7 @@ class SandboxTemplateAdmin(admin.ModelAdmin):
     def flip_category(self, request: HttpRequest, queryset: QuerySet[SandboxTemplate]) -> None:
         for template in queryset:
             new = "UTILITY" if template.category == "MARKETING" else "MARKETING"
-            services.sandbox_template_recategorize(template=template, new_category=new)
+            services_templates.sandbox_template_recategorize(template=template, new_category=new)
         self.message_user(request, _("Category update events scheduled."))
 
 
@@ -350,14 +350,14 @@ class SandboxMessageAdmin(admin.ModelAdmin):
         posted = 0
         for message in queryset.filter(direction=Direction.OUTBOUND).select_related("account"):
             if message.provider == Provider.ALDEAMO:
-                callbacks.sandbox_customer_reply(
+                replies.sandbox_customer_reply(
                     phone_number=message.from_number,
                     from_number=message.to_number,
                     type="reply",
                     context_id=message.message_id,
                 )
             else:
-                callbacks.sandbox_cv_customer_reply(
+                replies.sandbox_cv_customer_reply(
                     account=message.account, mobile=message.to_number, custom_field=message.custom_field
                 )
             posted += 1
@@ -382,7 +382,7 @@ class SandboxCallbackAdmin(admin.ModelAdmin):
         now = timezone.now()
         ids = list(queryset.filter(state=CallbackState.PENDING).values_list("id", flat=True))
         SandboxCallback.objects.filter(id__in=ids).update(due_at=now)
-        results = [callbacks.deliver_callback(pk, now=now) for pk in ids]
+        results = [delivery.deliver_callback(pk, now=now) for pk in ids]
         delivered = results.count(CallbackState.DELIVERED)
         self.message_user(request, _("%(done)d of %(total)d delivered.") % {"done": delivered, "total": len(ids)})
 
@@ -391,7 +391,7 @@ class SandboxCallbackAdmin(admin.ModelAdmin):
         now = timezone.now()
         ids = list(queryset.filter(state=CallbackState.FAILED).values_list("id", flat=True))
         SandboxCallback.objects.filter(id__in=ids).update(state=CallbackState.PENDING, attempts=0, due_at=now)
-        results = [callbacks.deliver_callback(pk, now=now) for pk in ids]
+        results = [delivery.deliver_callback(pk, now=now) for pk in ids]
         delivered = results.count(CallbackState.DELIVERED)
         self.message_user(request, _("%(done)d of %(total)d delivered.") % {"done": delivered, "total": len(ids)})
 

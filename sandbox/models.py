@@ -5,7 +5,7 @@ their credentials, the Aldeamo inventory (clients → WABAs → phone numbers �
 templates), Contacto Virtual templates and balance, every message accepted,
 analytics history, and an outbox of callbacks (``SandboxCallback``) that are
 posted to the portal when they fall due. Nothing here calls the network; the
-services in ``services.py`` and ``callbacks.py`` do the work.
+``services*.py``, ``callbacks.py``, ``replies.py`` and ``delivery.py`` modules do the work.
 """
 
 from __future__ import annotations

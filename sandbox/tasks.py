@@ -1,6 +1,6 @@
 """Background delivery of sandbox callbacks through Django's tasks framework.
 
-``callbacks._enqueue`` asks for :func:`sandbox_deliver_due_callbacks` at the
+``outbox.enqueue_delivery`` asks for :func:`sandbox_deliver_due_callbacks` at the
 end of each second in which outbox rows fall due, so the demo's ``manage.py
 db_worker`` posts statuses, replies and template events on time with a few
 tasks a second however many messages a campaign sends. The tasks are thin:
@@ -12,7 +12,7 @@ from django.tasks import task
 
 from waportal.queueing import task_enqueue
 
-from .callbacks import deliver_callback, sandbox_deliver_due
+from .delivery import deliver_callback, sandbox_deliver_due
 
 # Rows one task delivers at most (oldest due first): about a second of work, so a
 # backlog of callbacks never holds a worker for long while campaign slices wait.

@@ -19,7 +19,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import selectors, services_sends, services_templates
 from .faults import apply_faults
 from .models import SandboxAccount, SandboxClient, SandboxPhoneNumber, SandboxTemplate, SandboxWaba
 from .validation import SERVICE_TYPES, UUID_ANSWER_TYPES, BadRequest, digits_of, validate_send, validate_template_create
@@ -109,7 +109,7 @@ def send(request: HttpRequest, service: str) -> JsonResponse:
     )
     if phone is None:
         return bad_request("from is not one of the account's numbers")
-    message = services.aldeamo_send_accept(
+    message = services_sends.aldeamo_send_accept(
         account=account, phone=phone, service=service, wire_type=wire_type, body=body
     )
     if wire_type in UUID_ANSWER_TYPES:
@@ -136,7 +136,7 @@ def get_templates(request: HttpRequest) -> JsonResponse:
     if raw_limit and not raw_limit.isdigit():
         return bad_request("limit is not a number")
     limit = int(raw_limit) if raw_limit else DEFAULT_TEMPLATE_LIMIT
-    services.sandbox_templates_review_due(wabas=[waba])
+    services_templates.sandbox_templates_review_due(wabas=[waba])
     return _json(selectors.template_list_wire(waba=waba, limit=limit))
 
 
@@ -159,7 +159,7 @@ def create_template(request: HttpRequest) -> JsonResponse:
         return bad_request("wabaId is not the account's")
     if SandboxTemplate.objects.filter(waba=waba, name=body["name"], language=body["language"]).exists():
         return bad_request("a template with this name and language exists")
-    template = services.sandbox_template_create(
+    template = services_templates.sandbox_template_create(
         waba=waba,
         name=body["name"],
         language=body["language"],
@@ -182,7 +182,7 @@ def delete_template(request: HttpRequest) -> JsonResponse:
     name = request.GET.get("nameTemplate", "").strip()
     if waba is None or not name:
         return bad_request("wabaid or nameTemplate missing")
-    if not services.sandbox_template_delete(waba=waba, name=name):
+    if not services_templates.sandbox_template_delete(waba=waba, name=name):
         return bad_request("no template with this name")
     return _json({"success": True})
 

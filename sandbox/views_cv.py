@@ -14,7 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import services_sends
 from .faults import apply_faults
 from .models import CVTemplateStatus, SandboxAccount, SandboxCVTemplate
 
@@ -81,10 +81,10 @@ def send(request: HttpRequest) -> JsonResponse:
         ).first()
     if template is None:
         return code(7)
-    variables = services.cv_variables(request.POST.get("template_variables", ""))
-    if len(variables) != services.cv_placeholder_count(template.text):
+    variables = services_sends.cv_variables(request.POST.get("template_variables", ""))
+    if len(variables) != services_sends.cv_placeholder_count(template.text):
         return code(8)
-    message = services.cv_send_accept(
+    message = services_sends.cv_send_accept(
         account=account,
         template=template,
         mobile=mobile,

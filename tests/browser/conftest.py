@@ -105,7 +105,7 @@ def pump(rounds: int = 2) -> None:
     from django.utils import timezone
 
     from messaging.ingest import webhook_events_process
-    from sandbox.callbacks import sandbox_deliver_due
+    from sandbox.delivery import sandbox_deliver_due
 
     for _ in range(rounds):
         sandbox_deliver_due(now=timezone.now() + timedelta(hours=1))

@@ -49,13 +49,13 @@ class RecordingAdapter(BaseAdapter):
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch) -> RecordingAdapter:
     """Callbacks posted without an explicit session never leave the process: a recorder answers them."""
-    from sandbox import callbacks
+    from sandbox import delivery
 
     adapter = RecordingAdapter()
     session = requests.Session()
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    monkeypatch.setattr(callbacks, "delivery_session", lambda: session)
+    monkeypatch.setattr(delivery, "delivery_session", lambda: session)
     return adapter
 
 

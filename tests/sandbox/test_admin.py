@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from sandbox import callbacks
+from sandbox import delivery
 from sandbox.models import (
     CallbackState,
     SandboxAccount,
@@ -57,7 +57,7 @@ def _action(admin_client, model: str, action: str, pks: list[int], **extra):
 def test_approve_action_posts_the_status_event(admin_client, account, recorded):
     template = SandboxTemplate.objects.get(name="promo_imagen")
     _action(admin_client, "sandboxtemplate", "approve", [template.pk])
-    callbacks.sandbox_deliver_due()
+    delivery.sandbox_deliver_due()
 
     template.refresh_from_db()
     assert template.status == "APPROVED"
@@ -70,7 +70,7 @@ def test_reject_action_asks_for_a_reason(admin_client, account, recorded):
     assert page.status_code == 200 and b"PROMOTIONAL" in page.content
 
     _action(admin_client, "sandboxtemplate", "reject", [template.pk], apply="1", reason="PROMOTIONAL")
-    callbacks.sandbox_deliver_due()
+    delivery.sandbox_deliver_due()
     template.refresh_from_db()
     assert (template.status, template.rejected_reason) == ("REJECTED", "PROMOTIONAL")
     assert recorded.payloads[-1]["value"]["reason"] == "PROMOTIONAL"
@@ -80,7 +80,7 @@ def test_pause_disable_and_recategorize(admin_client, account, recorded):
     template = SandboxTemplate.objects.get(name="factura_pdf")
     _action(admin_client, "sandboxtemplate", "pause", [template.pk])
     _action(admin_client, "sandboxtemplate", "flip_category", [template.pk])
-    callbacks.sandbox_deliver_due()
+    delivery.sandbox_deliver_due()
     template.refresh_from_db()
     assert (template.status, template.category) == ("PAUSED", "MARKETING")
     assert [p["field"] for p in recorded.payloads] == ["message_template_status_update", "template_category_update"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sandbox.models import SandboxAnalyticsPoint, SandboxWaba
-from sandbox.services import sandbox_analytics_generate
+from sandbox.services_analytics import sandbox_analytics_generate
 
 from . import seed_examples as seeds
 from .conftest import post_json

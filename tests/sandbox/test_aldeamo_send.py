@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sandbox.callbacks import sandbox_deliver_due
+from sandbox.delivery import sandbox_deliver_due
 from sandbox.models import SandboxMessage, SandboxTemplate
 
 from . import seed_examples as seeds

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sandbox.callbacks import sandbox_deliver_due
+from sandbox.delivery import sandbox_deliver_due
 from sandbox.models import CallbackState, SandboxCallback, SandboxTemplate
-from sandbox.services import sandbox_template_set_status
+from sandbox.services_templates import sandbox_template_set_status
 
 from . import seed_examples as seeds
 from .conftest import ALDEAMO_WEBHOOK, post_json

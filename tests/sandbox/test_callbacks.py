@@ -9,15 +9,11 @@ import pytest
 from django.utils import timezone
 
 from sandbox import payloads
-from sandbox.callbacks import (
-    deliver_callback,
-    sandbox_customer_reply,
-    sandbox_cv_customer_reply,
-    sandbox_deliver_due,
-)
+from sandbox.delivery import deliver_callback, sandbox_deliver_due
 from sandbox.media import media_sha256
 from sandbox.models import CallbackState, SandboxAccount, SandboxCallback, SandboxMessage
-from sandbox.services import sandbox_template_performance
+from sandbox.replies import sandbox_customer_reply, sandbox_cv_customer_reply
+from sandbox.services_templates import sandbox_template_performance
 
 from . import seed_examples as seeds
 from .conftest import ALDEAMO_WEBHOOK, BUSINESS, CUSTOMER, CV_WEBHOOK, RecordingAdapter, post_json
@@ -241,10 +237,10 @@ def test_a_due_task_delivers_a_batch_and_asks_for_another_when_more_is_due(clien
                                                                            monkeypatch):
     from django_tasks_db.models import DBTaskResult
 
-    from sandbox import callbacks, tasks
+    from sandbox import delivery, tasks
 
     session, recorder = webhook
-    monkeypatch.setattr(callbacks, "delivery_session", lambda: session)
+    monkeypatch.setattr(delivery, "delivery_session", lambda: session)
     monkeypatch.setattr(tasks, "BATCH", 4)
     for _ in range(3):
         send(client, aldeamo_headers)
@@ -274,11 +270,11 @@ def test_a_send_stores_its_whole_lifecycle_in_one_insert(client, aldeamo_headers
 
 
 def test_the_task_delivers_one_callback(client, aldeamo_headers, webhook, monkeypatch):
-    from sandbox import callbacks
+    from sandbox import delivery
     from sandbox.tasks import sandbox_deliver_callback
 
     session, recorder = webhook
-    monkeypatch.setattr(callbacks, "delivery_session", lambda: session)
+    monkeypatch.setattr(delivery, "delivery_session", lambda: session)
     send(client, aldeamo_headers)
     first = SandboxCallback.objects.order_by("due_at", "id").first()
     assert sandbox_deliver_callback.call(first.pk) == CallbackState.DELIVERED

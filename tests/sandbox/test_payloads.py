@@ -106,7 +106,7 @@ def test_contacto_virtual_events_are_the_seed_examples():
 
 def test_media_links_use_the_port_the_demo_serves(settings):
     # Issue 18: the links pointed at port 8000 even when the demo served another port.
-    from sandbox.callbacks import inbound_content
+    from sandbox.replies import inbound_content
 
     settings.PUBLIC_BASE_URL = ""
     settings.SANDBOX_MEDIA_BASE_URL = ""

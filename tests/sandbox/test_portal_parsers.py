@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from providers.types import InboundMessage, StatusUpdate, TemplateEvent, UnknownEvent
 from sandbox import payloads
-from sandbox.callbacks import sandbox_customer_reply, sandbox_cv_customer_reply, sandbox_deliver_due
+from sandbox.delivery import sandbox_deliver_due
 from sandbox.models import SandboxAccount, SandboxTemplate
-from sandbox.services import sandbox_template_performance, sandbox_template_set_status
+from sandbox.replies import sandbox_customer_reply, sandbox_cv_customer_reply
+from sandbox.services_templates import sandbox_template_performance, sandbox_template_set_status
 
 from . import seed_examples as seeds
 from .conftest import ALDEAMO_WEBHOOK, BUSINESS, CUSTOMER, CV_WEBHOOK, post_json

@@ -8,12 +8,8 @@ import pytest
 from django.db.models import Max, Min
 
 from sandbox import models
-from sandbox.services import (
-    SandboxCredentials,
-    sandbox_account_update_webhook,
-    sandbox_analytics_generate,
-    sandbox_provision,
-)
+from sandbox.services import SandboxCredentials, sandbox_account_update_webhook, sandbox_provision
+from sandbox.services_analytics import sandbox_analytics_generate
 
 NOW = datetime(2024, 3, 15, 14, 10, tzinfo=UTC)
 COUNTED = (

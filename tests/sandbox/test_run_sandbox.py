@@ -64,7 +64,7 @@ def test_keeps_connections_alive_and_stops_with_one_open():
 @pytest.mark.django_db
 def test_delivers_due_callbacks_while_it_serves(monkeypatch):
     passes = []
-    monkeypatch.setattr("sandbox.callbacks.sandbox_deliver_due", lambda: passes.append(time.monotonic()))
+    monkeypatch.setattr("sandbox.delivery.sandbox_deliver_due", lambda: passes.append(time.monotonic()))
     thread, out, port = _start(port=0, duration=1.0, deliver_interval=0.1, quiet=True)
 
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok

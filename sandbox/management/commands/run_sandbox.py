@@ -224,7 +224,7 @@ class Command(BaseCommand):
 
     def _deliver_loop(self, stop: threading.Event, interval: float) -> None:
         """Post callbacks as they fall due, so the standalone sandbox works without a task worker."""
-        from sandbox.callbacks import sandbox_deliver_due
+        from sandbox.delivery import sandbox_deliver_due
 
         last_error = ""
         while not stop.wait(interval):
