@@ -230,7 +230,6 @@ def schedule_cv_lifecycle(
     return schedule_all(rows)
 
 
-
 # --- template events ------------------------------------------------------------
 
 

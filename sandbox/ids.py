@@ -24,7 +24,6 @@ def new_inbound_id() -> str:
     return "wamid.HBgM" + uuid.uuid4().hex.upper()[:32]
 
 
-
 def new_template_id() -> str:
     """A numeric template id like the seed's ``736609717637531``."""
     return str(secrets.randbelow(9 * 10**14) + 10**15)

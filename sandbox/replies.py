@@ -42,7 +42,6 @@ CUSTOMER_TEXTS = (
 )
 
 
-
 def auto_reply_kind(message: SandboxMessage, rng: random.Random) -> tuple[str, dict[str, Any]]:
     """What a customer plausibly answers to ``message``: a tap on its buttons, a list choice, or text."""
     body = message.body or {}

@@ -54,7 +54,6 @@ def credentials_of(account: SandboxAccount) -> SandboxCredentials:
     )
 
 
-
 @transaction.atomic
 def _world(account: SandboxAccount) -> list[SandboxWaba]:
     """Create whatever part of the demo world is missing; never duplicate or overwrite.
