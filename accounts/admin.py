@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
-from accounts.admin_base import QUALITY_CLASSES, ReadOnlyAdmin, TenantAdminMixin, badge
 from accounts.api.serializers import absolute_url
 from accounts.models import (
     AuditEntry,
@@ -28,6 +27,7 @@ from accounts.models import (
 from accounts.selectors import account_setup_notes
 from accounts.tenancy import client_ids_for, is_operator, require_account_admin
 from providers.base import ProviderError
+from waportal.admin_base import QUALITY_CLASSES, ReadOnlyAdmin, TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
 User = get_user_model()

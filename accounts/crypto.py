@@ -10,9 +10,10 @@ from __future__ import annotations
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+
+from accounts import conf
 
 PREFIX = "fernet:"
 
@@ -30,7 +31,7 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
 
 
 def fernet() -> MultiFernet:
-    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+    return _fernet(tuple(conf.setting("FIELD_ENCRYPTION_KEYS")))
 
 
 def encrypt(value: str) -> str:

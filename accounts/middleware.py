@@ -2,8 +2,9 @@
 
 import zoneinfo
 
-from django.conf import settings
 from django.utils import timezone
+
+from accounts import conf
 
 
 class UserTimezoneMiddleware:
@@ -11,7 +12,7 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        name = settings.DEFAULT_USER_TIME_ZONE
+        name = conf.setting("DEFAULT_USER_TIME_ZONE")
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             profile = getattr(user, "portal_profile", None)
@@ -20,7 +21,7 @@ class UserTimezoneMiddleware:
         try:
             timezone.activate(zoneinfo.ZoneInfo(name))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.activate(zoneinfo.ZoneInfo(settings.DEFAULT_USER_TIME_ZONE))
+            timezone.activate(zoneinfo.ZoneInfo(conf.setting("DEFAULT_USER_TIME_ZONE")))
         try:
             return self.get_response(request)
         finally:

@@ -17,24 +17,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.crypto import EncryptedTextField
-
-ALDEAMO_URLS = {
-    "test": "https://apitellitwatest.aldeamo.com",
-    "production": "https://apitellitwa.aldeamo.com",
-}
-CONTACTO_VIRTUAL_URLS = {
-    "test": "https://contacto-virtual.com/bot/chat_wa/ws/",
-    "production": "https://contacto-virtual.com/bot/chat_wa/ws/",
-}
+from providers import registry
 
 
 def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Provider(models.TextChoices):
-    ALDEAMO = "aldeamo", _("Aldeamo")
-    CONTACTO_VIRTUAL = "contacto_virtual", _("Contacto Virtual")
+#: Transitional: the registered providers as choices, named by their upper-cased ids. Code compares
+#: capabilities (``account.capabilities``), never these names; what still does is being moved.
+Provider = models.TextChoices("Provider", [(spec.id.upper(), (spec.id, spec.name)) for spec in registry.all_specs()])
 
 
 class Environment(models.TextChoices):
@@ -75,7 +67,8 @@ class ProviderAccount(TimeStamped):
     """
 
     name = models.CharField(_("name"), max_length=120)
-    provider = models.CharField(_("provider"), max_length=32, choices=Provider.choices)
+    # The registered providers (providers.registry): a callable, so a new provider needs no migration.
+    provider = models.CharField(_("provider"), max_length=32, choices=registry.choices)
     environment = models.CharField(
         _("environment"),
         max_length=16,
@@ -143,22 +136,26 @@ class ProviderAccount(TimeStamped):
     def __repr__(self) -> str:  # never the secrets
         return f"<ProviderAccount {self.pk} {self.provider} {self.name!r}>"
 
+    @property
+    def spec(self):
+        """This account's provider as registered (its capabilities, base URLs, credential fields)."""
+        return registry.spec(self.provider)
+
+    @property
+    def capabilities(self):
+        return self.spec.capabilities
+
+    def credentials(self) -> dict[str, str]:
+        """The values of the provider's credential fields (secrets decrypted: for the gateway only)."""
+        return {field.name: getattr(self, field.name) or "" for field in self.spec.credential_fields}
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.provider == Provider.ALDEAMO:
-            if not self.user_id:
-                errors["user_id"] = _("Aldeamo needs the user id (the UserId header).")
-            if not self.api_key:
-                errors["api_key"] = _("Aldeamo needs the API key (the ApiKey header).")
-        elif self.provider == Provider.CONTACTO_VIRTUAL:
-            if not self.login:
-                errors["login"] = _("Contacto Virtual needs the platform login.")
-            if not self.token:
-                errors["token"] = _("Contacto Virtual needs the API token (not the login password).")
-            if self.line_number and not (
-                self.line_number.isdigit() and len(self.line_number) == 12 and self.line_number.startswith("57")
-            ):
-                errors["line_number"] = _("Write the line as 57 followed by the 10-digit number (12 digits).")
+        if self.provider:
+            try:
+                errors.update(self.spec.credential_problems(self.credentials()))
+            except registry.UnknownProvider:
+                errors["provider"] = _("No provider %(provider)s is installed.") % {"provider": self.provider}
         if self.templates_list_path and not self.templates_list_path.replace("_", "").isalnum():
             errors["templates_list_path"] = _("Letters, digits and underscores only, e.g. getTemplates.")
         if errors:
@@ -168,13 +165,11 @@ class ProviderAccount(TimeStamped):
     def effective_base_url(self) -> str:
         if self.base_url:
             return self.base_url
-        urls = ALDEAMO_URLS if self.provider == Provider.ALDEAMO else CONTACTO_VIRTUAL_URLS
-        return urls[self.environment]
+        return self.spec.base_urls[self.environment]
 
     @property
     def webhook_path(self) -> str:
-        kind = "aldeamo" if self.provider == Provider.ALDEAMO else "contacto-virtual"
-        return f"/webhooks/{kind}/{self.webhook_secret}/"
+        return f"/webhooks/{self.spec.webhook_slug}/{self.webhook_secret}/"
 
 
 class Client(TimeStamped):

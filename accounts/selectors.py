@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Provider, ProviderAccount, WhatsAppBusinessAccount
+from accounts.models import ProviderAccount, WhatsAppBusinessAccount
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ def account_setup_notes(*, account: ProviderAccount, client_ids: set[int] | None
     every client of the account (operators).
     """
     notes: list[SetupNote] = []
-    if account.provider == Provider.ALDEAMO:
+    capabilities = account.capabilities
+    if capabilities.inventory == "isv":
         if account.analytics_token:
             notes.append(SetupNote("info", _(
                 "With the ISV token, sync lists the clients, WABAs and numbers, and conversation analytics can be "
@@ -57,7 +58,7 @@ def account_setup_notes(*, account: ProviderAccount, client_ids: set[int] | None
             notes.append(SetupNote("warning", _(
                 "No WABA yet: sync (with the ISV token) or add the client's WABA with its namespace, then its "
                 "numbers."), reverse("admin:accounts_whatsappbusinessaccount_add")))
-    else:
+    if capabilities.template_ids_by_hand:
         from templates_mgr.models import Template
 
         templates = Template.objects.filter(client__provider_account=account, waba__isnull=True,
@@ -67,9 +68,10 @@ def account_setup_notes(*, account: ProviderAccount, client_ids: set[int] | None
         missing = templates.count()
         if missing:
             notes.append(SetupNote("warning", ngettext(
-                "%(count)d template has no id_template: Contacto Virtual's listing does not give it and sending "
+                "%(count)d template has no id_template: %(provider)s's listing does not give it and sending "
                 "needs it; enter it on the template.",
-                "%(count)d templates have no id_template: Contacto Virtual's listing does not give it and sending "
-                "needs it; enter it on each template.", missing) % {"count": missing},
+                "%(count)d templates have no id_template: %(provider)s's listing does not give it and sending "
+                "needs it; enter it on each template.", missing) % {"count": missing,
+                                                                    "provider": account.get_provider_display()},
                 reverse("admin:templates_mgr_template_changelist")))
     return notes

@@ -7,12 +7,12 @@ one. What disappeared upstream is marked inactive, never deleted.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -20,13 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts import conf
 from accounts.audit import audit_record, changed_fields
 from accounts.gateway import provider_client
 from accounts.models import (
     Client,
     Membership,
     PhoneNumber,
-    Provider,
     ProviderAccount,
     QualityRating,
     Role,
@@ -163,7 +163,7 @@ def provider_account_webhook_secret_rotate(*, account: ProviderAccount, actor) -
     require_operator(actor, _("Only the portal's operators may rotate a webhook secret."))
     account = ProviderAccount.objects.select_for_update().get(pk=account.pk)
     account.previous_webhook_secret = account.webhook_secret
-    account.previous_webhook_secret_until = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
+    account.previous_webhook_secret_until = timezone.now() + timedelta(hours=conf.setting("WEBHOOK_SECRET_GRACE_HOURS"))
     account.webhook_secret = new_webhook_secret()
     account.save(update_fields=["webhook_secret", "previous_webhook_secret", "previous_webhook_secret_until",
                                 "updated_at"])
@@ -190,16 +190,20 @@ def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionC
     listing, the API key and user id with a one-template listing of a WABA
     (synced or entered by hand). Contacto Virtual: the balance query.
     """
+    capabilities = account.capabilities
     try:
-        if account.provider == Provider.CONTACTO_VIRTUAL:
+        if capabilities.balance:
             # The balance query proves the credentials; keep its answer too.
             provider_account_balance_refresh(account=account)
-            message = _("Contacto Virtual accepted the login %(login)s; the balance is %(balance)s.") % {
-                "login": account.login,
+            message = _("%(provider)s accepted the credentials; the balance is %(balance)s.") % {
+                "provider": account.get_provider_display(),
                 "balance": account.balance,
             }
+        elif capabilities.inventory == "isv":
+            message = _isv_connection_words(account)
         else:
-            message = _aldeamo_connection_words(account)
+            message = _("%(provider)s accepted the credentials: “%(words)s”.") % {
+                "provider": account.get_provider_display(), "words": provider_client(account).check_connection()}
     except ProviderError as exc:
         return ConnectionCheck(ok=False, message=provider_error_words(exc, account=account))
     except ApplicationError as exc:
@@ -207,7 +211,7 @@ def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionC
     return ConnectionCheck(ok=True, message=message)
 
 
-def _aldeamo_connection_words(account: ProviderAccount) -> str:
+def _isv_connection_words(account: ProviderAccount) -> str:
     client = provider_client(account)
     sentences: list[str] = []
     if account.analytics_token:
@@ -262,8 +266,9 @@ def provider_error_words(exc: ProviderError, *, account: ProviderAccount) -> str
 
 
 def provider_account_balance_refresh(*, account: ProviderAccount) -> ProviderAccount:
-    if account.provider != Provider.CONTACTO_VIRTUAL:
-        raise ApplicationError(_("Only Contacto Virtual accounts have a balance."), field="provider")
+    if not account.capabilities.balance:
+        raise ApplicationError(_("%(provider)s accounts have no balance to read.")
+                               % {"provider": account.get_provider_display()}, field="provider")
     balance = provider_client(account).balance()
     account.balance = balance.amount
     account.balance_checked_at = timezone.now()
@@ -337,10 +342,10 @@ def sync_result_visible(*, result: SyncResult, account: ProviderAccount, user) -
 def provider_account_sync(*, account: ProviderAccount, actor=None) -> SyncResult:
     """Pull clients, WABAs, phone numbers (and templates) from the provider and upsert them."""
     try:
-        if account.provider == Provider.ALDEAMO:
-            result = _sync_aldeamo(account)
+        if account.capabilities.inventory == "isv":
+            result = _sync_isv(account)
         else:
-            result = _sync_contacto_virtual(account)
+            result = _sync_single_line(account)
     except ProviderError as exc:
         ProviderAccount.objects.filter(pk=account.pk).update(last_sync_error=exc.message)
         raise
@@ -351,17 +356,26 @@ def provider_account_sync(*, account: ProviderAccount, actor=None) -> SyncResult
     return result
 
 
+# Templates are the templates manager's concern, and accounts (the bottom app) imports no app above it: the
+# templates manager registers its pull here from its AppConfig.ready. A step is called as
+# ``step(account=..., warnings=[...])``, returns how many templates it synced and may raise ProviderError.
+_TEMPLATES_SYNC_STEPS: list[Callable[..., int]] = []
+
+
+def templates_sync_register(step: Callable[..., int]) -> None:
+    """Make every account sync pull templates with ``step`` too (idempotent: ready() may run twice in tests)."""
+    if step not in _TEMPLATES_SYNC_STEPS:
+        _TEMPLATES_SYNC_STEPS.append(step)
+
+
 def _sync_templates(account: ProviderAccount, result: SyncResult) -> int:
-    """Templates are the templates manager's concern; it registers itself if installed."""
-    try:
-        from templates_mgr.services import templates_sync_for_account
-    except ImportError:
-        return 0
-    try:
-        return templates_sync_for_account(account=account, warnings=result.warnings)
-    except ProviderError as exc:
-        result.warnings.append(_("Templates: %(words)s") % {"words": exc.message})
-        return 0
+    synced = 0
+    for step in _TEMPLATES_SYNC_STEPS:
+        try:
+            synced += step(account=account, warnings=result.warnings)
+        except ProviderError as exc:
+            result.warnings.append(_("Templates: %(words)s") % {"words": exc.message})
+    return synced
 
 
 def _quality(value: str) -> str:
@@ -369,9 +383,9 @@ def _quality(value: str) -> str:
     return value if value in QualityRating.values else QualityRating.UNKNOWN
 
 
-def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
+def _sync_isv(account: ProviderAccount) -> SyncResult:
     if not account.analytics_token:
-        return _sync_aldeamo_without_token(account)
+        return _sync_isv_without_token(account)
     client = provider_client(account)
     result = SyncResult()
     entries = client.wabas_by_token()
@@ -447,7 +461,7 @@ def _sync_aldeamo(account: ProviderAccount) -> SyncResult:
     return result
 
 
-def _sync_aldeamo_without_token(account: ProviderAccount) -> SyncResult:
+def _sync_isv_without_token(account: ProviderAccount) -> SyncResult:
     """An account with only ``ApiKey``/``UserId``: one client (its user id), the WABAs and numbers admins entered.
 
     The manual lists WABAs and numbers only with the ISV token (seed 000
@@ -483,9 +497,11 @@ def display_number(digits: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def _sync_contacto_virtual(account: ProviderAccount) -> SyncResult:
-    """Contacto Virtual lists no clients or numbers: the account is one client, its line one number."""
-    provider_account_balance_refresh(account=account)
+def _sync_single_line(account: ProviderAccount) -> SyncResult:
+    """A provider that lists no clients or numbers (Contacto Virtual): the account is one client (its login),
+    its line one number."""
+    if account.capabilities.balance:
+        provider_account_balance_refresh(account=account)
     now = timezone.now()
     result = SyncResult(clients=1)
     with transaction.atomic():
@@ -599,8 +615,10 @@ def waba_create(*, actor, client: Client, waba_id: str, name: str = "", namespac
     A later sync with the token keeps what was entered here (it only marks the WABA active and synced).
     """
     _require_inventory_admin(actor, client)
-    if client.provider_account.provider != Provider.ALDEAMO:
-        raise ApplicationError(_("Only Aldeamo clients have WABAs; a Contacto Virtual line needs none."), field="client")
+    account = client.provider_account
+    if not account.capabilities.manual_inventory:
+        raise ApplicationError(_("%(provider)s lines have no WhatsApp Business accounts to enter by hand.")
+                               % {"provider": account.get_provider_display()}, field="client")
     waba_id = _digits_only(waba_id, field="waba_id", minimum=5, maximum=32)
     if WhatsAppBusinessAccount.objects.filter(client=client, waba_id=waba_id).exists():
         raise ApplicationError(_("This client already has the WABA %(waba)s.") % {"waba": waba_id}, field="waba_id")
@@ -634,8 +652,9 @@ def waba_update(*, actor, waba: WhatsAppBusinessAccount, **data: Any) -> WhatsAp
 def _checked_number_waba(client: Client, waba: WhatsAppBusinessAccount | None) -> WhatsAppBusinessAccount | None:
     if waba is not None and waba.client_id != client.pk:
         raise ApplicationError(_("The WABA belongs to another client."), field="waba")
-    if waba is None and client.provider_account.provider == Provider.ALDEAMO:
-        raise ApplicationError(_("An Aldeamo number needs its WABA (its templates live there)."), field="waba")
+    if waba is None and client.provider_account.capabilities.templates_per_waba:
+        raise ApplicationError(_("A %(provider)s number needs its WABA (its templates live there).")
+                               % {"provider": client.provider_account.get_provider_display()}, field="waba")
     return waba
 
 

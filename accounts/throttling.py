@@ -20,19 +20,19 @@ import time
 import zlib
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from accounts import conf
 from accounts.models import RateCounter
 
 
 def client_ip(request: HttpRequest) -> str:
     """The caller's address, trusting ``X-Forwarded-For`` only as far as ``TRUSTED_PROXY_COUNT`` proxies."""
     remote = request.META.get("REMOTE_ADDR", "") or ""
-    proxies = settings.TRUSTED_PROXY_COUNT
+    proxies = conf.setting("TRUSTED_PROXY_COUNT")
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if proxies <= 0 or not forwarded:
         return remote

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.admin_base import TenantAdminMixin, badge
 from accounts.models import Role, WhatsAppBusinessAccount
 from accounts.tenancy import scope
 from analytics import services
@@ -24,6 +23,7 @@ from analytics.dashboard import CHART_KEYS, build_dashboard, csv_for
 from analytics.models import AnalyticsSync, ConversationDataPoint, Granularity
 from analytics.ranges import date_range
 from providers.base import ProviderError
+from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
 # A page-initiated sync runs in the request: keep it to a handful of WABAs.

@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.gateway import provider_client
-from accounts.models import Provider, WhatsAppBusinessAccount
+from accounts.models import WhatsAppBusinessAccount
+from analytics import conf
 from analytics.models import (
     DIRECTION_ALIASES,
     POINT_KEY_FIELDS,
@@ -56,14 +56,13 @@ from analytics.models import (
     ConversationType,
     Granularity,
 )
+from providers import registry
 from providers.base import ProviderAuthError, ProviderError, ProviderRejected
 from providers.types import ConversationPoint
 from waportal.errors import ApplicationError
 from waportal.sql import bound_cursor
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_PROVIDER_TIME_ZONE = "America/Bogota"
 
 # Longest span of one getAnalytics request, per granularity (MONTHLY in months).
 CHUNK_SIZES: dict[str, timedelta | int] = {
@@ -85,8 +84,7 @@ NOT_THE_CLIENTS = "does not belong to the client"
 
 def provider_time_zone() -> zoneinfo.ZoneInfo:
     """The clock Aldeamo's analytics times are written in (see the module docstring)."""
-    name = getattr(settings, "ANALYTICS_PROVIDER_TIME_ZONE", "") or DEFAULT_PROVIDER_TIME_ZONE
-    return zoneinfo.ZoneInfo(name)
+    return zoneinfo.ZoneInfo(conf.provider_time_zone_name())
 
 
 # --- ranges ---------------------------------------------------------------------------
@@ -272,9 +270,9 @@ def _check_granularity(granularity: str) -> str:
 
 def _check_waba(waba: WhatsAppBusinessAccount) -> None:
     account = waba.client.provider_account
-    if account.provider != Provider.ALDEAMO:
+    if not account.capabilities.analytics:
         raise ApplicationError(
-            _("Conversation analytics come from Aldeamo's ISV API; the account of WABA %(waba)s is %(provider)s.")
+            _("%(provider)s gives no conversation analytics (the account of WABA %(waba)s).")
             % {"waba": waba.waba_id, "provider": account.get_provider_display()},
             field="waba",
         )
@@ -631,13 +629,13 @@ def _finish(log: AnalyticsSync, result: SyncResult, *, state: str, message: str)
 
 
 def wabas_with_analytics():
-    """Active WABAs of active clients on active Aldeamo accounts that have an ISV token."""
+    """Active WABAs of active clients on active accounts whose provider has analytics and that have an ISV token."""
     return (
         WhatsAppBusinessAccount.objects.filter(
             is_active=True,
             client__is_active=True,
             client__provider_account__is_active=True,
-            client__provider_account__provider=Provider.ALDEAMO,
+            client__provider_account__provider__in=registry.with_capability("analytics"),
         )
         .exclude(client__provider_account__analytics_token="")
         .select_related("client__provider_account")

@@ -14,16 +14,14 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
+from analytics import conf
 from analytics.services import analytics_sync_recent, provider_time_zone
 from waportal.queueing import task_enqueue
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_HOUR = 4  # after the provider has closed yesterday's half hours
 
 
 @task()
@@ -41,7 +39,7 @@ def analytics_daily_sync(days: int = 2) -> dict[str, Any]:
 def next_run(now: datetime | None = None) -> datetime:
     """The next ``ANALYTICS_DAILY_SYNC_HOUR`` o'clock in the account's clock after ``now``."""
     tz = provider_time_zone()
-    hour = int(getattr(settings, "ANALYTICS_DAILY_SYNC_HOUR", DEFAULT_HOUR))
+    hour = int(conf.setting("ANALYTICS_DAILY_SYNC_HOUR"))
     local = (now or timezone.now()).astimezone(tz)
     candidate = local.replace(hour=hour, minute=0, second=0, microsecond=0)
     if candidate <= local:

@@ -32,7 +32,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import TenantAdminMixin, badge
 from accounts.models import Role
 from campaigns import ingest, selectors, services, tracking
 from campaigns.api.views import export_response
@@ -47,6 +46,7 @@ from campaigns.models import (
     OptOut,
 )
 from campaigns.variables import template_slots
+from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
 STATUS_TONES = {

@@ -22,11 +22,11 @@ import phonenumbers
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from accounts.models import Provider
 from campaigns import conf
 from campaigns.models import Campaign, CampaignRecipient, OptOut, RecipientState, SkipReason
 from campaigns.variables import RowChecker, Slot
 from messaging.models import Contact
+from providers.contract import Capabilities
 from waportal.errors import ApplicationError
 
 SNIFF_BYTES = 64 * 1024
@@ -211,8 +211,8 @@ def csv_rows(binary: IO[bytes], *, fmt: CsvFormat, phone_column: str, mapping: M
 # --- phone numbers ------------------------------------------------------------------
 
 
-def normalize_phone(raw: str, *, region: str, colombian_mobile_only: bool = False) -> tuple[str, str]:
-    """``(digits, "")`` for a valid number (E.164 without "+"), or ``("", why)``."""
+def normalize_phone(raw: str, *, region: str, capabilities: Capabilities | None = None) -> tuple[str, str]:
+    """``(digits, "")`` for a valid number (E.164 without "+") the provider serves, or ``("", why)``."""
     value = raw.strip()
     if not value:
         return "", _("The phone is empty.")
@@ -236,8 +236,9 @@ def normalize_phone(raw: str, *, region: str, colombian_mobile_only: bool = Fals
     if number is None or not phonenumbers.is_valid_number(number):
         return "", _("%(value)s is not a valid phone number.") % {"value": value[:40]}
     digits = f"{number.country_code}{number.national_number}"
-    if colombian_mobile_only and not (digits.startswith("57") and len(digits) == 12):
-        return "", _("Contacto Virtual sends only to Colombian mobiles (57 and 10 digits).")
+    if capabilities is not None and capabilities.recipient_prefix and not (
+            digits.startswith(capabilities.recipient_prefix) and len(digits) == capabilities.recipient_length):
+        return "", str(capabilities.recipient_rule)
     return digits, ""
 
 
@@ -258,7 +259,7 @@ class RowIngester:
         self.checker = RowChecker(campaign.template, slots)
         self.fixed = {k: str(v) for k, v in (campaign.variables or {}).items()}
         self.slot_keys = [slot.key for slot in slots]
-        self.cv = campaign.phone_number.client.provider_account.provider == Provider.CONTACTO_VIRTUAL
+        self.capabilities = campaign.phone_number.client.provider_account.capabilities
         self.batch_size = int(conf.setting("CAMPAIGN_BATCH_SIZE"))
         self.result = IngestResult()
 
@@ -278,7 +279,7 @@ class RowIngester:
         for raw in batch:
             values = {key: str(value) for key, value in raw.values.items() if key in self.slot_keys}
             digits, why = normalize_phone(raw.phone, region=self.campaign.default_country,
-                                          colombian_mobile_only=self.cv)
+                                          capabilities=self.capabilities)
             row = _Row(raw.row_number, digits or raw.phone[:PHONE_MAX], values)
             if raw.problem:
                 row.skip(raw.problem_reason or SkipReason.INVALID_VALUE, raw.problem)

@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from accounts.models import Provider, Role
+from accounts.models import Role
 from accounts.tenancy import scope
 from campaigns import rates
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState, SkipReason
 from campaigns.variables import template_slots
+from providers import registry, whatsapp
 
 # The progress groups the campaign page shows, in bar order.
 GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
@@ -37,53 +38,6 @@ GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
 ]
 NOT_DONE = ("queued", "sending")
 
-# Meta's error codes (Cloud API and on-premises) as a person would say them.
-META_ERRORS = {
-    "470": gettext_lazy("More than 24 hours since the customer last wrote."),
-    "1013": gettext_lazy("The number is not a WhatsApp user."),
-    "130429": gettext_lazy("The sender number reached its throughput limit."),
-    "131000": gettext_lazy("WhatsApp had an unexpected error."),
-    "131008": gettext_lazy("A required parameter is missing."),
-    "131009": gettext_lazy("A parameter value is not valid."),
-    "131016": gettext_lazy("WhatsApp was temporarily unavailable."),
-    "131021": gettext_lazy("The recipient is the sender number itself."),
-    "131026": gettext_lazy("The number cannot receive this message (not on WhatsApp, an old app, or terms not "
-                           "accepted)."),
-    "131031": gettext_lazy("The business account is locked or restricted."),
-    "131042": gettext_lazy("A payment problem with the business account."),
-    "131045": gettext_lazy("The sender number is not registered."),
-    "131047": gettext_lazy("More than 24 hours since the customer last wrote."),
-    "131048": gettext_lazy("Spam limit: too many of this business's messages were blocked or reported."),
-    "131049": gettext_lazy("WhatsApp held it back to protect the customer (marketing messages limit)."),
-    "131050": gettext_lazy("The customer stopped marketing messages from this business."),
-    "131051": gettext_lazy("WhatsApp does not support this message type."),
-    "131053": gettext_lazy("The media could not be downloaded."),
-    "131056": gettext_lazy("Too many messages to this number in a short time."),
-    "132000": gettext_lazy("The number of variables does not match the template."),
-    "132001": gettext_lazy("The template does not exist in this language or is not approved."),
-    "132005": gettext_lazy("The message is too long once the variables are filled in."),
-    "132007": gettext_lazy("The template's content breaks WhatsApp's policy."),
-    "132012": gettext_lazy("A variable's format does not match the template."),
-    "132015": gettext_lazy("The template is paused for low quality."),
-    "132016": gettext_lazy("The template is disabled."),
-    "132018": gettext_lazy("A variable has a line break, a tab or too many spaces."),
-    "133010": gettext_lazy("The sender number is not registered on WhatsApp."),
-}
-# Contacto Virtual's return codes (send answer and later failure events).
-CV_ERRORS = {
-    "2": gettext_lazy("The provider refused the account's credentials."),
-    "3": gettext_lazy("The account has no multiagent/chatbot service."),
-    "4": gettext_lazy("The mobile number is not valid."),
-    "5": gettext_lazy("No balance, or the account is inactive."),
-    "6": gettext_lazy("The message was empty."),
-    "7": gettext_lazy("The template is not in the account's project."),
-    "8": gettext_lazy("The number of variables does not match the template."),
-    "1002": gettext_lazy("The number is not active on WhatsApp."),
-    "1003": gettext_lazy("Not enough balance in the wallet."),
-    "1008": gettext_lazy("Template variables are missing."),
-    "1010": gettext_lazy("The media link is not valid."),
-    "1011": gettext_lazy("The message is too large."),
-}
 PORTAL_ERRORS = {
     "401": gettext_lazy("The provider refused the account's credentials."),
     "403": gettext_lazy("The provider refused the account's credentials."),
@@ -97,13 +51,16 @@ def campaigns_visible(user, min_role: str = Role.VIEWER) -> QuerySet[Campaign]:
     return scope(Campaign.objects.all(), user, "client", min_role)
 
 
-def failure_words(*, code: str, error: str, provider: str = Provider.ALDEAMO) -> str:
-    """A failure as a person would say it: a known code's meaning, else the provider's own words."""
+def failure_words(*, code: str, error: str, provider: str = "") -> str:
+    """A failure as a person would say it: a known code's meaning (the provider's table, else WhatsApp's), else
+    the provider's own words."""
     code = (code or "").strip()
-    table = CV_ERRORS if provider == Provider.CONTACTO_VIRTUAL else META_ERRORS
-    words = PORTAL_ERRORS.get(code) or table.get(code)
+    words = PORTAL_ERRORS.get(code)
     if words:
         return str(words)
+    words = registry.spec(provider).code_words(code) if provider and code else whatsapp.error_words(code)
+    if words:
+        return words
     if error:
         return error
     return _("Error %(code)s") % {"code": code} if code else _("No reason given")

@@ -92,13 +92,13 @@ def _template_problem(template: Template) -> str:
 def _check_template(template: Template, phone_number: PhoneNumber) -> None:
     if template.client_id != phone_number.client_id:
         raise ApplicationError(_("The template belongs to another client than the sender number."), field="template")
-    if phone_number.waba_id is None:
-        if template.waba_id is not None:
-            raise ApplicationError(_("A Contacto Virtual line sends Contacto Virtual templates only."),
+    if template.waba_id != phone_number.waba_id:
+        account = phone_number.client.provider_account
+        if account.capabilities.templates_per_waba:
+            raise ApplicationError(_("The template must belong to the sender number's WhatsApp Business account."),
                                    field="template")
-    elif template.waba_id != phone_number.waba_id:
-        raise ApplicationError(_("The template must belong to the sender number's WhatsApp Business account."),
-                               field="template")
+        raise ApplicationError(_("A %(provider)s line sends its own account's templates only.")
+                               % {"provider": account.get_provider_display()}, field="template")
     problem = _template_problem(template)
     if problem:
         raise ApplicationError(problem, field="template")

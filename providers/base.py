@@ -84,9 +84,8 @@ class ProviderRejected(ProviderError):
 class ProviderRateLimited(ProviderError):
     """HTTP 429: try again later."""
 
-    kind = "rate_limited"
-
     retryable = True
+    kind = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -96,9 +95,8 @@ class ProviderRateLimited(ProviderError):
 class ProviderUnavailable(ProviderError):
     """The provider could not be reached, or answered 5xx. Safe to retry."""
 
-    kind = "unavailable"
-
     retryable = True
+    kind = "unavailable"
 
 
 class ProviderTimeout(ProviderError):
@@ -107,17 +105,19 @@ class ProviderTimeout(ProviderError):
     Not retryable for sends: the provider may have accepted the message.
     """
 
-    kind = "timeout"
-
     maybe_delivered = True
+    kind = "timeout"
 
 
 class ProviderBadResponse(ProviderError):
     """The provider answered something this adapter cannot read."""
 
+    maybe_delivered = True
     kind = "bad_response"
 
-    maybe_delivered = True
+
+class WebhookUnreadable(ValueError):
+    """A webhook body the provider's parser cannot read at all (kept, never processed)."""
 
 
 # --- pooled sessions --------------------------------------------------------

@@ -207,3 +207,48 @@ class UnknownEvent:
 
 
 WebhookEvent = StatusUpdate | InboundMessage | TemplateEvent | UnknownEvent
+
+
+# --- the one send shape every provider prepares -------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    """The stored template a send uses, with its parameters checked by the portal.
+
+    ``components`` are WhatsApp's component objects as given (None when none
+    were); ``variables`` and ``media`` the same values flattened in placeholder
+    order, for providers that take positional parameters.
+    """
+
+    name: str
+    language: str = ""
+    namespace: str = ""
+    provider_template_id: str = ""
+    components: Any = None
+    variables: tuple[str, ...] = ()
+    media: str = ""
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One message to send, checked by the portal, in no provider's shape yet."""
+
+    from_number: str
+    to: str
+    type: str
+    content: Any = None
+    template: TemplateRef | None = None
+    context_message_id: str = ""
+    preview_url: bool | None = None
+    custom_field: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedSend:
+    """A request in the provider's shape: ``wire`` goes to ``send``; ``stored`` is the body as kept (no secrets);
+    ``content`` the message content as kept."""
+
+    wire: Any
+    stored: dict[str, Any]
+    content: Any

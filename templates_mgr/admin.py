@@ -25,14 +25,15 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import TenantAdminMixin, badge
-from accounts.models import Provider, Role, WhatsAppBusinessAccount
+from accounts.models import Role, WhatsAppBusinessAccount
 from accounts.tenancy import scope
+from providers import registry
 from providers.base import ProviderError
 from templates_mgr import services
 from templates_mgr.builder import components_from_plain_text, form_initial_from_components, render_preview
 from templates_mgr.forms import BUTTONS_HELP, LIMITS, TemplateBuilderForm, initial_from_builder
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
+from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
 STATUS_TONES = {
@@ -119,7 +120,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
                     "messages_opened_7d", "synced_at"]
     list_filter = [("waba", admin.RelatedOnlyFieldListFilter), "status", "category", "language", DeletedFilter]
     search_fields = ["name"]
-    list_select_related = ["waba"]
+    list_select_related = ["waba", "client__provider_account"]
     list_per_page = 100
     inlines = [TemplateChangeInline]
     change_form_template = "admin/templates_mgr/template/change_form.html"
@@ -143,10 +144,11 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("problem"), ordering="status")
     def problem_flag(self, obj: Template) -> str:
-        if not obj.is_deleted and obj.waba_id is None and not obj.provider_template_id:
+        if obj.needs_provider_template_id:
             return format_html('<span class="wa-badge wa-badge-red wa-problem" title="{}">⚠ {}</span>',
-                               gettext("Contacto Virtual needs the template's id_template to send it: open the "
-                                       "template and enter it."),
+                               gettext("%(provider)s needs the template's id_template to send it: open the "
+                                       "template and enter it.")
+                               % {"provider": obj.client.provider_account.get_provider_display()},
                                gettext("no id_template"))
         if obj.is_deleted or not obj.has_problem:
             return ""
@@ -174,13 +176,13 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
         # Object pages are read-only: WhatsApp reviews what was submitted, so a
         # change is a new template built in the builder. One exception: a
         # Contacto Virtual template's id_template, which CV's listing lacks.
-        if obj is not None and (obj.waba_id is not None or obj.is_deleted):
+        if obj is not None and (not obj.capabilities.template_ids_by_hand or obj.is_deleted):
             return False
         return super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         shown = [name for _title, options in self.fieldsets for name in options["fields"]]
-        if obj is not None and obj.waba_id is None and self.has_change_permission(request, obj):
+        if obj is not None and obj.capabilities.template_ids_by_hand and self.has_change_permission(request, obj):
             return [name for name in shown if name != "provider_template_id"]
         return shown
 
@@ -203,7 +205,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
             super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and (obj.is_deleted or obj.waba_id is None):
+        if obj is not None and (obj.is_deleted or not obj.capabilities.template_write):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -248,9 +250,10 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     # --- builder -----------------------------------------------------------------
 
     def builder_wabas(self, request: HttpRequest):
-        """The WABAs this user may create templates in: active, Aldeamo (Contacto Virtual has no createTemplate)."""
+        """The WABAs this user may create templates in: active, of a provider that creates templates by API
+        (Contacto Virtual has no createTemplate)."""
         wabas = WhatsAppBusinessAccount.objects.filter(
-            is_active=True, client__provider_account__provider=Provider.ALDEAMO
+            is_active=True, client__provider_account__provider__in=registry.with_capability("template_write")
         ).select_related("client")
         return scope(wabas, request.user, "client", Role.ADMIN)
 
@@ -337,7 +340,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
         pk = unquote(object_id)
         template = None
         if pk.isdigit():
-            template = self.get_queryset(request).select_related("waba", "client").filter(pk=pk).first()
+            template = self.get_queryset(request).select_related("waba", "client__provider_account").filter(pk=pk).first()
         if template is None:
             raise Http404(gettext("No such template."))
         if not super().has_delete_permission(request, template):
@@ -346,9 +349,11 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
         if template.is_deleted:
             self.message_user(request, gettext("This template is already deleted."), messages.WARNING)
             return HttpResponseRedirect(change_url)
-        if template.waba_id is None:
-            self.message_user(request, gettext("Contacto Virtual templates are deleted in Contacto Virtual's console; "
-                                               "sync afterwards."), messages.WARNING)
+        if not template.capabilities.template_write:
+            self.message_user(request, gettext("%(provider)s templates are deleted in the provider's own console; "
+                                               "sync afterwards.")
+                              % {"provider": template.client.provider_account.get_provider_display()},
+                              messages.WARNING)
             return HttpResponseRedirect(change_url)
         siblings = list(
             Template.objects.filter(waba=template.waba, name=template.name, deleted_at__isnull=True)

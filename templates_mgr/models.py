@@ -98,6 +98,16 @@ class Template(TimeStamped):
         return f"{self.name} ({self.language})" if self.language else self.name
 
     @property
+    def capabilities(self):
+        """What the template's provider can do with it (select_related ``client__provider_account`` in lists)."""
+        return self.client.provider_account.capabilities
+
+    @property
+    def needs_provider_template_id(self) -> bool:
+        """A template of a provider whose listing has no ids, still without the id a person must enter."""
+        return self.capabilities.template_ids_by_hand and not self.provider_template_id and self.deleted_at is None
+
+    @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.gateway import provider_client
-from accounts.models import Client, Provider, ProviderAccount, WhatsAppBusinessAccount
+from accounts.models import Client, ProviderAccount, WhatsAppBusinessAccount
 from providers.base import ProviderError
+from providers.contract import ProviderSpec
 from providers.types import TemplateInfo
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
 
@@ -20,30 +21,9 @@ SYNC_LIMIT = 6000
 TRACKED = ("status", "category")
 
 
-def _status(value: str) -> str:
-    value = (value or "").upper()
-    return value if value in TemplateStatus.values else TemplateStatus.UNKNOWN
-
-
-# Contacto Virtual's listing carries a free-text status; its example shows "success"
-# beside the approved text (``plantilla_aprobada``), so that reads as approved.
-CV_STATUSES = {
-    "success": TemplateStatus.APPROVED,
-    "approved": TemplateStatus.APPROVED,
-    "aprobada": TemplateStatus.APPROVED,
-    "pending": TemplateStatus.PENDING,
-    "pendiente": TemplateStatus.PENDING,
-    "rejected": TemplateStatus.REJECTED,
-    "rechazada": TemplateStatus.REJECTED,
-}
-
-
-def _cv_status(value: str) -> str:
-    return CV_STATUSES.get((value or "").strip().lower(), TemplateStatus.UNKNOWN)
-
-
 def templates_sync_for_account(*, account: ProviderAccount, warnings: list[str] | None = None) -> int:
-    """Sync the templates of every active WABA (Aldeamo) or of the account (Contacto Virtual).
+    """Sync the templates of every active WABA, or of the account where templates are not per WABA (Contacto
+    Virtual).
 
     Returns how many templates the provider listed. A WABA that fails is reported
     in ``warnings`` and left as it was.
@@ -51,7 +31,7 @@ def templates_sync_for_account(*, account: ProviderAccount, warnings: list[str] 
     warnings = warnings if warnings is not None else []
     client = provider_client(account)
     total = 0
-    if account.provider == Provider.ALDEAMO:
+    if account.capabilities.templates_per_waba:
         wabas = WhatsAppBusinessAccount.objects.filter(client__provider_account=account, is_active=True).select_related(
             "client"
         )
@@ -61,24 +41,26 @@ def templates_sync_for_account(*, account: ProviderAccount, warnings: list[str] 
             except ProviderError as exc:
                 warnings.append(_("Templates of WABA %(waba)s: %(words)s") % {"waba": waba.waba_id, "words": exc.message})
                 continue
-            templates_upsert(client=waba.client, waba=waba, listed=listed)
+            templates_upsert(client=waba.client, waba=waba, listed=listed, spec=account.spec)
             total += len(listed)
     else:
         listed = client.templates_list()
         for db_client in Client.objects.filter(provider_account=account, is_active=True):
-            templates_upsert(client=db_client, waba=None, listed=listed)
+            templates_upsert(client=db_client, waba=None, listed=listed, spec=account.spec)
         total = len(listed)
     return total
 
 
 @transaction.atomic
-def templates_upsert(*, client: Client, waba: WhatsAppBusinessAccount | None, listed: Iterable[TemplateInfo]) -> None:
+def templates_upsert(*, client: Client, waba: WhatsAppBusinessAccount | None, listed: Iterable[TemplateInfo],
+                     spec: ProviderSpec | None = None) -> None:
     """Upsert ``listed`` as the complete set of templates of this WABA (or CV client).
 
     Bulk writes: one read of what is stored, one bulk insert, one bulk update,
     one history insert — a 6,000-template WABA is a handful of queries.
     Templates missing from the listing are marked deleted, not erased.
     """
+    spec = spec or client.provider_account.spec
     now = timezone.now()
     scope = Template.objects.filter(client=client, waba=waba)
     existing = {(t.name, t.language): t for t in scope}
@@ -93,12 +75,12 @@ def templates_upsert(*, client: Client, waba: WhatsAppBusinessAccount | None, li
             continue
         seen.add(key)
         values = {
-            "status": _status(info.status) if waba is not None else _cv_status(info.status),
+            "status": spec.template_status(info.status),
             "category": info.category,
             "components": list(info.components),
             "text": info.text,
         }
-        if waba is not None:
+        if not spec.capabilities.template_ids_by_hand:
             values["provider_template_id"] = info.id
         if info.rejected_reason:
             values["rejected_reason"] = info.rejected_reason
@@ -236,9 +218,11 @@ def template_provider_id_set(*, actor, template: Template, provider_template_id:
 
     if actor is not None:
         require_role(actor, template.client_id, Role.ADMIN)
-    if template.waba_id is not None:
+    account = template.client.provider_account
+    if not account.capabilities.template_ids_by_hand:
         raise ApplicationError(
-            _("Aldeamo lists its templates' ids; only a Contacto Virtual template takes one by hand."),
+            _("%(provider)s lists its templates' ids; they are not entered by hand.")
+            % {"provider": account.get_provider_display()},
             field="provider_template_id",
         )
     value = (provider_template_id or "").strip()

@@ -31,16 +31,15 @@ from collections.abc import Callable, Iterator
 from io import BytesIO
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
+from waportal import conf
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
-DEFAULT_MAX_BODY_BYTES = 2_500_000
-DEFAULT_MAX_JSON_DEPTH = 32
 
 # Characters no text field may hold: NUL and the surrogate range (paired
 # surrogates never survive decoding to str; any left is unpaired).
@@ -50,11 +49,11 @@ _NOT_BRACKETS = re.compile(rb"[^\[\]{}]")
 
 
 def max_body_bytes() -> int:
-    return int(getattr(settings, "API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    return int(conf.setting("API_MAX_BODY_BYTES"))
 
 
 def max_json_depth() -> int:
-    return int(getattr(settings, "API_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH))
+    return int(conf.setting("API_MAX_JSON_DEPTH"))
 
 
 class InputRefused(Exception):

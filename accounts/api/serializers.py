@@ -1,14 +1,14 @@
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import conf
 from accounts.models import Client, PhoneNumber, ProviderAccount, WhatsAppBusinessAccount
 from accounts.tenancy import is_operator
 
 
 def absolute_url(request, path: str) -> str:
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    base = conf.setting("PUBLIC_BASE_URL").rstrip("/")
     if base:
         return base + path
     if request is not None:

@@ -52,13 +52,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csp import csp_override
 
-from accounts.admin_base import TenantAdminMixin, badge
 from accounts.models import Client, Provider, ProviderAccount, Role
 from accounts.tenancy import client_ids_for, has_role, require_role, scope
 from messaging.conversations import window_closes_at, window_open
 from messaging.ingest import order_totals, webhook_event_reprocess
 from messaging.models import Conversation, Direction, Message, MessageStatus, MessageType, WebhookEvent
 from providers.base import ProviderError
+from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
 INBOX_PAGE_SIZE = 50

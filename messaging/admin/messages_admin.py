@@ -28,7 +28,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import TenantAdminMixin, badge
 from accounts.models import PhoneNumber, Provider, Role
 from accounts.tenancy import client_ids_for, has_role, scope
 from messaging import sending
@@ -36,6 +35,7 @@ from messaging.models import Direction, Message, MessageStatus
 from messaging.sending import RESENDABLE
 from messaging.validation import MEDIA_TYPES, template_spec
 from templates_mgr.models import Template, TemplateStatus
+from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
 STATUS_TONES = {

@@ -29,11 +29,14 @@ from providers.base import (
     first_error,
     parse_json,
 )
+from providers.contract import ProviderClient
 from providers.types import (
     ClientWabas,
     ConversationPoint,
     OutboundMessage,
     PhoneNumberInfo,
+    PreparedSend,
+    SendRequest,
     SendResult,
     TemplateInfo,
 )
@@ -154,7 +157,23 @@ def _analytics_time(value: Any) -> datetime:
     return datetime.fromisoformat(text)
 
 
-class AldeamoClient(BaseClient):
+def template_object(request: SendRequest) -> dict[str, Any]:
+    """The ``template`` object of a template send (§3.2 "Template"): the WABA's namespace, the language with
+    the deterministic policy, the name, and the components when any were given."""
+    ref = request.template
+    if ref is None:
+        raise ValueError("A template send needs its template.")
+    wire: dict[str, Any] = {
+        "namespace": ref.namespace,
+        "language": {"policy": "deterministic", "code": ref.language},
+        "name": ref.name,
+    }
+    if ref.components is not None:
+        wire["components"] = ref.components
+    return wire
+
+
+class AldeamoClient(BaseClient, ProviderClient):
     """Client for one Aldeamo account (one set of credentials, one base URL).
 
     ``base_url`` is ``https://apitellitwatest.aldeamo.com`` (test),
@@ -198,6 +217,20 @@ class AldeamoClient(BaseClient):
         return {"token": self.analytics_token, "Content-Type": "application/json"}
 
     # --- sending ------------------------------------------------------------
+
+    def prepare(self, request: SendRequest) -> PreparedSend:
+        """The send in Aldeamo's shape; the stored body is the wire body itself (the credentials go in headers)."""
+        content = template_object(request) if request.type == "template" else request.content
+        wire = OutboundMessage(
+            from_number=request.from_number,
+            to=request.to,
+            type=request.type,
+            content=content,
+            context_message_id=request.context_message_id,
+            recipient_type="individual",
+            preview_url=request.preview_url if request.type == "text" else None,
+        )
+        return PreparedSend(wire=wire, stored=build_send_body(wire), content=content)
 
     def send(self, message: OutboundMessage) -> SendResult:
         """Send one message; the id in the result is the one statuses will carry.

@@ -23,7 +23,8 @@ from providers.base import (
     ProviderRejected,
     parse_json,
 )
-from providers.types import Balance, SendResult, TemplateInfo, TemplateSend
+from providers.contract import ProviderClient
+from providers.types import Balance, PreparedSend, SendRequest, SendResult, TemplateInfo, TemplateSend
 
 from .codes import (
     DELIVERY_ERROR_CODES,
@@ -123,7 +124,11 @@ def _read_json(response: requests.Response) -> Any:
     return parse_json(response)
 
 
-class ContactoVirtualClient(BaseClient):
+#: What the stored copy of a ``send/`` form shows instead of the token.
+TOKEN_MASK = "********"
+
+
+class ContactoVirtualClient(BaseClient, ProviderClient):
     """Send templates, read the balance and list templates of one Contacto Virtual account.
 
     ``login`` is the platform user, ``token`` the API token (not the login
@@ -151,6 +156,24 @@ class ContactoVirtualClient(BaseClient):
         return f"<ContactoVirtualClient {self.base_url} login={self.login!r}>"
 
     # --- sending --------------------------------------------------------------
+
+    def prepare(self, request: SendRequest) -> PreparedSend:
+        """A ``send/`` request: the template's id_template, the mobile, the variables in placeholder order.
+
+        The stored body is the form exactly as posted, built by this same code
+        with the token masked, so it cannot drift from the wire. Raises
+        ValueError before anything is sent for what :meth:`build_send_form` refuses.
+        """
+        ref = request.template
+        if request.type != "template" or ref is None:
+            raise ValueError(f"{PROVIDER_NAME} lines send only templates.")
+        wire = TemplateSend(id_template=ref.provider_template_id, mobile=request.to, variables=ref.variables,
+                            media=ref.media, custom_field=request.custom_field)
+        stored = {**self.build_send_form(wire), "token": TOKEN_MASK}
+        content: dict[str, Any] = {"id": ref.provider_template_id, "name": ref.name}
+        if ref.components is not None:
+            content["components"] = ref.components
+        return PreparedSend(wire=wire, stored=stored, content=content)
 
     def build_send_form(self, request: TemplateSend) -> dict[str, str]:
         """The ``send/`` form for ``request``, credentials included (unmasked).
@@ -244,7 +267,7 @@ class ContactoVirtualClient(BaseClient):
             )
         return Balance(amount=amount, raw=dict(body))
 
-    def templates_list(self) -> list[TemplateInfo]:
+    def templates_list(self, *, waba_id: str = "", limit: int = 1000) -> list[TemplateInfo]:
         """The account's templates (approved, pending or rejected), as the provider lists them.
 
         Code 4 ("without templates") is an empty listing, not an error. The
@@ -289,7 +312,7 @@ class ContactoVirtualClient(BaseClient):
             status=str(item.get("status") or ""),
         )
 
-    def check_connection(self) -> str:
+    def check_connection(self, *, waba_id: str = "") -> str:
         """A short sentence proving the credentials work (it reads the balance)."""
         balance = self.balance()
         return f"Connected to {PROVIDER_NAME} as {self.login}; the balance is {balance.amount}."

@@ -145,6 +145,30 @@ DELIVERY_ERROR_CODES: dict[str, str] = {
 }
 
 
+#: Every code in a few translated words, for lists where a whole sentence does not fit (campaign failures).
+SHORT_WORDS = {
+    "2": _("The provider refused the account's credentials."),
+    "3": _("The account has no multiagent/chatbot service."),
+    "4": _("The mobile number is not valid."),
+    "5": _("No balance, or the account is inactive."),
+    "6": _("The message was empty."),
+    "7": _("The template is not in the account's project."),
+    "8": _("The number of variables does not match the template."),
+    "1002": _("The number is not active on WhatsApp."),
+    "1003": _("Not enough balance in the wallet."),
+    "1008": _("Template variables are missing."),
+    "1010": _("The media link is not valid."),
+    "1011": _("The message is too large."),
+}
+
+
+def short_words(code: str | int | None) -> str:
+    """A known code in a few words ("" for a code the manual does not describe)."""
+    number = normalise_code(code)
+    words = SHORT_WORDS.get(str(number) if number is not None else str(code or "").strip())
+    return str(words) if words else ""
+
+
 def normalise_code(code: object) -> int | None:
     """The code as an int when it is one (``1``, ``"1"``, ``" 1 "``, ``1.0``), else None.
 

@@ -19,7 +19,7 @@ class TemplateSerializer(serializers.ModelSerializer):
                     "(PATCH provider_template_id)."))
 
     def get_needs_provider_template_id(self, obj: Template) -> bool:
-        return obj.waba_id is None and not obj.provider_template_id and obj.deleted_at is None
+        return obj.needs_provider_template_id
 
     class Meta:
         model = Template

@@ -43,7 +43,7 @@ class TemplateViewSet(
     ordering_fields = ["name", "language", "status", "updated_at"]
 
     def get_queryset(self):
-        queryset = Template.objects.select_related("waba")
+        queryset = Template.objects.select_related("waba", "client__provider_account")
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(Prefetch("changes", queryset=TemplateChange.objects.order_by("-at")))
         return scope(queryset, self.request.user, "client")

@@ -146,6 +146,8 @@ PROVIDER_TIMEOUT = (env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0), env.floa
 # requests adapters mounted on provider sessions, by URL prefix (used to route
 # the in-process sandbox in tests; empty in production).
 PROVIDER_TRANSPORT_MOUNTS: dict[str, str] = {}
+# The provider packages the portal speaks (each registers itself in providers.registry when imported).
+WAPORTAL_PROVIDERS = ["providers.aldeamo", "providers.contacto_virtual"]
 
 TASKS = {
     "default": {
@@ -239,6 +241,10 @@ CAMPAIGN_PACE_LIMIT = env.int("CAMPAIGN_PACE_LIMIT", default=80)
 # deeper than this a 400 -- checked before anything parses them.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2_500_000)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+
+# Called by a task worker after it reconnects to the database (waportal/workers): ask for the webhook events
+# stored while it was away to be processed.
+TASK_WORKER_RECONNECT_HOOKS = ["messaging.tasks.webhook_processing_kick"]
 
 LOGIN_URL = "admin:login"
 SESSION_COOKIE_HTTPONLY = True

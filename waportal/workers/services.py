@@ -15,11 +15,11 @@ import os
 import socket
 from datetime import timedelta
 
-from django.conf import settings
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from waportal import conf
 from waportal.workers.models import WorkerHeartbeat
 
 logger = logging.getLogger("waportal.workers")
@@ -27,7 +27,7 @@ logger = logging.getLogger("waportal.workers")
 
 def stale_seconds() -> float:
     """A worker silent this long is presumed dead (its RUNNING tasks are taken back)."""
-    return float(getattr(settings, "TASK_WORKER_STALE_SECONDS", 30.0))
+    return float(conf.setting("TASK_WORKER_STALE_SECONDS"))
 
 
 def worker_heartbeat_beat(*, worker_id: str, started_at=None) -> None:

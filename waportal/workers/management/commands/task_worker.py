@@ -26,23 +26,18 @@ import logging
 import threading
 import time
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.utils import is_locked_database_exception
 
+from waportal import conf
 from waportal.workers import services
 
 logger = logging.getLogger("waportal.workers")
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-DEFAULT_HOOKS = ["messaging.tasks.webhook_processing_kick"]
-
-
-def _setting(name: str, default):
-    return getattr(settings, name, default)
 
 
 def database_wait(*, stop: threading.Event | None = None, first: float = 0.5, longest: float = 5.0) -> None:
@@ -67,12 +62,12 @@ class Heartbeat(threading.Thread):
     def __init__(self, worker_id: str) -> None:
         super().__init__(name=f"heartbeat-{worker_id}", daemon=True)
         self.worker_id = worker_id
-        self.every = float(_setting("TASK_WORKER_HEARTBEAT_SECONDS", 5.0))
+        self.every = float(conf.setting("TASK_WORKER_HEARTBEAT_SECONDS"))
         self.stop = threading.Event()
         self.started = timezone.now()
 
     def run(self) -> None:
-        recover_every = float(_setting("TASK_WORKER_RECOVER_SECONDS", 10.0))
+        recover_every = float(conf.setting("TASK_WORKER_RECOVER_SECONDS"))
         recovered_at = time.monotonic()
         connected_since: float | None = None
         try:
@@ -104,7 +99,7 @@ class SurvivingWorker(db_worker.Worker):
         recovered = services.tasks_running_recover(own_worker_id=self.worker_id, others=False)
         if recovered:
             logger.warning("took back %d task(s) this worker left running", len(recovered))
-        for path in _setting("TASK_WORKER_RECONNECT_HOOKS", DEFAULT_HOOKS):
+        for path in conf.setting("TASK_WORKER_RECONNECT_HOOKS"):
             try:
                 import_string(path)()
             except DATABASE_ERRORS:

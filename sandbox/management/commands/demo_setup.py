@@ -2,6 +2,9 @@
 
 Safe to run again: nothing is duplicated and nothing stored is lost (the admin
 keeps its password; accounts are found by name and their credentials refreshed).
+
+It lives in the simulator because it composes the portal (accounts, analytics) with the
+simulator: the simulator sits on top and may use the portal's services, never the reverse.
 """
 
 from __future__ import annotations

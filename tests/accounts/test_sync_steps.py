@@ -1,0 +1,32 @@
+"""An account's sync pulls templates through the step the templates manager registers (accounts imports no app above it)."""
+
+import pytest
+from django.utils import translation
+
+from accounts import services
+from accounts.services import SyncResult
+from providers.base import ProviderUnavailable
+from templates_mgr.services import templates_sync_for_account
+from tests.factories import ProviderAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_templates_manager_registers_its_pull_when_the_app_is_ready():
+    assert services._TEMPLATES_SYNC_STEPS == [templates_sync_for_account]
+
+
+def test_a_step_failing_at_the_provider_is_a_warning_and_the_others_still_count(monkeypatch):
+    def failing(*, account, warnings):
+        raise ProviderUnavailable("the provider is down")
+
+    def two(*, account, warnings):
+        return 2
+
+    monkeypatch.setattr(services, "_TEMPLATES_SYNC_STEPS", [failing, two])
+    result = SyncResult()
+    with translation.override("en"):
+        assert services._sync_templates(ProviderAccountFactory(), result) == 2
+    assert result.warnings == ["Templates: the provider is down"]
+    services.templates_sync_register(two)
+    assert services._TEMPLATES_SYNC_STEPS == [failing, two]
