@@ -3,7 +3,8 @@
 Every name can be set in Django settings; the defaults below are what the
 sandbox ships with. The portal's own settings the sandbox reads
 (``PROVIDER_TIMEOUT``, ``ALLOWED_HOSTS``, ``PUBLIC_BASE_URL``) are declared in
-``waportal/settings/base.py`` and read there as ``settings.X``.
+``waportal/settings/base.py`` and read as ``settings.X``; ``ANALYTICS_PROVIDER_TIME_ZONE``
+through ``analytics.conf``, where the portal declares it.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "SANDBOX_CALLBACKS_ENQUEUE": True,
     # Where inbound media samples are served from; empty: the portal's public URL, else the webhook's origin.
     "SANDBOX_MEDIA_BASE_URL": "",
-    # The wall clock of getAnalytics' naive dates; empty: ANALYTICS_PROVIDER_TIME_ZONE, else America/Bogota.
+    # The wall clock of getAnalytics' naive dates; empty: the portal's ANALYTICS_PROVIDER_TIME_ZONE (analytics/conf.py,
+    # America/Bogota by default), so both sides agree.
     "SANDBOX_ANALYTICS_TIME_ZONE": "",
-    # The portal's zone for providers' analytics dates (analytics reads it too): when set, both sides agree.
-    "ANALYTICS_PROVIDER_TIME_ZONE": "",
 }
 
 

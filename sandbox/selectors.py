@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db.models import Sum
 from django.db.models.functions import TruncDay, TruncMonth
 
+from analytics.conf import provider_time_zone_name
+
 from .conf import setting
 from .models import SandboxAnalyticsPoint, SandboxTemplate, SandboxWaba
 
@@ -85,11 +87,7 @@ def analytics_time_zone() -> tzinfo:
     unless ``SANDBOX_ANALYTICS_TIME_ZONE`` says otherwise, or the portal was
     told another zone with ``ANALYTICS_PROVIDER_TIME_ZONE`` (then both agree).
     """
-    name = (
-        setting("SANDBOX_ANALYTICS_TIME_ZONE")
-        or setting("ANALYTICS_PROVIDER_TIME_ZONE")
-        or "America/Bogota"
-    )
+    name = setting("SANDBOX_ANALYTICS_TIME_ZONE") or provider_time_zone_name()
     if name.upper() == "UTC":
         return UTC
     try:
