@@ -77,8 +77,8 @@ def _world(sandbox_url: str) -> dict:
     from rest_framework.authtoken.models import Token
 
     from accounts.models import Client, PhoneNumber, Provider, ProviderAccount, WhatsAppBusinessAccount
-    from providers.sandbox.models import SandboxClient, SandboxPhoneNumber, SandboxWaba
-    from providers.sandbox.services import sandbox_demo_account, sandbox_provision
+    from sandbox.models import SandboxClient, SandboxPhoneNumber, SandboxWaba
+    from sandbox.services import sandbox_demo_account, sandbox_provision
 
     creds = sandbox_provision(seed_history_days=0)
     sandbox_account = sandbox_demo_account()
@@ -104,7 +104,7 @@ def generate(world: dict, *, days: int, dense: bool, now: datetime) -> tuple[int
     from django.db import connection
 
     from analytics.models import ConversationDataPoint
-    from providers.sandbox.models import SandboxAnalyticsPoint
+    from sandbox.models import SandboxAnalyticsPoint
 
     end = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
     start = end - timedelta(days=days)
@@ -155,7 +155,7 @@ def _range_sums(world: dict, start: datetime, end: datetime) -> tuple[int, int, 
     from django.db.models import Count, Sum
 
     from analytics.models import ConversationDataPoint
-    from providers.sandbox.models import SandboxAnalyticsPoint
+    from sandbox.models import SandboxAnalyticsPoint
 
     portal = ConversationDataPoint.objects.filter(waba=world["waba"], granularity="HALF_HOUR", start__gte=start,
                                                   start__lt=end).aggregate(n=Count("id"), s=Sum("conversations"))

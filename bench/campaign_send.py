@@ -302,7 +302,7 @@ def clear_queue() -> None:
 
 def set_sandbox(*, latency_ms: int) -> None:
     """The provider's behaviour: answers after ``latency_ms``, every send accepted, no callbacks to plan."""
-    from providers.sandbox.models import SandboxAccount
+    from sandbox.models import SandboxAccount
 
     SandboxAccount.objects.filter(name="demo").update(
         latency_ms=latency_ms, error_share=0, rate_limit_share=0, timeout_share=0, failed_share=0,

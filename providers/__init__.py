@@ -3,7 +3,7 @@
 - ``base``: pooled sessions, timeouts and the ProviderError family.
 - ``types``: the frozen dataclasses everything above this package speaks.
 - ``aldeamo``, ``contacto_virtual``: one adapter package per provider.
-- ``sandbox``: a Django app simulating both providers (demo and end-to-end tests).
 
-Nothing here imports a portal app.
+Nothing here imports a portal app. The simulator of both providers is the
+top-level ``sandbox`` app (it may import from here, never the reverse).
 """

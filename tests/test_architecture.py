@@ -163,8 +163,8 @@ def imports_of(path: Path) -> list[Import]:
 
 def unit_of(module: str) -> str:
     parts = module.split(".")
-    if parts[0] == "sandbox" or parts[:2] == ["providers", "sandbox"]:
-        return "sandbox"  # today at providers/sandbox, moving to a top-level app
+    if parts[0] == "sandbox":
+        return "sandbox"
     if parts[0] == "waportal":
         sub = parts[1] if len(parts) > 1 else ""
         if sub in WAPORTAL_TOP:

@@ -80,10 +80,10 @@ def sandbox(db, settings):
     from accounts import gateway
     from accounts.services import provider_account_create, provider_account_sync
     from providers.base import sessions_clear
-    from providers.sandbox.services import sandbox_provision
+    from sandbox.services import sandbox_provision
 
     settings.SANDBOX_ENABLED = True
-    settings.PROVIDER_TRANSPORT_MOUNTS = {"http://sandbox.internal/": "providers.sandbox.transport.InProcessTransport"}
+    settings.PROVIDER_TRANSPORT_MOUNTS = {"http://sandbox.internal/": "sandbox.transport.InProcessTransport"}
     # The sandbox writes its wall clock in UTC; read it that way so hours line up in these tests.
     settings.ANALYTICS_PROVIDER_TIME_ZONE = "UTC"
     gateway._transport.cache_clear()

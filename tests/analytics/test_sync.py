@@ -467,7 +467,7 @@ def test_over_http_the_next_chunk_is_fetched_while_one_is_stored_and_errors_come
 
 def test_in_process_transports_are_fetched_in_the_calling_thread():
     from providers.base import BaseClient, session_for
-    from providers.sandbox.transport import InProcessTransport
+    from sandbox.transport import InProcessTransport
 
     assert BaseClient(base_url="https://api.provider.example", session=session_for("net-test")).over_the_network
     in_process = session_for("in-process-test", mounts={"http://sandbox.internal/": InProcessTransport()})

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from accounts.models import WhatsAppBusinessAccount
 from analytics.models import ConversationDataPoint
 from analytics.services import analytics_sync
-from providers.sandbox.models import SandboxAnalyticsPoint
+from sandbox.models import SandboxAnalyticsPoint
 
 WABA_ID = "236928178367012"
 

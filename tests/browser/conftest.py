@@ -90,7 +90,7 @@ def demo(live_server, django_user_model):
     from django.core.management import call_command
 
     django_user_model.objects.create_superuser("ana", "ana@example.com", "pass-word-123")
-    from providers.sandbox.models import SandboxAccount
+    from sandbox.models import SandboxAccount
 
     call_command("demo_setup", base_url=live_server.url, history_days=1, stdout=open(os.devnull, "w"))
     # Deterministic customers: every message is delivered and read, nobody answers on their own.
@@ -105,7 +105,7 @@ def pump(rounds: int = 2) -> None:
     from django.utils import timezone
 
     from messaging.webhooks.process import webhook_events_process
-    from providers.sandbox.callbacks import sandbox_deliver_due
+    from sandbox.delivery import sandbox_deliver_due
 
     for _ in range(rounds):
         sandbox_deliver_due(now=timezone.now() + timedelta(hours=1))

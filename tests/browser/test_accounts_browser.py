@@ -7,7 +7,7 @@ from tests.browser.conftest import admin_login, screenshot
 
 @pytest.mark.django_db(transaction=True)
 def test_admin_adds_account_syncs_and_sees_numbers(page, live_server, django_user_model):
-    from providers.sandbox.services import sandbox_provision
+    from sandbox.services import sandbox_provision
 
     django_user_model.objects.create_superuser("ana", "ana@example.com", "pass-word-123")
     creds = sandbox_provision(seed_history_days=1)
@@ -45,7 +45,7 @@ def test_admin_adds_account_syncs_and_sees_numbers(page, live_server, django_use
 
 @pytest.mark.django_db(transaction=True)
 def test_wrong_credentials_say_so_in_the_providers_words(page, live_server, django_user_model):
-    from providers.sandbox.services import sandbox_provision
+    from sandbox.services import sandbox_provision
 
     django_user_model.objects.create_superuser("ana", "ana@example.com", "pass-word-123")
     creds = sandbox_provision(seed_history_days=1)
@@ -69,7 +69,7 @@ def test_operator_rotates_the_webhook_url_and_a_client_admin_sees_the_account_re
     """Issue 17: the shared account is the operators'; a client's admin may only test and sync it."""
     from accounts import services
     from accounts.models import Role
-    from providers.sandbox.services import sandbox_provision
+    from sandbox.services import sandbox_provision
     from tests.factories import MembershipFactory
 
     operator = django_user_model.objects.create_superuser("ana", "ana@example.com", "pass-word-123")

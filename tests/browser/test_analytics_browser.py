@@ -12,7 +12,7 @@ def test_charts_show_the_sandbox_history_and_redraw_on_a_filter(page, live_serve
     from accounts.services import provider_account_create, provider_account_sync
     from analytics.models import ConversationDataPoint
     from analytics.services import analytics_sync_recent
-    from providers.sandbox.services import sandbox_provision
+    from sandbox.services import sandbox_provision
 
     django_user_model.objects.create_superuser("ana", "ana@example.com", "pass-word-123")
     creds = sandbox_provision(seed_history_days=12)

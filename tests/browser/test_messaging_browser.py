@@ -31,7 +31,7 @@ def send_and_watch_read(page, name: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_agent_sends_text_image_list_and_template_and_sees_them_read(page, demo):
     from messaging.webhooks.process import webhook_events_process
-    from providers.sandbox.callbacks import sandbox_customer_reply
+    from sandbox.replies import sandbox_customer_reply
 
     # The customer writes first, so the 24-hour window is open for free-form messages.
     sandbox_customer_reply(phone_number=BUSINESS, from_number=CUSTOMER, type="text")
@@ -71,7 +71,7 @@ def test_agent_sends_text_image_list_and_template_and_sees_them_read(page, demo)
 def test_customer_reply_appears_in_the_inbox_without_reload_and_agent_answers(page, demo):
     from messaging.models import Conversation, Direction, Message
     from messaging.webhooks.process import webhook_events_process
-    from providers.sandbox.callbacks import sandbox_customer_reply
+    from sandbox.replies import sandbox_customer_reply
 
     sandbox_customer_reply(phone_number=BUSINESS, from_number=CUSTOMER, type="text")
     webhook_events_process()

@@ -20,7 +20,7 @@ BUSINESS = "573245550101"
 @pytest.mark.django_db(transaction=True)
 def test_apikey_only_onboarding_account_waba_number_sync_send(page, live_server, django_user_model):
     from accounts.models import Client, PhoneNumber, ProviderAccount, WhatsAppBusinessAccount
-    from providers.sandbox.services import sandbox_provision
+    from sandbox.services import sandbox_provision
 
     django_user_model.objects.create_superuser("ana", "ana@example.com", "pass-word-123")
     creds = sandbox_provision(seed_history_days=1)

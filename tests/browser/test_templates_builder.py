@@ -133,6 +133,6 @@ def test_admin_builds_a_template_at_the_sandbox_sees_it_approved_and_deletes_it(
     page.wait_for_load_state()
     template.refresh_from_db()
     assert template.deleted_at is not None
-    from providers.sandbox.models import SandboxTemplate
+    from sandbox.models import SandboxTemplate
 
     assert not SandboxTemplate.objects.filter(name="aviso_entrega").exists()

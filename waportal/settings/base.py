@@ -28,7 +28,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # (e.g. https://portal.example.com). Without it, the request's host is used.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 
-# The built-in simulated provider (providers/sandbox). Never in production.
+# The built-in simulated provider (sandbox). Never in production.
 SANDBOX_ENABLED = env("SANDBOX_ENABLED")
 
 INSTALLED_APPS = [
@@ -51,7 +51,7 @@ INSTALLED_APPS = [
     "messaging",
     "analytics",
     "campaigns",
-    "providers.sandbox",
+    "sandbox",
 ]
 
 MIDDLEWARE = [
