@@ -24,11 +24,6 @@ def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-#: Transitional: the registered providers as choices, named by their upper-cased ids. Code compares
-#: capabilities (``account.capabilities``), never these names; what still does is being moved.
-Provider = models.TextChoices("Provider", [(spec.id.upper(), (spec.id, spec.name)) for spec in registry.all_specs()])
-
-
 class Environment(models.TextChoices):
     TEST = "test", _("Test")
     PRODUCTION = "production", _("Production")

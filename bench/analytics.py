@@ -76,7 +76,7 @@ def _world(sandbox_url: str) -> dict:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from accounts.models import Client, PhoneNumber, Provider, ProviderAccount, WhatsAppBusinessAccount
+    from accounts.models import Client, PhoneNumber, ProviderAccount, WhatsAppBusinessAccount
     from sandbox.models import SandboxClient, SandboxPhoneNumber, SandboxWaba
     from sandbox.services import sandbox_demo_account, sandbox_provision
 
@@ -88,7 +88,7 @@ def _world(sandbox_url: str) -> dict:
         SandboxPhoneNumber.objects.create(waba=sb_waba, phone_number_id=f"4242{index:06d}", number=digits,
                                           display_phone_number=f"+{digits}", verified_name="Bench")
     account = ProviderAccount.objects.create(
-        name="bench", provider=Provider.ALDEAMO, base_url=f"{sandbox_url}/sandbox/aldeamo",
+        name="bench", provider="aldeamo", base_url=f"{sandbox_url}/sandbox/aldeamo",
         user_id=creds.aldeamo_user_id, api_key=creds.aldeamo_api_key, analytics_token=creds.aldeamo_token)
     client = Client.objects.create(provider_account=account, client_id=str(BENCH_CLIENT_ID), name="Bench")
     waba = WhatsAppBusinessAccount.objects.create(client=client, waba_id=BENCH_WABA_ID, name="Bench")

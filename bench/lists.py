@@ -69,13 +69,12 @@ def _world() -> dict:
         Client,
         Membership,
         PhoneNumber,
-        Provider,
         ProviderAccount,
         Role,
         WhatsAppBusinessAccount,
     )
 
-    account = ProviderAccount.objects.create(name="bench", provider=Provider.ALDEAMO, user_id="1", api_key="k",
+    account = ProviderAccount.objects.create(name="bench", provider="aldeamo", user_id="1", api_key="k",
                                              base_url="http://127.0.0.1:9/")
     rows = []
     for index in range(CLIENTS):

@@ -86,10 +86,10 @@ print(json.dumps({"began": began, "ended": time.time(), "events": total, "batche
 
 
 def _setup_account() -> dict:
-    from accounts.models import Client, PhoneNumber, Provider, ProviderAccount, WhatsAppBusinessAccount
+    from accounts.models import Client, PhoneNumber, ProviderAccount, WhatsAppBusinessAccount
 
     account, _ = ProviderAccount.objects.get_or_create(
-        name="bench", provider=Provider.ALDEAMO,
+        name="bench", provider="aldeamo",
         defaults={"user_id": "1", "api_key": "k", "base_url": "http://127.0.0.1:9/"})
     client, _ = Client.objects.get_or_create(provider_account=account, client_id="942", defaults={"name": "Bench"})
     waba, _ = WhatsAppBusinessAccount.objects.get_or_create(client=client, waba_id="236928178367012")

@@ -7,7 +7,6 @@ from accounts.models import (
     Client,
     Membership,
     PhoneNumber,
-    Provider,
     ProviderAccount,
     Role,
     WhatsAppBusinessAccount,
@@ -31,7 +30,7 @@ class ProviderAccountFactory(factory.django.DjangoModelFactory):
         model = ProviderAccount
 
     name = factory.Sequence(lambda n: f"Account {n}")
-    provider = Provider.ALDEAMO
+    provider = "aldeamo"
     base_url = "https://aldeamo.invalid"
     user_id = "3777"
     api_key = factory.Sequence(lambda n: f"api-key-secret-{n:04d}")
@@ -39,7 +38,7 @@ class ProviderAccountFactory(factory.django.DjangoModelFactory):
 
 
 class ContactoVirtualAccountFactory(ProviderAccountFactory):
-    provider = Provider.CONTACTO_VIRTUAL
+    provider = "contacto_virtual"
     base_url = "https://cv.invalid/ws/"
     user_id = ""
     api_key = ""

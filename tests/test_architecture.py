@@ -51,43 +51,13 @@ KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = {
     ("accounts/selectors.py", "templates_mgr.models"),
     # Sending checks campaigns' opt-outs and takes a slot from campaigns' per-number rate: opt-outs and send
     # rates are messaging's concern (every send needs them), to move down from campaigns.
-    ("messaging/sending.py", "campaigns.models"),
-    ("messaging/sending.py", "campaigns.rates"),
+    ("messaging/sending/checks.py", "campaigns.models"),
+    ("messaging/sending/delivery.py", "campaigns.rates"),
 }
 
 # Provider choices outside providers/: (file, the stripped line). The provider registry replaces them
 # (ask ``providers.registry`` / the provider's capabilities); delete each line here as it goes.
-KNOWN_PROVIDER_LITERALS: set[tuple[str, str]] = {
-    # campaigns/runner.py
-    ('campaigns/runner.py', 'self.auth_codes = AUTH_ERROR_CODES | (CV_AUTH_ERROR_CODES if provider == Provider.CONTACTO_VIRTUAL else set())'),
-    # campaigns/variables.py
-    ('campaigns/variables.py', 'return template.waba_id is None'),
-    # messaging/admin/inbox_admin.py
-    ('messaging/admin/inbox_admin.py', '"text_only_provider": provider == Provider.CONTACTO_VIRTUAL,'),
-    # messaging/admin/messages_admin.py
-    ('messaging/admin/messages_admin.py', 'if template.waba_id is None:'),
-    ('messaging/admin/messages_admin.py', '"cv": template.waba_id is None,'),
-    ('messaging/admin/messages_admin.py', '"contacto_virtual": Provider.CONTACTO_VIRTUAL,'),
-    # messaging/ingest.py
-    ('messaging/ingest.py', 'Provider.ALDEAMO: aldeamo_parse_webhook,'),
-    ('messaging/ingest.py', 'Provider.CONTACTO_VIRTUAL: contacto_virtual_parse_webhook,'),
-    ('messaging/ingest.py', 'if provider == Provider.CONTACTO_VIRTUAL:'),
-    ('messaging/ingest.py', 'if account.provider == Provider.CONTACTO_VIRTUAL:'),
-    ('messaging/ingest.py', 'if context.accounts[item.account_id].provider == Provider.CONTACTO_VIRTUAL and item.event.custom_field]'),
-    # messaging/sending.py
-    ('messaging/sending.py', 'if account.provider == Provider.CONTACTO_VIRTUAL:'),
-    ('messaging/sending.py', 'if phone_number.waba_id is not None:'),
-    ('messaging/sending.py', 'if template.client_id != phone_number.client_id or template.waba_id is not None:'),
-    # messaging/validation.py
-    ('messaging/validation.py', 'if template.waba_id is None:'),
-    # messaging/webhook_urls.py
-    ('messaging/webhook_urls.py', 'path("aldeamo/<str:secret>/", webhook_receive, {"provider": "aldeamo"}, name="aldeamo"),'),
-    ('messaging/webhook_urls.py', 'path("contacto-virtual/<str:secret>/", webhook_receive, {"provider": "contacto-virtual"},'),
-    ('messaging/webhook_urls.py', 'name="contacto_virtual"),'),
-    # messaging/webhooks.py
-    ('messaging/webhooks.py', 'PATH_KINDS = {"aldeamo": Provider.ALDEAMO, "contacto-virtual": Provider.CONTACTO_VIRTUAL}'),
-    ('messaging/webhooks.py', 'receipt = uuid.uuid4().hex if expected == Provider.CONTACTO_VIRTUAL and is_customer_reply_body(body) else ""'),
-}
+KNOWN_PROVIDER_LITERALS: set[tuple[str, str]] = set()
 
 PROVIDER_STRINGS = {"aldeamo", "contacto_virtual", "contacto-virtual"}
 PROVIDER_ATTRIBUTES = {"ALDEAMO", "CONTACTO_VIRTUAL"}

@@ -15,7 +15,7 @@ import responses
 
 from accounts.models import PhoneNumber, ProviderAccount
 from campaigns.models import Campaign, CampaignStatus
-from messaging.models import Conversation, Message, MessageStatus
+from messaging.models import Conversation, Direction, Message, MessageStatus
 from templates_mgr.models import Template
 from tests.campaigns.conftest import work
 
@@ -65,11 +65,11 @@ def line(api_as, superuser, relay_http, django_capture_on_commit_callbacks):
         received = api.post(account.webhook_path, {"event": "message", "id": "in-1", "from": CUSTOMER, "to": LINE,
                                                    "text": "Hola, ¿tienen envíos?"}, format="json")
     assert received.status_code == 200
-    from tests.campaigns.test_tasks import run_queued_tasks
+    from messaging.webhooks.process import webhook_events_process
 
-    run_queued_tasks()
+    assert webhook_events_process() == 1
     assert Conversation.objects.filter(phone_number=number, contact__wa_id=CUSTOMER).exists()
-    assert Message.objects.filter(phone_number=number, direction="inbound", from_number=CUSTOMER).exists()
+    assert Message.objects.filter(phone_number=number, direction=Direction.INBOUND, from_number=CUSTOMER).exists()
     return number
 
 
@@ -87,7 +87,7 @@ def test_a_text_through_the_composer(client, superuser, line, relay_http):
         "idempotency_key": uuid.uuid4().hex, "phone_number": line.pk, "to": CUSTOMER, "type": "text",
         "body": "Le escribo desde el portal.", "interactive_type": "button"})
     assert response.status_code == 302, response.content.decode()[:2000]
-    message = Message.objects.get(direction="outbound")
+    message = Message.objects.get(direction=Direction.OUTBOUND)
     assert message.status == MessageStatus.SENT and message.provider_message_id.startswith("relay-")
     assert sent_bodies(relay_http)[-1]["text"] == "Le escribo desde el portal."
 
@@ -97,8 +97,8 @@ def test_a_template_campaign(api_as, superuser, line, relay_http, django_capture
     template = Template.objects.get(name="welcome")
     created = api.post("/api/v1/campaigns/", {
         "name": "Bienvenida", "phone_number": line.pk, "template": template.pk, "pace": 50,
-        "recipients": [{"phone": "15550002222", "variables": {"body_1": "Ana"}},
-                       {"phone": "15550003333", "variables": {"body_1": "Luis"}}]}, format="json")
+        "recipients": [{"phone": "12025550143", "variables": {"body_1": "Ana"}},
+                       {"phone": "12025550177", "variables": {"body_1": "Luis"}}]}, format="json")
     assert created.status_code == 201, created.content
     campaign = Campaign.objects.get(pk=created.json()["id"])
     api.get(f"/api/v1/campaigns/{campaign.pk}/report/")
@@ -110,4 +110,4 @@ def test_a_template_campaign(api_as, superuser, line, relay_http, django_capture
     assert campaign.status == CampaignStatus.COMPLETED
     templates = [body for body in sent_bodies(relay_http) if "template" in body]
     assert sorted((b["to"], b["template"], tuple(b["params"])) for b in templates) == [
-        ("15550002222", "t-1", ("Ana",)), ("15550003333", "t-1", ("Luis",))]
+        ("12025550143", "t-1", ("Ana",)), ("12025550177", "t-1", ("Luis",))]

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts import services
-from accounts.models import Provider, ProviderAccount, WhatsAppBusinessAccount
+from accounts.models import ProviderAccount, WhatsAppBusinessAccount
 from providers.base import ProviderError, sessions_clear
 
 ALDEAMO_NAME = "Sandbox Aldeamo"
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         creds = sandbox_provision(seed_history_days=history_days)
         aldeamo = self._account(
             ALDEAMO_NAME,
-            provider=Provider.ALDEAMO,
+            provider="aldeamo",
             base_url=f"{base_url}/sandbox/aldeamo",
             user_id=creds.aldeamo_user_id,
             api_key=creds.aldeamo_api_key,
@@ -71,7 +71,7 @@ class Command(BaseCommand):
         )
         cv = self._account(
             CV_NAME,
-            provider=Provider.CONTACTO_VIRTUAL,
+            provider="contacto_virtual",
             base_url=f"{base_url}/sandbox/contacto-virtual/",
             login=creds.cv_login,
             token=creds.cv_token,
