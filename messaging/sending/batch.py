@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import PhoneNumber
+from messaging import hooks
 from messaging.conversations import contacts_ensure, conversations_ensure
 from messaging.models import Conversation, Message, MessageStatus, StatusEvent
 from messaging.presenters import message_preview
@@ -290,11 +291,16 @@ class TemplateBatch:
             cursor.execute(f"UPDATE {table} SET {assignments} FROM {values} "
                            f"WHERE {table}.id = {pk} AND {table}.status = {expected} RETURNING {table}.id", params)
             written = {Message._meta.pk.to_python(row[0]) for row in cursor.fetchall()}
+        moved = []
         for message, outcome in unrecorded:
             if message.pk not in written:  # something else moved it meanwhile: the careful way
                 record(message, account=self.account, outcome=outcome)
-            elif outcome.result is not None:
+                continue
+            moved.append(message)
+            if outcome.result is not None:
                 self._answered.append(message)
+        if moved:
+            hooks.statuses_changed.fire(messages=moved)
         if mark is not None and mark.pk in written:
             mark.status, mark.status_at = MessageStatus.SENDING, now
             return True

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts import gateway
 from accounts.models import ProviderAccount
+from messaging import hooks
 from messaging.models import STATUS_FIELDS, Message, MessageStatus, SendOutcome
 from messaging.webhooks.statuses import status_apply, status_events_attach
 from providers.base import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderTimeout
@@ -269,11 +270,14 @@ def record(message: Message, *, account: ProviderAccount, outcome: Outcome | Non
     """
     with transaction.atomic():
         fresh = Message.objects.select_for_update().get(pk=message.pk)
+        before = fresh.status
         if outcome is not None:
             apply_outcome(fresh, outcome)
             fresh.send_outcome = outcome.outcome
         if outcome is None or outcome.result is not None:
             status_events_attach(fresh, account_id=account.pk)
         fresh.save(update_fields=[*STATUS_FIELDS, "provider_message_id", "send_outcome"])
+        if fresh.status != before:
+            hooks.statuses_changed.fire(messages=[fresh])
     fresh.replayed = False
     return fresh

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from messaging import hooks
 from messaging.models import Contact, Conversation, Direction, Message, MessageStatus, MessageType
 from messaging.presenters import message_preview
 from messaging.webhooks.batch import (
@@ -121,6 +122,8 @@ def inbound_apply(items: list[Item], context: BatchContext, messages: MessageInd
     if touched:
         bulk_update_rows(Conversation, touched,
                          ["last_message_at", "last_inbound_at", "last_message_preview", "unread_count"])
+    if new_messages:
+        hooks.inbound_stored.fire(messages=new_messages)
 
 
 def _custom_field_targets(items: list[Item], context: BatchContext) -> dict[tuple[int, str, str], Message]:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from messaging import hooks
 from messaging.models import STATUS_FIELDS, Direction, Message, MessageStatus, StatusEvent
 from messaging.webhooks.batch import BatchContext, Item, MessageIndex, attribute, bulk_update_rows
 from providers.types import StatusUpdate
@@ -202,3 +203,4 @@ def statuses_apply(items: list[Item], messages: MessageIndex) -> None:
         StatusEvent.objects.bulk_create(list(history.values()), ignore_conflicts=True)
     if changed:
         bulk_update_rows(Message, list(changed.values()), STATUS_FIELDS)
+        hooks.statuses_changed.fire(messages=list(changed.values()))

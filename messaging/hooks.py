@@ -1,0 +1,14 @@
+"""What messaging lets the apps above it hear about (see :mod:`waportal.hooks`).
+
+Fired inside the transaction that stored the change, after it is written:
+- ``inbound_stored(messages=[Message, …])``: new customer messages (a webhook batch; replays are not fired again);
+- ``statuses_changed(messages=[Message, …])``: outbound messages whose status fields changed (webhooks and send
+  outcomes): the status moved forward, or a late report filled the time of a step it skipped;
+- ``templates_changed(changes=[TemplateChange, …])``: template status or category changes a provider reported.
+"""
+
+from waportal.hooks import Hook
+
+inbound_stored = Hook("messaging.inbound_stored", "New customer messages were stored.")
+statuses_changed = Hook("messaging.statuses_changed", "Outbound messages' statuses moved forward.")
+templates_changed = Hook("messaging.templates_changed", "A provider reported template changes.")
