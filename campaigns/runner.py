@@ -59,7 +59,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import PhoneNumber
-from campaigns import conf, rates, tracking
+from campaigns import conf, hooks, rates, tracking
 from campaigns.models import (
     OPEN_STATES,
     Campaign,
@@ -494,6 +494,7 @@ def auto_pause(*, campaign: Campaign, kind: str, reason: str) -> bool:
         pause_kind=kind, pause_reason=reason, paused_at=timezone.now(),
     )
     if moved:
+        hooks.campaign_status_changed.fire(campaign=campaign, previous=CampaignStatus.RUNNING)
         logger.warning("campaign %s paused automatically: %s", campaign.pk, reason)
         audit_record(actor=None, action="campaign.auto_pause", obj=campaign, client=campaign.client,
                      changes={"pause_kind": kind, "pause_reason": reason})
@@ -587,8 +588,9 @@ class CampaignWorker:
             if snap.status == CampaignStatus.SCHEDULED:
                 if snap.start_at and snap.start_at > timezone.now():
                     return SliceOutcome(again=True, reason="scheduled", sent=sent, run_after=snap.start_at)
-                self.campaign.transition(CampaignStatus.RUNNING, only_from=(CampaignStatus.SCHEDULED,),
-                                         started_at=timezone.now())
+                if self.campaign.transition(CampaignStatus.RUNNING, only_from=(CampaignStatus.SCHEDULED,),
+                                            started_at=timezone.now()):
+                    hooks.campaign_status_changed.fire(campaign=self.campaign, previous=CampaignStatus.SCHEDULED)
                 continue
             if snap.status != CampaignStatus.RUNNING:
                 return SliceOutcome(again=False, reason=snap.status, sent=sent)
@@ -641,6 +643,7 @@ class CampaignWorker:
             in_flight_resolve(campaign_id=self.campaign.pk)
             if self.campaign.transition(CampaignStatus.COMPLETED, only_from=(CampaignStatus.RUNNING,),
                                         finished_at=timezone.now()):
+                hooks.campaign_status_changed.fire(campaign=self.campaign, previous=CampaignStatus.RUNNING)
                 audit_record(actor=None, action="campaign.complete", obj=self.campaign, client=self.campaign.client)
                 tracking.campaigns_refresh(campaign_ids=[self.campaign.pk], force=True)
             return SliceOutcome(again=False, reason="completed", sent=sent)

@@ -24,7 +24,7 @@ from django.utils.translation import pgettext
 from accounts.audit import audit_record
 from accounts.models import PhoneNumber, Role
 from accounts.tenancy import require_role
-from campaigns import conf, ingest, tracking
+from campaigns import conf, hooks, ingest, tracking
 from campaigns.models import (
     Campaign,
     CampaignRecipient,
@@ -392,7 +392,9 @@ def campaign_start(*, actor, campaign: Campaign, start_at: datetime | None = Non
                               else None}
     if not scheduled:
         fields["started_at"] = now
-    campaign.transition(status, **fields)
+    previous = campaign.status
+    if campaign.transition(status, **fields):
+        hooks.campaign_status_changed.fire(campaign=campaign, previous=previous)
     _bump_generation(campaign)
     _enqueue(campaign, run_after=when if scheduled else None)
     _forget_upload_file(campaign)
@@ -406,10 +408,12 @@ def campaign_pause(*, actor, campaign: Campaign) -> Campaign:
     """Pause: workers stop at their next chunk (within a second or two)."""
     _require_agent(actor, campaign)
     reason = _("Paused by %(user)s.") % {"user": getattr(actor, "get_username", lambda: _("a person"))()}
+    previous = campaign.status
     if not campaign.transition(CampaignStatus.PAUSED, pause_kind=PauseKind.USER, pause_reason=reason,
                                paused_at=timezone.now()):
         campaign.refresh_from_db(fields=["status"])
         raise _status_conflict(campaign, pgettext("campaign action", "paused"))
+    hooks.campaign_status_changed.fire(campaign=campaign, previous=previous)
     _audit(actor, "campaign.pause", campaign)
     return campaign
 
@@ -430,7 +434,8 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
     fields: dict[str, Any] = {"pause_kind": PauseKind.NONE, "pause_reason": "", "paused_at": None}
     if not waiting and campaign.started_at is None:
         fields["started_at"] = now
-    campaign.transition(CampaignStatus.SCHEDULED if waiting else CampaignStatus.RUNNING, **fields)
+    if campaign.transition(CampaignStatus.SCHEDULED if waiting else CampaignStatus.RUNNING, **fields):
+        hooks.campaign_status_changed.fire(campaign=campaign, previous=CampaignStatus.PAUSED)
     _bump_generation(campaign)
     _enqueue(campaign, run_after=campaign.start_at if waiting else None)
     _audit(actor, "campaign.resume", campaign, was)
@@ -441,9 +446,11 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
 def campaign_cancel(*, actor, campaign: Campaign) -> Campaign:
     """Cancel: nothing more is sent; recipients not yet sent are marked cancelled."""
     _require_agent(actor, campaign)
+    previous = campaign.status
     if not campaign.transition(CampaignStatus.CANCELLED, finished_at=timezone.now()):
         campaign.refresh_from_db(fields=["status"])
         raise _status_conflict(campaign, pgettext("campaign action", "cancelled"))
+    hooks.campaign_status_changed.fire(campaign=campaign, previous=previous)
     _bump_generation(campaign)
     CampaignRecipient.objects.filter(campaign=campaign, state=RecipientState.PENDING).update(
         state=RecipientState.CANCELLED)

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import ProviderAccount
+from messaging import hooks
 from messaging.models import WebhookEvent
 from messaging.webhooks.batch import MAX_NUMBER, MAX_PROVIDER_ID, BatchContext, Item, bulk_update_rows, client_of
 from messaging.webhooks.inbound import inbound_apply
@@ -140,6 +141,7 @@ def _process_claimed(events: list[WebhookEvent]) -> None:
             client_id=client_id)
     if noted:
         bulk_update_rows(WebhookEvent, noted, ["state", "reason", "attempts", "processed_at", "client"])
+        hooks.events_unprocessed.fire(events=noted)
 
 
 def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:

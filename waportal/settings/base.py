@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "messaging",
     "analytics",
     "campaigns",
+    "notifications",
     "sandbox",
 ]
 

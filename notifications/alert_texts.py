@@ -1,0 +1,25 @@
+"""What an alert says, in the reader's language: alerts store their kind and parameters, never a sentence."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from notifications.models import Alert, AlertKind
+
+
+def alert_title(alert: Alert) -> str:
+    p = {"name": "", "language": "", "reason": "", "old": "", "new": "", "url": "", "count": alert.count,
+         **alert.params}
+    texts = {
+        AlertKind.TEMPLATE_PAUSED: _("Template %(name)s (%(language)s) was paused by WhatsApp."),
+        AlertKind.TEMPLATE_REJECTED: _("Template %(name)s (%(language)s) was rejected: %(reason)s"),
+        AlertKind.TEMPLATE_DISABLED: _("Template %(name)s (%(language)s) was disabled by WhatsApp."),
+        AlertKind.TEMPLATE_CATEGORY: _("Template %(name)s (%(language)s) changed category from %(old)s to %(new)s."),
+        AlertKind.CAMPAIGN_PAUSED: _("Campaign %(name)s was paused by the portal: %(reason)s"),
+        AlertKind.WEBHOOK_UNPROCESSED: _("Provider events could not be processed: %(reason)s"),
+        AlertKind.ENDPOINT_DISABLED: _("Webhook endpoint %(url)s was disabled: it kept failing."),
+    }
+    text = texts.get(alert.kind, alert.kind) % p
+    if alert.count > 1:
+        text = _("%(text)s (%(count)s times)") % {"text": text, "count": alert.count}
+    return text

@@ -1,0 +1,112 @@
+"""What notifications hears through the lower apps' hooks, turned into outgoing events (the outbox) and alerts.
+
+Every receiver runs in the caller's transaction and only writes rows: one SELECT of the subscribed endpoints
+and one INSERT of deliveries per batch (:func:`notifications.events.events_record`), an alert row now and
+then. ``contact.opted_out`` is a declared event type whose hook (contacts, issue 23) is wired when it lands;
+``conversation.assigned``/``resolved`` (workspace, issue 22) and ``number.quality`` likewise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from campaigns import hooks as campaign_hooks
+from campaigns.models import CampaignStatus, PauseKind
+from messaging import hooks as messaging_hooks
+from notifications.alerts import alert_raise
+from notifications.events import OutEvent, events_record
+from notifications.models import AlertKind, EventType
+from templates_mgr.models import TemplateStatus
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _conversation_key(message) -> str:
+    return f"conversation:{message.conversation_id}" if message.conversation_id else ""
+
+
+def on_inbound_stored(*, messages) -> None:
+    events_record(events=[
+        OutEvent(client_id=m.client_id, type=EventType.MESSAGE_RECEIVED, ordering_key=_conversation_key(m), data={
+            "message": str(m.pk), "conversation": m.conversation_id, "phone_number": m.phone_number_id,
+            "from": m.from_number, "to": m.to_number, "type": m.type, "content": m.content,
+            "reply_to": str(m.reply_to_id) if m.reply_to_id else None, "provider_message_id": m.provider_message_id,
+            "created_at": _iso(m.created_at),
+        }) for m in messages])
+
+
+def on_statuses_changed(*, messages) -> None:
+    events_record(events=[
+        OutEvent(client_id=m.client_id, type=EventType.MESSAGE_STATUS, ordering_key=_conversation_key(m), data={
+            "message": str(m.pk), "conversation": m.conversation_id, "to": m.to_number, "status": m.status,
+            "status_at": _iso(m.status_at), "error_code": m.error_code, "error_title": m.error_title,
+            "campaign_custom_field": m.custom_field,
+        }) for m in messages])
+
+
+TEMPLATE_ALERTS = {
+    TemplateStatus.PAUSED: AlertKind.TEMPLATE_PAUSED,
+    TemplateStatus.REJECTED: AlertKind.TEMPLATE_REJECTED,
+    TemplateStatus.DISABLED: AlertKind.TEMPLATE_DISABLED,
+}
+
+
+def on_templates_changed(*, changes) -> None:
+    events = []
+    for change in changes:
+        template = change.template
+        events.append(OutEvent(client_id=template.client_id, type=EventType.TEMPLATE_STATUS,
+                               ordering_key=f"template:{template.pk}", data={
+                                   "template": template.pk, "name": template.name, "language": template.language,
+                                   "field": change.field, "old": change.old_value, "new": change.new_value,
+                                   "reason": change.reason}))
+        kind = (TEMPLATE_ALERTS.get(change.new_value) if change.field == "status"
+                else AlertKind.TEMPLATE_CATEGORY if change.field == "category" else None)
+        if kind:
+            alert_raise(client_id=template.client_id, kind=kind, object_key=f"template:{template.pk}", params={
+                "name": template.name, "language": template.language, "reason": change.reason,
+                "old": change.old_value, "new": change.new_value})
+    events_record(events=events)
+
+
+CAMPAIGN_EVENTS = {
+    CampaignStatus.RUNNING: EventType.CAMPAIGN_STARTED,
+    CampaignStatus.PAUSED: EventType.CAMPAIGN_PAUSED,
+    CampaignStatus.COMPLETED: EventType.CAMPAIGN_FINISHED,
+    CampaignStatus.CANCELLED: EventType.CAMPAIGN_FINISHED,
+}
+
+
+def on_campaign_status_changed(*, campaign, previous: str) -> None:
+    event_type = CAMPAIGN_EVENTS.get(campaign.status)
+    if event_type is not None:
+        events_record(events=[OutEvent(
+            client_id=campaign.client_id, type=event_type, ordering_key=f"campaign:{campaign.pk}", data={
+                "campaign": campaign.pk, "name": campaign.name, "status": campaign.status, "previous": previous,
+                "pause_kind": campaign.pause_kind or None,
+                "resumed": campaign.status == CampaignStatus.RUNNING and previous == CampaignStatus.PAUSED})])
+    if campaign.status == CampaignStatus.PAUSED and campaign.pause_kind not in (PauseKind.NONE, PauseKind.USER):
+        alert_raise(client_id=campaign.client_id, kind=AlertKind.CAMPAIGN_PAUSED, object_key=f"campaign:{campaign.pk}",
+                    params={"name": campaign.name, "reason": str(PauseKind(campaign.pause_kind).label),
+                            "pause_kind": campaign.pause_kind})
+
+
+def on_events_unprocessed(*, events) -> None:
+    by_client: dict[int, list] = {}
+    for event in events:
+        if event.client_id:  # a raw event is a client's only once processing attributed it
+            by_client.setdefault(event.client_id, []).append(event)
+    for client_id, client_events in by_client.items():
+        alert_raise(client_id=client_id, kind=AlertKind.WEBHOOK_UNPROCESSED, params={
+            "reason": (client_events[0].reason or "").splitlines()[0][:200] if client_events[0].reason else "",
+            "events": [event.pk for event in client_events[:20]]})
+
+
+def register() -> None:
+    messaging_hooks.inbound_stored.register(on_inbound_stored)
+    messaging_hooks.statuses_changed.register(on_statuses_changed)
+    messaging_hooks.templates_changed.register(on_templates_changed)
+    messaging_hooks.events_unprocessed.register(on_events_unprocessed)
+    campaign_hooks.campaign_status_changed.register(on_campaign_status_changed)
