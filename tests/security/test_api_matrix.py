@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ProviderAccount
@@ -330,6 +332,147 @@ def _token_sees_only_a(world, response):
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     ids = _ids(client.get("/api/v1/phone-numbers/"))
     assert ids == {str(world.a.number.pk)}
+
+
+# --- outgoing webhooks and alerts (notifications) ------------------------------------------------------------
+# Each side's endpoint (with one delivery and one alert) is made on first use, so the shared world stays as is.
+
+
+def _endpoint(world, side: str):
+    from notifications.alerts import alert_raise
+    from notifications.models import AlertKind, Delivery, WebhookEndpoint
+
+    made = world.__dict__.setdefault("_endpoints", {})
+    if side not in made:
+        s = getattr(world, side)
+        endpoint = WebhookEndpoint.objects.create(client=s.client, url=f"https://hooks.example.com/{side}")
+        Delivery.objects.create(endpoint=endpoint, client=s.client, type="message.received", data={"x": side},
+                                created_at=timezone.now(), next_attempt_at=timezone.now() + timedelta(days=1))
+        alert_raise(client_id=s.client.pk, kind=AlertKind.TEMPLATE_PAUSED, object_key=side,
+                    params={"name": f"secret template of {side}"})
+        made[side] = endpoint
+    return made[side]
+
+
+def endpoint_url(side: str, suffix: str = ""):
+    return lambda w: f"/api/v1/webhook-endpoints/{_endpoint(w, side).pk}/{suffix}"
+
+
+def delivery_url(side: str, suffix: str = ""):
+    def path(w):
+        endpoint = _endpoint(w, side)
+        return f"/api/v1/webhook-endpoints/{endpoint.pk}/deliveries/{endpoint.deliveries.get().pk}/{suffix}"
+
+    return path
+
+
+def endpoint_unchanged(side: str):
+    def then(world, response):
+        from notifications.models import WebhookEndpoint
+
+        endpoint = WebhookEndpoint.objects.get(pk=_endpoint(world, side).pk)
+        assert endpoint.url == f"https://hooks.example.com/{side}" and endpoint.secret == _endpoint(world,
+                                                                                                  side).secret
+
+    return then
+
+
+def endpoints_listed_only_a(world, response):
+    _endpoint(world, "b")
+    ids = _ids(response)
+    assert str(_endpoint(world, "b").pk) not in ids and str(_endpoint(world, "a").pk) in ids
+
+
+def _list_endpoints(who):
+    def path(w):
+        _endpoint(w, "a"), _endpoint(w, "b")
+        return "/api/v1/webhook-endpoints/"
+
+    return check(who, "GET", path, {200}, then=endpoints_listed_only_a if who == "admin_a" else lists_nothing)
+
+
+def _alerts_of(who):
+    def path(w):
+        _endpoint(w, "a"), _endpoint(w, "b")
+        return "/api/v1/alerts/"
+
+    def then(world, response):
+        titles = " ".join(row["title"] for row in response.json()["results"])
+        assert "secret template of b" not in titles
+        if who == "admin_a":
+            assert "secret template of a" in titles
+
+    return check(who, "GET", path, {200}, then=then)
+
+
+def _no_endpoint_for_b(world, response):
+    from notifications.models import WebhookEndpoint
+
+    assert not WebhookEndpoint.objects.filter(client=world.b.client).exists()
+
+
+def _b_alerts_unread(world, response):
+    from notifications.models import AlertReceipt
+
+    _endpoint(world, "b")
+    assert AlertReceipt.objects.filter(alert__client=world.b.client, read_at__isnull=True).exists()
+
+
+COVERAGE.update({
+    ("webhook-endpoint-list", "GET"): {"isolation": _list_endpoints("admin_a"), "role": _list_endpoints("agent_a")},
+    ("webhook-endpoint-list", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/webhook-endpoints/", {400},
+                           body=lambda w: {"client": w.b.client.pk, "url": "https://hooks.example.com/x"},
+                           then=_no_endpoint_for_b),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/webhook-endpoints/", {400, 403},
+                      body=lambda w: {"client": w.a.client.pk, "url": "https://hooks.example.com/x"}),
+    },
+    ("webhook-endpoint-detail", "GET"): {
+        "isolation": check("admin_a", "GET", endpoint_url("b"), NOT_FOUND),
+        "role": check("agent_a", "GET", endpoint_url("a"), NOT_FOUND),
+    },
+    ("webhook-endpoint-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", endpoint_url("b"), NOT_FOUND,
+                           body=lambda w: {"url": "https://evil.example.com/"}, then=endpoint_unchanged("b")),
+        "role": check("viewer_a", "PATCH", endpoint_url("a"), NOT_FOUND,
+                      body=lambda w: {"url": "https://evil.example.com/"}, then=endpoint_unchanged("a")),
+    },
+    ("webhook-endpoint-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", endpoint_url("b"), NOT_FOUND, then=endpoint_unchanged("b")),
+        "role": check("agent_a", "DELETE", endpoint_url("a"), NOT_FOUND, then=endpoint_unchanged("a")),
+    },
+    ("webhook-endpoint-rotate-secret", "POST"): {
+        "isolation": check("admin_a", "POST", endpoint_url("b", "rotate-secret/"), NOT_FOUND,
+                           then=endpoint_unchanged("b")),
+        "role": check("agent_a", "POST", endpoint_url("a", "rotate-secret/"), NOT_FOUND,
+                      then=endpoint_unchanged("a")),
+    },
+    ("webhook-endpoint-deliveries", "GET"): {
+        "isolation": check("admin_a", "GET", endpoint_url("b", "deliveries/"), NOT_FOUND),
+        "role": check("viewer_a", "GET", endpoint_url("a", "deliveries/"), NOT_FOUND),
+    },
+    ("webhook-endpoint-delivery", "GET"): {
+        "isolation": check("admin_a", "GET", delivery_url("b"), NOT_FOUND),
+        "role": check("agent_a", "GET", delivery_url("a"), NOT_FOUND),
+    },
+    ("webhook-endpoint-redeliver", "POST"): {
+        "isolation": check("admin_a", "POST", delivery_url("b", "redeliver/"), NOT_FOUND),
+        "role": check("agent_a", "POST", delivery_url("a", "redeliver/"), NOT_FOUND),
+    },
+    ("alert-list", "GET"): {"isolation": _alerts_of("admin_a"), "role": _alerts_of("outsider")},
+    ("alert-read", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/alerts/read/", {200},
+                           body=lambda w: {"ids": [a.pk for a in _alerts_ids(w, "b")]}, then=_b_alerts_unread),
+        "role": check(None, "POST", lambda w: "/api/v1/alerts/read/", ANONYMOUS, body=lambda w: {}),
+    },
+})
+
+
+def _alerts_ids(world, side: str):
+    from notifications.models import Alert
+
+    _endpoint(world, side)
+    return list(Alert.objects.filter(client=getattr(world, side).client))
 
 
 # --- the URL conf -------------------------------------------------------------------------------------------
