@@ -15,8 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.models import ProviderAccount
 from campaigns.models import Campaign
