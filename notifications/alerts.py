@@ -103,7 +103,7 @@ def alert_email_send(*, alert_id: int) -> int:
             subject = _("[%(client)s] %(title)s") % {"client": alert.client.name or alert.client.client_id,
                                                      "title": title}
             body = "\n\n".join([title, _("See every alert: %(url)s") % {
-                "url": settings_url(reverse("admin:notifications_alert_changelist"))}])
+                "url": settings_url(reverse("admin:notifications_alertreceipt_changelist"))}])
         send_mail(subject[:200], body, None, [recipient.email])
         AlertReceipt.objects.filter(pk=receipt.pk).update(emailed_at=clock.now())
         sent += 1

@@ -40,9 +40,30 @@ def objects_of(world, side: str) -> dict[str, object]:
         "campaigns.optout": OptOut.objects.filter(client=s.client).first(),
         "accounts.auditentry": AuditEntry.objects.filter(client=s.client).first(),
     }
+    objects.update(_notification_objects(s))
     # The shared account is A's too (read-only for its admin); another account is nobody's here.
     objects["accounts.provideraccount"] = world.other_account if side == "b" else world.account
     return {label: obj for label, obj in objects.items() if obj is not None}
+
+
+def _notification_objects(side) -> dict[str, object]:
+    """A webhook endpoint (with a delivery), an alert in the admin's bell and a subscription of one client."""
+    from django.utils import timezone
+
+    from notifications.alerts import alert_raise
+    from notifications.models import AlertKind, AlertReceipt, AlertSubscription, Delivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.filter(client=side.client).first() or WebhookEndpoint.objects.create(
+        client=side.client, url=f"https://hooks.example.com/{side.client.name}")
+    if not endpoint.deliveries.exists():
+        Delivery.objects.create(endpoint=endpoint, client=side.client, type="message.received",
+                                data={"body": f"private text of {side.client.name}"}, created_at=timezone.now(),
+                                next_attempt_at=timezone.now())
+    alert = alert_raise(client_id=side.client.pk, kind=AlertKind.TEMPLATE_PAUSED, object_key="t",
+                        params={"name": side.template.name, "language": "es"})
+    subscription, _ = AlertSubscription.objects.get_or_create(user=side.admin, client=side.client)
+    return {"notifications.webhookendpoint": endpoint, "notifications.alertsubscription": subscription,
+            "notifications.alertreceipt": AlertReceipt.objects.filter(alert=alert).first()}
 
 
 def browser(world, who: str | None) -> HttpClient:

@@ -150,6 +150,24 @@ PROVIDER_TRANSPORT_MOUNTS: dict[str, str] = {}
 # The provider packages the portal speaks (each registers itself in providers.registry when imported).
 WAPORTAL_PROVIDERS = ["providers.aldeamo", "providers.contacto_virtual"]
 
+# Email (alerts, notifications/): SMTP configured from the environment; dev.py prints to the console instead.
+MAILERS = {
+    "default": {
+        "BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": env("EMAIL_HOST", default="localhost"),
+            "port": env.int("EMAIL_PORT", default=587),
+            "username": env("EMAIL_HOST_USER", default=""),
+            "password": env("EMAIL_HOST_PASSWORD", default=""),
+            "use_tls": env.bool("EMAIL_USE_TLS", default=True),
+            "timeout": env.float("EMAIL_TIMEOUT", default=10.0),
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="waportal <alerts@localhost>")
+# The portal's public address, for links in alert emails (e.g. https://portal.example.com).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="")
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",

@@ -28,6 +28,8 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[]) or [
     _local_secret("field_encryption_key", lambda: Fernet.generate_key().decode())
 ]
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+# Alert emails are printed by the process that sends them (a task worker), never sent, in the demo.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 # Plain static storage: no collectstatic needed for the demo or tests.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
