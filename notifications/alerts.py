@@ -111,7 +111,7 @@ def alert_email_send(*, alert_id: int) -> int:
 
 
 def settings_url(path: str) -> str:
-    base = str(conf.setting("PORTAL_BASE_URL") or "").rstrip("/")
+    base = str(conf.setting("PUBLIC_BASE_URL") or "").rstrip("/")
     return f"{base}{path}"
 
 

@@ -33,7 +33,8 @@ DEFAULTS: dict[str, Any] = {
     # Alerts: repeats of one kind for one object within this many seconds are grouped into one alert.
     "ALERT_GROUP_SECONDS": 3600,
     # The portal's address in alert emails' links (e.g. https://portal.example.com); empty: a relative link.
-    "PORTAL_BASE_URL": "",
+    # Settings declare PUBLIC_BASE_URL (the webhook URLs' base); this is the same by default.
+    "PUBLIC_BASE_URL": "",
 }
 
 

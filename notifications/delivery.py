@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from requests.adapters import HTTPAdapter
 
 from notifications import clock, conf, signing, ssrf
@@ -35,6 +35,10 @@ USER_AGENT = "waportal-webhooks/1"
 STOP_AFTER_FAILURES = 3  # failures in a row within one run: the endpoint rests until its backoff ends
 
 _session: requests.Session | None = None
+# A URL's addresses are checked again before a delivery when the last check is older than this (one DNS lookup
+# per endpoint and interval, not one per event).
+SSRF_CHECK_SECONDS = 30.0
+_checked: dict[tuple[str, bool], float] = {}
 
 
 def session() -> requests.Session:
@@ -73,10 +77,14 @@ class Outcome:
 
 def post(endpoint: WebhookEndpoint, delivery: Delivery, *, at: datetime) -> Outcome:
     """One signed POST of ``delivery`` to ``endpoint``; never raises."""
-    try:
-        ssrf.url_check(endpoint.url, allow_private_network=endpoint.allow_private_network, strict_dns=True)
-    except ApplicationError as exc:
-        return Outcome(success=False, error=str(exc.message))
+    check = (endpoint.url, endpoint.allow_private_network)
+    if _checked.get(check, 0.0) < time.monotonic():
+        try:
+            ssrf.url_check(endpoint.url, allow_private_network=endpoint.allow_private_network, strict_dns=True)
+        except ApplicationError as exc:
+            _checked.pop(check, None)
+            return Outcome(success=False, error=str(exc.message))
+        _checked[check] = time.monotonic() + SSRF_CHECK_SECONDS
     body = envelope(delivery)
     stamp = int(at.timestamp())
     secrets = [endpoint.secret]
@@ -161,17 +169,49 @@ def endpoint_deliver(*, endpoint_id: int) -> RunResult:
     return result
 
 
+class _Writes:
+    """Successful deliveries and their log rows, written together (two statements per batch, not two per event)."""
+
+    def __init__(self) -> None:
+        self.attempts: list[DeliveryAttempt] = []
+        self.delivered: dict[int, list[int]] = {}  # status code -> delivery ids
+        self.at: datetime | None = None
+
+    def success(self, delivery: Delivery, outcome: Outcome, at: datetime) -> None:
+        self.attempts.append(DeliveryAttempt(delivery_id=delivery.pk, at=at, status_code=outcome.status_code,
+                                             latency_ms=outcome.latency_ms, response_excerpt=outcome.excerpt,
+                                             success=True))
+        self.delivered.setdefault(outcome.status_code or 200, []).append(delivery.pk)
+        self.at = at
+
+    def flush(self) -> None:
+        if self.attempts:
+            DeliveryAttempt.objects.bulk_create(self.attempts)
+        for code, ids in self.delivered.items():
+            Delivery.objects.filter(pk__in=ids).update(state=Delivery.State.DELIVERED, attempts=F("attempts") + 1,
+                                                       delivered_at=self.at, last_status_code=code, last_error="")
+        self.attempts, self.delivered = [], {}
+
+
 def _run(endpoint_id: int, result: RunResult, *, deadline: float) -> None:
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
     if endpoint is None or not endpoint.is_active:
         return
+    writes = _Writes()
+    try:
+        _walk(endpoint, result, writes, deadline=deadline)
+    finally:
+        writes.flush()
+
+
+def _walk(endpoint: WebhookEndpoint, result: RunResult, writes: _Writes, *, deadline: float) -> None:
     batch = int(conf.setting("OUTGOING_WEBHOOKS_BATCH"))
     in_a_row = 0
     while time.monotonic() < deadline:
         now = clock.now()
         if endpoint.retry_at and endpoint.retry_at > now:
             return
-        pending = list(Delivery.objects.filter(endpoint_id=endpoint_id, state=Delivery.State.PENDING)
+        pending = list(Delivery.objects.filter(endpoint_id=endpoint.pk, state=Delivery.State.PENDING)
                        .order_by("id")[:batch])
         blocked: set[str] = set()
         progressed = False
@@ -184,13 +224,17 @@ def _run(endpoint_id: int, result: RunResult, *, deadline: float) -> None:
                     blocked.add(key)
                 continue
             outcome = post(endpoint, delivery, at=now)
-            _log(delivery, outcome, at=now)
             if outcome.success:
-                _succeeded(endpoint, delivery, outcome, now)
+                writes.success(delivery, outcome, now)
+                if endpoint.failures or endpoint.failing_since or endpoint.retry_at:
+                    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failures=0, failing_since=None,
+                                                                          retry_at=None)
+                    endpoint.failures, endpoint.failing_since, endpoint.retry_at = 0, None, None
                 result.sent += 1
                 in_a_row = 0
                 progressed = True
             else:
+                _log(delivery, outcome, at=now)
                 _failed(endpoint, delivery, outcome, now)
                 result.failed += 1
                 in_a_row += 1
@@ -202,6 +246,7 @@ def _run(endpoint_id: int, result: RunResult, *, deadline: float) -> None:
                 result.more = True
                 return
             now = clock.now()
+        writes.flush()
         if not progressed or len(pending) < batch:
             return
     result.more = True

@@ -13,8 +13,10 @@ from django.db import connection
 from analytics.models import ConversationDataPoint
 from campaigns.models import CampaignRecipient
 from messaging.models import Contact, Conversation, Message, StatusEvent, WebhookEvent
+from notifications.models import Delivery
 
-HOT_TABLES = [Message, Conversation, Contact, StatusEvent, WebhookEvent, CampaignRecipient, ConversationDataPoint]
+HOT_TABLES = [Message, Conversation, Contact, StatusEvent, WebhookEvent, CampaignRecipient, ConversationDataPoint,
+              Delivery]
 
 
 @pytest.mark.django_db

@@ -165,8 +165,6 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="waportal <alerts@localhost>")
-# The portal's public address, for links in alert emails (e.g. https://portal.example.com).
-PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="")
 
 TASKS = {
     "default": {
