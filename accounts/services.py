@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import conf
+from accounts import conf, hooks
 from accounts.audit import audit_record, changed_fields
 from accounts.gateway import provider_client
 from accounts.models import (
@@ -405,6 +405,9 @@ def _sync_isv(account: ProviderAccount) -> SyncResult:
         WhatsAppBusinessAccount.objects.filter(client__provider_account=account).exclude(namespace="")
         .values_list("waba_id", "namespace")
     )
+    before = {pk: (quality, verification) for pk, quality, verification in PhoneNumber.objects.filter(
+        client__provider_account=account).values_list("pk", "quality_rating", "code_verification_status")}
+    changed: list[tuple[PhoneNumber, str, str, str]] = []
     with transaction.atomic():
         seen_clients: list[int] = []
         for entry in entries:
@@ -446,6 +449,10 @@ def _sync_isv(account: ProviderAccount) -> SyncResult:
                     )
                     seen_numbers.append(number.pk)
                     result.phone_numbers += 1
+                    was = before.get(number.pk)
+                    for index, name in ((0, "quality_rating"), (1, "code_verification_status")):
+                        if was is not None and was[index] != getattr(number, name):
+                            changed.append((number, name, was[index], getattr(number, name)))
                 result.deactivated += (
                     PhoneNumber.objects.filter(waba=waba, is_active=True).exclude(pk__in=seen_numbers).update(
                         is_active=False
@@ -458,6 +465,8 @@ def _sync_isv(account: ProviderAccount) -> SyncResult:
             )
         gone = Client.objects.filter(provider_account=account, is_active=True).exclude(pk__in=seen_clients)
         result.deactivated += gone.update(is_active=False)
+        if changed:
+            hooks.numbers_changed.fire(changes=changed)
     return result
 
 

@@ -16,8 +16,15 @@ from accounts.models import Role
 from accounts.tenancy import has_role, is_operator
 from notifications import alerts, services, ssrf
 from notifications.alert_texts import alert_title
-from notifications.models import AlertReceipt, AlertSubscription, Delivery, EventType, WebhookEndpoint
-from waportal.admin_base import TenantAdminMixin, badge
+from notifications.models import (
+    AlertReceipt,
+    AlertSubscription,
+    Delivery,
+    EventType,
+    InventoryChange,
+    WebhookEndpoint,
+)
+from waportal.admin_base import ReadOnlyAdmin, TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
 
@@ -271,3 +278,14 @@ class AlertSubscriptionAdmin(TenantAdminMixin, admin.ModelAdmin):
                 request.user, obj.client_id, Role.ADMIN):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
+
+
+@admin.register(InventoryChange)
+class InventoryChangeAdmin(TenantAdminMixin, ReadOnlyAdmin):
+    """Numbers' history: quality rating and verification changes found by the scheduled refresh."""
+
+    change_role = None
+    list_display = ["at", "phone_number", "field", "old_value", "new_value", "client"]
+    list_filter = ["field", "client"]
+    list_select_related = ["phone_number", "client"]
+    search_fields = ["phone_number__digits"]

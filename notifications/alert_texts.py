@@ -8,7 +8,7 @@ from notifications.models import Alert, AlertKind
 
 
 def alert_title(alert: Alert) -> str:
-    p = {"name": "", "language": "", "reason": "", "old": "", "new": "", "url": "", "count": alert.count,
+    p = {"name": "", "language": "", "reason": "", "old": "", "new": "", "url": "", "number": "", "count": alert.count,
          **alert.params}
     texts = {
         AlertKind.TEMPLATE_PAUSED: _("Template %(name)s (%(language)s) was paused by WhatsApp."),
@@ -18,6 +18,7 @@ def alert_title(alert: Alert) -> str:
         AlertKind.CAMPAIGN_PAUSED: _("Campaign %(name)s was paused by the portal: %(reason)s"),
         AlertKind.WEBHOOK_UNPROCESSED: _("Provider events could not be processed: %(reason)s"),
         AlertKind.ENDPOINT_DISABLED: _("Webhook endpoint %(url)s was disabled: it kept failing."),
+        AlertKind.NUMBER_QUALITY: _("The quality rating of number %(number)s changed from %(old)s to %(new)s."),
     }
     text = texts.get(alert.kind, alert.kind) % p
     if alert.count > 1:

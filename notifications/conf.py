@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "OUTGOING_WEBHOOKS_SLICE_SECONDS": 20.0,
     # Characters of a receiver's answer kept in the delivery log.
     "OUTGOING_WEBHOOKS_EXCERPT_CHARS": 500,
+    # Inventory (numbers' quality and verification, templates) refreshed from the providers this often by the
+    # task workers (0: never); the first worker to start schedules it.
+    "INVENTORY_REFRESH_MINUTES": 60,
     # Alerts: repeats of one kind for one object within this many seconds are grouped into one alert.
     "ALERT_GROUP_SECONDS": 3600,
     # The portal's address in alert emails' links (e.g. https://portal.example.com); empty: a relative link.

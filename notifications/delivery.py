@@ -26,6 +26,7 @@ from django.db.models import F, Min, Q
 from requests.adapters import HTTPAdapter
 
 from notifications import clock, conf, signing, ssrf
+from notifications.events import outbox_fan_out
 from notifications.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from waportal.errors import ApplicationError
 
@@ -162,6 +163,7 @@ def endpoint_deliver(*, endpoint_id: int) -> RunResult:
         return RunResult(busy=True)
     result = RunResult()
     try:
+        outbox_fan_out()
         _run(endpoint_id, result, deadline=time.monotonic() + slice_seconds)
     finally:
         WebhookEndpoint.objects.filter(pk=endpoint_id).update(lease_until=None)

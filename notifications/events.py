@@ -1,8 +1,10 @@
 """Recording outgoing events: the outbox.
 
 Called by the hook receivers inside the transaction that stored the cause (a webhook batch, a status change):
-one SELECT of the clients' active endpoints, one INSERT of a delivery row per (event, endpoint) — never an
-HTTP call. On commit, each endpoint's delivery task is asked for (at most once per second per endpoint).
+one SELECT of the clients' active endpoints, one INSERT of one outbox row per event some endpoint wants —
+never an HTTP call, and a cost that does not grow with the number of endpoints. On commit, each endpoint's
+delivery task is asked for (at most once per second per endpoint); a delivery run first fans the outbox out
+into per-endpoint deliveries (:func:`outbox_fan_out`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 from django.db import transaction
 
 from notifications import clock
-from notifications.models import Delivery, WebhookEndpoint
+from notifications.models import Delivery, OutboxEvent, WebhookEndpoint
 
 
 @dataclass(frozen=True)
@@ -28,30 +30,29 @@ class OutEvent:
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-def events_record(*, events: Iterable[OutEvent]) -> list[Delivery]:
-    """Store one delivery per subscribed endpoint of each event's client; returns them (none: nobody listens)."""
+def events_record(*, events: Iterable[OutEvent]) -> int:
+    """Store the events some active endpoint of their client subscribed to; returns how many were stored."""
     events = list(events)
     if not events:
-        return []
+        return 0
     endpoints: dict[int, list[WebhookEndpoint]] = {}
     for endpoint in WebhookEndpoint.objects.filter(client_id__in={event.client_id for event in events},
                                                    is_active=True).only("pk", "client_id", "events", "is_active"):
         endpoints.setdefault(endpoint.client_id, []).append(endpoint)
     if not endpoints:
-        return []
+        return 0
     now = clock.now()
     rows = [
-        Delivery(endpoint_id=endpoint.pk, client_id=event.client_id, event_id=event.event_id, type=event.type,
-                 ordering_key=event.ordering_key[:64], data=event.data, created_at=event.created_at or now,
-                 next_attempt_at=now)
+        OutboxEvent(client_id=event.client_id, event_id=event.event_id, type=event.type,
+                    ordering_key=event.ordering_key[:64], data=event.data, created_at=event.created_at or now)
         for event in events
-        for endpoint in endpoints.get(event.client_id, ())
-        if endpoint.wants(event.type)
+        if any(endpoint.wants(event.type) for endpoint in endpoints.get(event.client_id, ()))
     ]
     if not rows:
-        return []
-    Delivery.objects.bulk_create(rows)
-    endpoint_ids = sorted({row.endpoint_id for row in rows})
+        return 0
+    OutboxEvent.objects.bulk_create(rows)
+    endpoint_ids = sorted({endpoint.pk for row in rows for endpoint in endpoints[row.client_id]
+                           if endpoint.wants(row.type)})
 
     def schedule() -> None:
         from notifications.tasks import endpoint_delivery_schedule
@@ -60,4 +61,48 @@ def events_record(*, events: Iterable[OutEvent]) -> list[Delivery]:
             endpoint_delivery_schedule(endpoint_id=endpoint_id)
 
     transaction.on_commit(schedule)
-    return rows
+    return len(rows)
+
+
+FAN_OUT_BATCH = 1000
+FAN_OUT_LOCK = "outbox_fan_out"
+
+
+def outbox_fan_out() -> int:
+    """Turn stored events into their endpoints' deliveries, oldest first, until the outbox is empty.
+
+    One fan-out at a time (a row lock), so deliveries are created in event order; a run that finds the lock
+    taken goes on (the holder drains everything committed before it finishes, and every later commit asks for
+    a run of its own). Returns how many events were fanned out.
+    """
+    from notifications.models import ScheduledJob
+
+    ScheduledJob.objects.get_or_create(name=FAN_OUT_LOCK)
+    total = 0
+    while True:
+        with transaction.atomic():
+            if not list(ScheduledJob.objects.select_for_update(**_skip_locked()).filter(name=FAN_OUT_LOCK)
+                        .values_list("pk", flat=True)):
+                return total  # another run holds it
+            batch = list(OutboxEvent.objects.order_by("id")[:FAN_OUT_BATCH])
+            if not batch:
+                return total
+            endpoints: dict[int, list[WebhookEndpoint]] = {}
+            for endpoint in WebhookEndpoint.objects.filter(client_id__in={row.client_id for row in batch},
+                                                           is_active=True).only("pk", "client_id", "events",
+                                                                                "is_active"):
+                endpoints.setdefault(endpoint.client_id, []).append(endpoint)
+            now = clock.now()
+            Delivery.objects.bulk_create([
+                Delivery(endpoint_id=endpoint.pk, client_id=row.client_id, event_id=row.event_id, type=row.type,
+                         ordering_key=row.ordering_key, data=row.data, created_at=row.created_at,
+                         next_attempt_at=now)
+                for row in batch for endpoint in endpoints.get(row.client_id, ()) if endpoint.wants(row.type)])
+            OutboxEvent.objects.filter(pk__in=[row.pk for row in batch]).delete()
+            total += len(batch)
+
+
+def _skip_locked() -> dict:
+    from django.db import connection
+
+    return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}

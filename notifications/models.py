@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.crypto import EncryptedTextField
 from accounts.models import Client
@@ -73,6 +74,22 @@ class WebhookEndpoint(models.Model):
 
     def wants(self, event_type: str) -> bool:
         return self.is_active and (not self.events or event_type in self.events)
+
+
+class OutboxEvent(models.Model):
+    """An event waiting to be fanned out into its endpoints' deliveries: the outbox, written in the transaction
+    of its cause (one row per event whatever the number of endpoints; the primary key its only index). The
+    delivery runs turn these rows into ``Delivery`` rows, in id order, and delete them."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", db_index=False)
+    event_id = models.UUIDField(default=uuid.uuid4)
+    type = models.CharField(max_length=32, choices=EventType.choices)
+    ordering_key = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"
 
 
 class Delivery(models.Model):
@@ -144,6 +161,7 @@ class AlertKind(models.TextChoices):
     CAMPAIGN_PAUSED = "campaign.auto_paused", _("Campaign paused by the portal")
     WEBHOOK_UNPROCESSED = "webhook.unprocessed", _("Provider events not processed")
     ENDPOINT_DISABLED = "endpoint.disabled", _("Webhook endpoint disabled")
+    NUMBER_QUALITY = "number.quality", _("Number quality changed")
 
 
 class Alert(models.Model):
@@ -208,3 +226,38 @@ class AlertSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.client}"
+
+
+class InventoryChange(models.Model):
+    """One change a scheduled refresh found on a business number (quality rating, verification): its history.
+
+    Templates keep theirs in ``templates_mgr.TemplateChange``.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client"))
+    phone_number = models.ForeignKey("accounts.PhoneNumber", on_delete=models.CASCADE, related_name="+",
+                                     verbose_name=_("number"))
+    field = models.CharField(_("field"), max_length=32)
+    old_value = models.CharField(pgettext_lazy("value change", "from"), max_length=64, blank=True)
+    new_value = models.CharField(pgettext_lazy("value change", "to"), max_length=64, blank=True)
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        verbose_name = _("number change")
+        verbose_name_plural = _("number history")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.phone_number_id}: {self.field} {self.old_value} → {self.new_value}"
+
+
+class ScheduledJob(models.Model):
+    """A job the task workers run on a schedule (no cron): when it is next due, claimed by one UPDATE."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name

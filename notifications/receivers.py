@@ -1,7 +1,7 @@
 """What notifications hears through the lower apps' hooks, turned into outgoing events (the outbox) and alerts.
 
 Every receiver runs in the caller's transaction and only writes rows: one SELECT of the subscribed endpoints
-and one INSERT of deliveries per batch (:func:`notifications.events.events_record`), an alert row now and
+and one INSERT into the outbox per batch (:func:`notifications.events.events_record`), an alert row now and
 then. ``contact.opted_out`` is a declared event type whose hook (contacts, issue 23) is wired when it lands;
 ``conversation.assigned``/``resolved`` (workspace, issue 22) and ``number.quality`` likewise.
 """
@@ -105,6 +105,10 @@ def on_events_unprocessed(*, events) -> None:
 
 
 def register() -> None:
+    from accounts import hooks as account_hooks
+    from notifications.inventory import on_numbers_changed
+
+    account_hooks.numbers_changed.register(on_numbers_changed)
     messaging_hooks.inbound_stored.register(on_inbound_stored)
     messaging_hooks.statuses_changed.register(on_statuses_changed)
     messaging_hooks.templates_changed.register(on_templates_changed)

@@ -37,6 +37,28 @@ def alert_email_task(alert_id: int) -> int:
     return alerts.alert_email_send(alert_id=alert_id)
 
 
+@task()
+def inventory_refresh_task() -> dict:
+    """Refresh the inventory, then schedule the next run (one chain: see notifications.inventory)."""
+    from notifications import inventory
+
+    try:
+        return inventory.inventory_refresh()
+    finally:
+        due = inventory.inventory_refresh_claim(force=False)
+        if due is not None:
+            task_enqueue(inventory_refresh_task, run_after=due)
+
+
+def inventory_refresh_kick() -> None:
+    """A worker started or reconnected: start the refresh chain unless one is alive (a TASK_WORKER hook)."""
+    from notifications import inventory
+
+    due = inventory.inventory_refresh_claim(force=False)
+    if due is not None:
+        task_enqueue(inventory_refresh_task, run_after=due)
+
+
 def endpoint_delivery_schedule(*, endpoint_id: int) -> None:
     """Ask for the endpoint's delivery run at the start of the next second (coalesced); never raises."""
     second = int(clock.now().timestamp())
