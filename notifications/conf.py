@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     # Allow every endpoint to point at private, loopback, link-local or metadata addresses (a lab, the tests).
     # Operators can allow it per endpoint instead (WebhookEndpoint.allow_private_network).
     "OUTGOING_WEBHOOKS_ALLOW_PRIVATE": False,
+    # Each process's copy of the active endpoints (read by the hook receivers on every batch and send) is
+    # reloaded this often: an endpoint changed in another process takes effect within this many seconds.
+    "OUTGOING_WEBHOOKS_ENDPOINTS_SECONDS": 5.0,
     # (connect, read) seconds of one delivery: a slow endpoint costs its own task at most this long per event.
     "OUTGOING_WEBHOOKS_TIMEOUT": (3.0, 10.0),
     # Retries: exponential from BASE seconds, capped at CAP, with full jitter on the upper half;

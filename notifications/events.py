@@ -9,6 +9,7 @@ into per-endpoint deliveries (:func:`outbox_fan_out`).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from notifications import clock
+from notifications import clock, conf
 from notifications.models import Delivery, OutboxEvent, WebhookEndpoint
 
 
@@ -30,15 +31,49 @@ class OutEvent:
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
+class _EndpointsCache:
+    """The active endpoints of every client, per process, reloaded every ``OUTGOING_WEBHOOKS_ENDPOINTS_SECONDS``.
+
+    Hook receivers run on the hottest paths (each campaign send's outcome fires ``statuses_changed``): a
+    client without endpoints must cost them no query. An endpoint created, changed or deleted clears this
+    process's copy at once (model signals) and reaches the others within the interval.
+    """
+
+    def __init__(self) -> None:
+        self.loaded_at = float("-inf")
+        self.by_client: dict[int, list[tuple[int, list[str]]]] = {}
+
+    def get(self) -> dict[int, list[tuple[int, list[str]]]]:
+        if time.monotonic() - self.loaded_at > float(conf.setting("OUTGOING_WEBHOOKS_ENDPOINTS_SECONDS")):
+            by_client: dict[int, list[tuple[int, list[str]]]] = {}
+            for pk, client_id, types in WebhookEndpoint.objects.filter(is_active=True).values_list(
+                    "pk", "client_id", "events"):
+                by_client.setdefault(client_id, []).append((pk, list(types or [])))
+            self.by_client, self.loaded_at = by_client, time.monotonic()
+        return self.by_client
+
+    def clear(self, **_kwargs) -> None:
+        self.loaded_at = float("-inf")
+
+    def prime_empty(self) -> None:
+        """Known to be empty now (tests start from an empty database)."""
+        self.by_client, self.loaded_at = {}, time.monotonic()
+
+
+endpoints_cache = _EndpointsCache()
+
+
+def _wants(types: list[str], event_type: str) -> bool:
+    return not types or event_type in types
+
+
 def events_record(*, events: Iterable[OutEvent]) -> int:
     """Store the events some active endpoint of their client subscribed to; returns how many were stored."""
     events = list(events)
     if not events:
         return 0
-    endpoints: dict[int, list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(client_id__in={event.client_id for event in events},
-                                                   is_active=True).only("pk", "client_id", "events", "is_active"):
-        endpoints.setdefault(endpoint.client_id, []).append(endpoint)
+    active = endpoints_cache.get()
+    endpoints = {event.client_id: active[event.client_id] for event in events if event.client_id in active}
     if not endpoints:
         return 0
     now = clock.now()
@@ -46,13 +81,12 @@ def events_record(*, events: Iterable[OutEvent]) -> int:
         OutboxEvent(client_id=event.client_id, event_id=event.event_id, type=event.type,
                     ordering_key=event.ordering_key[:64], data=event.data, created_at=event.created_at or now)
         for event in events
-        if any(endpoint.wants(event.type) for endpoint in endpoints.get(event.client_id, ()))
+        if any(_wants(types, event.type) for _pk, types in endpoints.get(event.client_id, ()))
     ]
     if not rows:
         return 0
     OutboxEvent.objects.bulk_create(rows)
-    endpoint_ids = sorted({endpoint.pk for row in rows for endpoint in endpoints[row.client_id]
-                           if endpoint.wants(row.type)})
+    endpoint_ids = sorted({pk for row in rows for pk, types in endpoints[row.client_id] if _wants(types, row.type)})
 
     def schedule() -> None:
         from notifications.tasks import endpoint_delivery_schedule

@@ -109,6 +109,18 @@ def register() -> None:
     from notifications.inventory import on_numbers_changed
 
     account_hooks.numbers_changed.register(on_numbers_changed)
+    _endpoint_changes_clear_cache()
+
+
+def _endpoint_changes_clear_cache() -> None:
+    """An endpoint saved or deleted in this process: the receivers' copy of the endpoints is reloaded."""
+    from django.db.models.signals import post_delete, post_save
+
+    from notifications.events import endpoints_cache
+    from notifications.models import WebhookEndpoint
+
+    post_save.connect(endpoints_cache.clear, sender=WebhookEndpoint, dispatch_uid="notifications.endpoints_cache")
+    post_delete.connect(endpoints_cache.clear, sender=WebhookEndpoint, dispatch_uid="notifications.endpoints_cache_d")
     messaging_hooks.inbound_stored.register(on_inbound_stored)
     messaging_hooks.statuses_changed.register(on_statuses_changed)
     messaging_hooks.templates_changed.register(on_templates_changed)

@@ -132,6 +132,9 @@ def webhook_endpoint_disable_failing(*, endpoint: WebhookEndpoint, at: datetime)
             disabled_reason=f"No successful delivery since {endpoint.failing_since.isoformat()}"):
         return
     endpoint.is_active = False
+    from notifications.events import endpoints_cache
+
+    endpoints_cache.clear()
     audit_record(actor=None, action="webhook_endpoint.auto_disable", obj=endpoint, client=endpoint.client)
     alert_raise(client_id=endpoint.client_id, kind=AlertKind.ENDPOINT_DISABLED, object_key=f"endpoint:{endpoint.pk}",
                 params={"url": endpoint.url, "since": endpoint.failing_since.isoformat()})

@@ -102,3 +102,13 @@ def _no_secret_in_logs():
         post_save.disconnect(sender=ProviderAccount, dispatch_uid="tests-no-secret-in-logs")
     leaked = [line for line in capture.lines if any(secret in line for secret in secrets)]
     assert not leaked, f"a log line carries a provider or webhook secret: {leaked[:3]}"
+
+
+@pytest.fixture(autouse=True)
+def _outgoing_endpoints_cache():
+    """Each test starts with no outgoing webhook endpoint (each process keeps a copy of them: notifications)."""
+    from notifications.events import endpoints_cache
+
+    endpoints_cache.prime_empty()
+    yield
+    endpoints_cache.clear()

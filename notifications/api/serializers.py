@@ -29,9 +29,11 @@ _events_field = serializers.ListField(
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "client", "url", "description", "events", "is_active", "allow_private_network",
+        fields = ["id", "client", "url", "description", "events", "active", "allow_private_network",
                   "failing_since", "disabled_at", "disabled_reason", "created_at", "updated_at"]
         read_only_fields = fields
 
@@ -50,7 +52,7 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     events = _events_field
-    is_active = serializers.BooleanField(required=False, default=True)
+    active = serializers.BooleanField(required=False, default=True, source="is_active")
     allow_private_network = serializers.BooleanField(required=False, default=False, help_text=_(
         "Operators only: let the URL point at private or loopback addresses."))
 
@@ -60,7 +62,8 @@ class WebhookEndpointUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     events = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices), required=False,
                                    max_length=len(EventType.choices))
-    is_active = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(required=False, source="is_active", help_text=_(
+        "false pauses deliveries; true re-enables an endpoint disabled after failing."))
     allow_private_network = serializers.BooleanField(required=False)
 
 
@@ -104,5 +107,6 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class AlertsReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=1000,
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), required=False,
+                                max_length=1000,
                                 help_text=_("Alert ids to mark read; absent: every unread alert."))

@@ -1,4 +1,8 @@
-"""``{% alerts_bell %}``: the bell with the unread count, for the admin header and the workspace."""
+"""``{% alerts_bell %}``: the bell with its unread count rendered in the page (two queries), for the workspace.
+
+The admin header includes ``notifications/bell_lazy.html`` instead: no query while rendering, the count is
+fetched by ``notifications/bell.js`` from ``/api/v1/alerts/?unread=1``.
+"""
 
 from __future__ import annotations
 

@@ -75,7 +75,15 @@ def test_a_template_paused_by_a_webhook_alerts_the_clients_subscribed_admins(
     browser = HttpClient()
     browser.force_login(client_admin)
     page = browser.get("/admin/").content.decode()
-    assert 'class="wa-alerts-count" data-unread="1"' in page
+    assert 'class="wa-alerts-bell"' in page and "notifications/bell.js" in page
+    assert browser.get("/api/v1/alerts/?unread=1&page_size=1").json()["count"] == 1  # what the bell shows
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = client_admin
+    rendered = Template("{% load notifications_tags %}{% alerts_bell %}").render(Context({"request": request}))
+    assert 'class="wa-alerts-count" data-unread="1"' in rendered  # the workspace's include
     # Sending again changes nothing (each person is emailed once).
     assert alert_email_task.call(alert_id=alert.pk) == 0
 

@@ -63,6 +63,8 @@ def test_patch_events_and_unknown_event_type(api_as, client_admin, line):
     response = api.patch(f"/api/v1/webhook-endpoints/{endpoint_id}/", {"events": ["message.status"]})
     assert response.status_code == 200 and response.json()["events"] == ["message.status"]
     assert api.patch(f"/api/v1/webhook-endpoints/{endpoint_id}/", {"events": ["nope"]}).status_code == 400
+    paused = api.patch(f"/api/v1/webhook-endpoints/{endpoint_id}/", {"active": False}).json()
+    assert paused["active"] is False and not WebhookEndpoint.objects.get().is_active
     assert api.delete(f"/api/v1/webhook-endpoints/{endpoint_id}/").status_code == 204
     assert not WebhookEndpoint.objects.exists()
 

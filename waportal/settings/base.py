@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "TemplateStatusEnum": "templates_mgr.models.TemplateStatus",
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "OutgoingEventTypeEnum": "notifications.models.EventType",
+        "WebhookDeliveryStateEnum": "notifications.models.Delivery.State",
     },
 }
 
