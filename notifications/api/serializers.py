@@ -108,5 +108,5 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class AlertsReadSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), required=False,
-                                max_length=1000,
+                                max_length=500,
                                 help_text=_("Alert ids to mark read; absent: every unread alert."))

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from accounts.models import Role
@@ -32,6 +33,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     filterset_fields = ["client", "is_active"]
     search_fields = ["url", "description"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    parser_classes = [JSONParser]
 
     def get_queryset(self):
         return scope(WebhookEndpoint.objects.all(), self.request.user, "client", Role.ADMIN)
@@ -97,6 +99,7 @@ class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The requesting person's alerts (their bell), newest first; ``?unread=1`` for the unread ones."""
 
     serializer_class = AlertSerializer
+    parser_classes = [JSONParser]
     filterset_fields: list[str] = []
     search_fields: list[str] = []
     ordering_fields = ["alert__last_at"]
