@@ -61,7 +61,11 @@ class DeliveryInline(admin.TabularInline):
     verbose_name_plural = _("latest deliveries")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).order_by("-id")
+        """The latest 50 of the endpoint (its whole log is in the API, paginated)."""
+        from django.db.models import OuterRef, Subquery
+
+        latest = Delivery.objects.filter(endpoint=OuterRef("endpoint")).order_by("-id").values("pk")[:50]
+        return super().get_queryset(request).filter(pk__in=Subquery(latest)).order_by("-id")
 
     def has_add_permission(self, request, obj=None):
         return False

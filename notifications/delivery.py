@@ -163,7 +163,7 @@ def endpoint_deliver(*, endpoint_id: int) -> RunResult:
         return RunResult(busy=True)
     result = RunResult()
     try:
-        outbox_fan_out()
+        outbox_fan_out(current_endpoint_id=endpoint_id)
         _run(endpoint_id, result, deadline=time.monotonic() + slice_seconds)
     finally:
         WebhookEndpoint.objects.filter(pk=endpoint_id).update(lease_until=None)

@@ -88,21 +88,22 @@ def events_record(*, events: Iterable[OutEvent]) -> int:
     OutboxEvent.objects.bulk_create(rows)
     endpoint_ids = sorted({pk for row in rows for pk, types in endpoints[row.client_id] if _wants(types, row.type)})
 
-    def schedule() -> None:
-        from notifications.tasks import endpoint_delivery_schedule
-
-        for endpoint_id in endpoint_ids:
-            endpoint_delivery_schedule(endpoint_id=endpoint_id)
-
-    transaction.on_commit(schedule)
+    transaction.on_commit(lambda: _schedule(endpoint_ids))
     return len(rows)
+
+
+def _schedule(endpoint_ids: list[int]) -> None:
+    from notifications.tasks import endpoint_delivery_schedule
+
+    for endpoint_id in endpoint_ids:
+        endpoint_delivery_schedule(endpoint_id=endpoint_id)
 
 
 FAN_OUT_BATCH = 1000
 FAN_OUT_LOCK = "outbox_fan_out"
 
 
-def outbox_fan_out() -> int:
+def outbox_fan_out(*, current_endpoint_id: int | None = None) -> int:
     """Turn stored events into their endpoints' deliveries, oldest first, until the outbox is empty.
 
     One fan-out at a time (a row lock), so deliveries are created in event order; a run that finds the lock
@@ -134,6 +135,10 @@ def outbox_fan_out() -> int:
                 for row in batch for endpoint in endpoints.get(row.client_id, ()) if endpoint.wants(row.type)])
             OutboxEvent.objects.filter(pk__in=[row.pk for row in batch]).delete()
             total += len(batch)
+            # Their endpoints' runs may have come and gone while this one held the lock: ask for them again.
+            woken = sorted({endpoint.pk for group in endpoints.values() for endpoint in group} - {current_endpoint_id})
+            if woken:
+                transaction.on_commit(lambda woken=woken: _schedule(woken))
 
 
 def _skip_locked() -> dict:

@@ -218,3 +218,19 @@ def test_the_stored_secret_is_encrypted(endpoint):
         stored = cursor.fetchone()[0]
     assert stored.startswith("fernet:") and endpoint.secret not in stored
     assert WebhookEndpoint.objects.get().secret == endpoint.secret
+
+
+def test_the_fan_out_wakes_the_other_endpoints_it_made_deliveries_for(receiver, endpoint, line, fake_clock,
+                                                                       monkeypatch,
+                                                                       django_capture_on_commit_callbacks):
+    from notifications import tasks
+
+    other = services.webhook_endpoint_create(actor=None, client=line.client, url=receiver.url + "/2")
+    asked: list[int] = []
+    monkeypatch.setattr(tasks, "endpoint_delivery_schedule", lambda *, endpoint_id: asked.append(endpoint_id))
+    inbound(line, 2)
+    asked.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(endpoint)  # its run fans the outbox out for both endpoints
+    assert asked == [other.pk]  # the other one's run may have found nothing a moment ago: it is asked again
+    assert Delivery.objects.filter(endpoint=other, state=Delivery.State.PENDING).count() == 2
