@@ -12,7 +12,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts import services
+from accounts import (
+    admin_rates,  # noqa: F401  (registers the send limits' admin)
+    services,
+)
 from accounts.api.serializers import absolute_url
 from accounts.models import (
     AuditEntry,
@@ -524,4 +527,3 @@ class UserAdmin(DjangoUserAdmin):
 admin.site.site_header = _("waportal · WhatsApp Business")
 admin.site.site_title = _("waportal")
 admin.site.index_title = _("Portal")
-

@@ -7,7 +7,6 @@ one. What disappeared upstream is marked inactive, never deleted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import conf
+from accounts import conf, hooks
 from accounts.audit import audit_record, changed_fields
 from accounts.gateway import provider_client
 from accounts.models import (
@@ -359,18 +358,9 @@ def provider_account_sync(*, account: ProviderAccount, actor=None) -> SyncResult
 # Templates are the templates manager's concern, and accounts (the bottom app) imports no app above it: the
 # templates manager registers its pull here from its AppConfig.ready. A step is called as
 # ``step(account=..., warnings=[...])``, returns how many templates it synced and may raise ProviderError.
-_TEMPLATES_SYNC_STEPS: list[Callable[..., int]] = []
-
-
-def templates_sync_register(step: Callable[..., int]) -> None:
-    """Make every account sync pull templates with ``step`` too (idempotent: ready() may run twice in tests)."""
-    if step not in _TEMPLATES_SYNC_STEPS:
-        _TEMPLATES_SYNC_STEPS.append(step)
-
-
 def _sync_templates(account: ProviderAccount, result: SyncResult) -> int:
     synced = 0
-    for step in _TEMPLATES_SYNC_STEPS:
+    for step in hooks.templates_sync.receivers:
         try:
             synced += step(account=account, warnings=result.warnings)
         except ProviderError as exc:
@@ -576,7 +566,7 @@ def _checked_send_limit(value) -> int:
 
 def _store_send_limit(number: PhoneNumber, per_second: int) -> int:
     """The limit lives in the number's send bucket (campaigns.NumberRate), where every sender reads it."""
-    from campaigns import rates  # campaigns builds on accounts: imported when a limit is set
+    from accounts import rates
 
     return rates.set_number_limit(phone_number_id=number.pk, digits=number.digits, per_second=per_second)
 

@@ -863,7 +863,7 @@ def point_account_at(url: str) -> None:
 def set_number_limit(limit: int, business: str = BUSINESS) -> None:
     """The business number's shared send limit (messages per second), if this branch has one."""
     try:
-        from campaigns.models import NumberRate
+        from accounts.models import NumberRate
     except ImportError:
         return
     from accounts.models import PhoneNumber
