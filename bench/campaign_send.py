@@ -729,6 +729,7 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
 
     from campaigns import runner
     from messaging import sending
+    from messaging.sending import batch
     from providers.aldeamo import AldeamoClient
 
     spent: Counter = Counter()
@@ -764,8 +765,8 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
         (runner.CampaignWorker, "_without_opted_out", "runner: opt-out re-check per chunk"),
         (runner.ContentBuilder, "content", "runner: build each recipient's template content"),
         (sending.TemplateBatch, "store", "send: store the chunk (keys, contacts, conversations, INSERT)"),
-        (sending, "_prepare_aldeamo", "send: validate, build the template request"),
-        (sending, "_fingerprint", "send: request fingerprint"),
+        (batch, "prepare", "send: validate, build the template request"),
+        (batch, "request_fingerprint", "send: request fingerprint"),
         (sending.TemplateBatch, "_write", "send: mark sending + record the previous answer (1 UPDATE)"),
         (AldeamoClient, "send", "send: HTTP call (requests/urllib3 CPU only)"),
         (sending.TemplateBatch, "finish", "send: finish the chunk (last answer, early events)"),
