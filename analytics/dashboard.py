@@ -32,9 +32,9 @@ from django.utils.translation import gettext_lazy, pgettext
 from accounts.models import Membership, Role, WhatsAppBusinessAccount
 from accounts.tenancy import scope
 from analytics import selectors
+from analytics.filters import PointFilters, point_filters
 from analytics.models import AnalyticsSync, ConversationDirection, ConversationType, Granularity
 from analytics.ranges import DateRange, align_to_periods, date_range
-from analytics.services import PointFilters, point_filters
 from waportal.errors import ApplicationError
 
 # Bars per chart stay readable: half hours only for short ranges.

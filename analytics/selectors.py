@@ -30,8 +30,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import WhatsAppBusinessAccount
+from analytics.filters import PointFilters
 from analytics.models import DIMENSIONS, GRANULARITY_ORDER, ConversationDataPoint, Granularity
-from analytics.services import PointFilters
 from waportal.errors import ApplicationError
 
 # Outbound messages count as "replied" when the customer wrote back in the same

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import WhatsAppBusinessAccount
+from analytics.filters import PointFilters
 from analytics.models import DIMENSIONS, ConversationDataPoint
 from analytics.selectors import (
     analytics_breakdown,
@@ -21,7 +22,6 @@ from analytics.selectors import (
     period_starts,
     resolve_sources,
 )
-from analytics.services import PointFilters
 from tests.factories import PhoneNumberFactory
 from waportal.errors import ApplicationError
 
