@@ -61,11 +61,11 @@ class WabaForm(_ServiceCheckedForm):
         fields = ["client", "waba_id", "name", "namespace", "is_active"]
 
     def clean_waba_id(self):
-        return self._checked(lambda value: services._digits_only(value, field="waba_id", minimum=5, maximum=32),
+        return self._checked(lambda value: services.digits_only(value, field="waba_id", minimum=5, maximum=32),
                              "waba_id")
 
     def clean_namespace(self):
-        return self._checked(services._checked_namespace, "namespace")
+        return self._checked(services.checked_namespace, "namespace")
 
 
 @admin.register(WhatsAppBusinessAccount)
@@ -109,7 +109,7 @@ class PhoneNumberForm(_ServiceCheckedForm):
             self.fields["phone_number_id"].help_text = gettext("Optional: the provider's id of the number, if known.")
 
     def clean_digits(self):
-        return self._checked(lambda value: services._digits_only(value, field="digits", minimum=8, maximum=15),
+        return self._checked(lambda value: services.digits_only(value, field="digits", minimum=8, maximum=15),
                              "digits")
 
     def clean(self):
