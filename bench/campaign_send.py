@@ -345,7 +345,7 @@ def http_floor(count: int = 150, pause: float = 0.02) -> tuple[float, float]:
 
     from accounts import gateway
     from accounts.models import PhoneNumber
-    from providers.aldeamo.client import SEND_PATH, build_send_body
+    from providers.aldeamo.sending import SEND_PATH, build_send_body
     from providers.types import OutboundMessage
 
     number = PhoneNumber.objects.select_related("client__provider_account", "waba").get(digits=BUSINESS)

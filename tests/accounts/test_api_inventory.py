@@ -130,11 +130,11 @@ class FakeAldeamo:
 
 @pytest.fixture
 def fake_aldeamo(monkeypatch):
-    from accounts import services
+    from accounts.services import sync
     from templates_mgr import services as template_services
 
     fake = FakeAldeamo()
-    monkeypatch.setattr(services, "provider_client", lambda account: fake)
+    monkeypatch.setattr(sync, "provider_client", lambda account: fake)
     monkeypatch.setattr(template_services, "provider_client", lambda account: fake)
     return fake
 

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import translation
 
-from accounts import hooks, services
-from accounts.services import SyncResult
+from accounts import hooks
+from accounts.services import SyncResult, sync
 from providers.base import ProviderUnavailable
 from templates_mgr.services import templates_sync_for_account
 from tests.factories import ProviderAccountFactory
@@ -29,7 +29,7 @@ def test_a_step_failing_at_the_provider_is_a_warning_and_the_others_still_count(
     hooks.templates_sync.register(two)
     result = SyncResult()
     with translation.override("en"):
-        assert services._sync_templates(ProviderAccountFactory(), result) == 2
+        assert sync._sync_templates(ProviderAccountFactory(), result) == 2
     assert result.warnings == ["Templates: the provider is down"]
     hooks.templates_sync.register(two)
     assert hooks.templates_sync.receivers == (failing, two)
