@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"messaging"},          # sending, webhooks, inbox: uses templates
     {"campaigns"},          # bulk sends through messaging
     {"analytics"},          # reads everything below
+    {"workspace"},          # the staff's daily screens (inbox, thread) over every portal app; nothing imports it
     {"sandbox"},            # the simulator: uses the portal's public pieces; nothing in the portal imports it
     {"waportal.top"},       # settings, URLs, WSGI: name every app (the sandbox by dotted string)
     {"bench", "mutants", "deploy"},  # tools

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("messaging.api.urls")),
     path("", include("campaigns.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("workspace.api.urls")),
 ]
