@@ -172,8 +172,8 @@ def test_another_tenants_thread_is_a_404(browser, agent):
 
 
 def test_a_closed_window_offers_the_template_picker_and_sends(browser, agent, number, fake):
-    from tests.factories import TemplateFactory
     from templates_mgr.models import TemplateStatus
+    from tests.factories import TemplateFactory
 
     conversation = ConversationFactory(phone_number=number, last_inbound_at=None, last_message_at=None)
     template = TemplateFactory(client=number.client, waba=number.waba, status=TemplateStatus.APPROVED,

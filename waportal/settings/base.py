@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "TemplateStatusEnum": "templates_mgr.models.TemplateStatus",
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "ConversationStatusEnum": "messaging.models.ConversationStatus",
     },
 }
 

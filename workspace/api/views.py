@@ -6,12 +6,13 @@ import django_filters
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Client
+from accounts.models import Client, PhoneNumber
 from accounts.tenancy import scope
 from messaging.models import Conversation, ConversationStatus, Label
 from waportal.errors import ApplicationError
@@ -31,7 +32,8 @@ class ConversationFilter(django_filters.FilterSet):
     view = django_filters.ChoiceFilter(choices=[(key, key) for key in selectors.VIEWS], method="filter_view")
     status = django_filters.ChoiceFilter(choices=ConversationStatus.choices)
     label = django_filters.CharFilter(field_name="labels__name")
-    number = django_filters.NumberFilter(field_name="phone_number_id")
+    number = django_filters.ModelChoiceFilter(field_name="phone_number", queryset=PhoneNumber.objects.all(),
+                                              help_text=gettext_lazy("A business number's id."))
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
