@@ -184,6 +184,11 @@ def conversations_reopen_on_inbound(*, messages: Sequence[Message], **_ignored) 
 # -- canned responses ------------------------------------------------------------------------------------------
 
 
+def canned_response_clean(*, shortcut: str, text: str) -> tuple[str, str]:
+    """The shortcut (without its slash, lower case) and text a saved reply keeps, or a refusal naming the field."""
+    return _clean_canned(shortcut, text)
+
+
 def _clean_canned(shortcut: str, text: str) -> tuple[str, str]:
     shortcut = (shortcut or "").strip().lstrip("/").lower()
     if not re.fullmatch(r"[\w-]{1,40}", shortcut):
