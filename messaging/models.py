@@ -172,6 +172,8 @@ class Conversation(models.Model):
             models.Index(fields=["client", "updated_at"], name="conversation_client_changed"),
             # The workspace's unread badge counts these (few rows: a partial index stays small).
             models.Index(fields=["client"], condition=models.Q(unread_count__gt=0), name="conversation_unread"),
+            # Snoozes that ended are found here to be reopened (few rows: only snoozed conversations).
+            models.Index(fields=["snoozed_until"], condition=models.Q(status="snoozed"), name="conversation_snoozed"),
         ]
 
     def __str__(self) -> str:

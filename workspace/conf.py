@@ -14,6 +14,8 @@ DEFAULTS: dict[str, Any] = {
     "WORKSPACE_POLL_SECONDS": 2,
     # Rows of the conversation list per page; the poll returns at most this many changed rows.
     "WORKSPACE_PAGE_SIZE": 50,
+    # Ended snoozes are reopened when an inbox asks for changes, at most this often per process (seconds).
+    "WORKSPACE_WAKE_SECONDS": 10,
     # Messages of a thread shown at once (the latest).
     "WORKSPACE_THREAD_SIZE": 100,
 }

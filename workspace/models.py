@@ -21,6 +21,7 @@ class ActivityKind(models.TextChoices):
     LABELS = "labels", _("Labels changed")
     NOTE = "note", _("Note added")
     REOPENED = "reopened", _("Reopened by the customer")
+    WOKEN = "woken", _("Snooze ended")
 
 
 class ConversationActivity(models.Model):

@@ -71,6 +71,8 @@ def activity_words(activity: ConversationActivity) -> str:
                                                                    "status": _status_label(detail.get("to", ""))}
         return words if activity.kind == ActivityKind.STATUS else _("%(who)s wrote: the conversation is open again") % {
             "who": who}
+    if activity.kind == ActivityKind.WOKEN:
+        return _("The snooze ended: the conversation is open again")
     if activity.kind == ActivityKind.LABELS:
         return _("%(who)s set the labels: %(labels)s") % {"who": who,
                                                           "labels": ", ".join(detail.get("to") or []) or "—"}

@@ -181,6 +181,25 @@ def conversations_reopen_on_inbound(*, messages: Sequence[Message], **_ignored) 
         for pk, status in waiting])
 
 
+def conversations_wake(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Snoozed conversations whose time came are open again (one read and one update on a partial index)."""
+    now = now or timezone.now()
+    due = list(Conversation.objects.filter(status=ConversationStatus.SNOOZED, snoozed_until__lte=now)
+               .values_list("pk", flat=True)[:limit])
+    if not due:
+        return 0
+    with transaction.atomic():
+        woken = list(Conversation.objects.select_for_update().filter(
+            pk__in=due, status=ConversationStatus.SNOOZED, snoozed_until__lte=now).values_list("pk", flat=True))
+        Conversation.objects.filter(pk__in=woken).update(status=ConversationStatus.OPEN, snoozed_until=None,
+                                                         updated_at=timezone.now())
+        ConversationActivity.objects.bulk_create([
+            ConversationActivity(conversation_id=pk, actor=None, kind=ActivityKind.WOKEN,
+                                 detail={"from": ConversationStatus.SNOOZED, "to": ConversationStatus.OPEN})
+            for pk in woken])
+    return len(woken)
+
+
 # -- canned responses ------------------------------------------------------------------------------------------
 
 

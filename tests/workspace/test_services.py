@@ -115,3 +115,24 @@ def test_canned_responses_are_managed_by_client_admins(admin_user, agent, number
         services.canned_response_create(actor=agent, client_id=number.client_id, shortcut="x", text="y")
     services.canned_response_update(actor=admin_user, canned=canned, text="Buenas")
     assert CannedResponse.objects.get().text == "Buenas"
+
+
+def test_an_ended_snooze_opens_the_conversation_again(agent, conversation, client):
+    from django.core.cache import cache
+
+    services.conversation_status_set(actor=agent, conversation=conversation, status="snoozed",
+                                     snoozed_until=timezone.now() + timedelta(hours=1))
+    assert services.conversations_wake() == 0
+    assert services.conversations_wake(now=timezone.now() + timedelta(hours=2)) == 1
+    conversation.refresh_from_db()
+    assert conversation.status == "open" and conversation.snoozed_until is None
+    assert kinds(conversation) == [ActivityKind.STATUS, ActivityKind.WOKEN]
+    # The inbox wakes them by itself.
+    services.conversation_status_set(actor=agent, conversation=conversation, status="snoozed",
+                                     snoozed_until=timezone.now() + timedelta(hours=1))
+    type(conversation).objects.filter(pk=conversation.pk).update(snoozed_until=timezone.now() - timedelta(seconds=1))
+    cache.delete("workspace:wake")
+    client.force_login(agent)
+    client.get("/inbox/changes/")
+    conversation.refresh_from_db()
+    assert conversation.status == "open"

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from messaging.models import Conversation, ConversationStatus
 from messaging.presenters import window_state
-from workspace import conf, selectors
+from workspace import conf, selectors, services
 from workspace.context import frame
 from workspace.selectors import InboxFilter
 
@@ -50,6 +51,12 @@ def row(conversation: Conversation, now: datetime) -> dict[str, Any]:
     }
 
 
+def wake_snoozed() -> None:
+    """Reopen ended snoozes, at most every few seconds per process (the inbox and its poll call this)."""
+    if cache.add("workspace:wake", True, timeout=conf.setting("WORKSPACE_WAKE_SECONDS")):
+        services.conversations_wake()
+
+
 def page_title(unread: int) -> str:
     title = _("Inbox")
     if unread:
@@ -60,6 +67,7 @@ def page_title(unread: int) -> str:
 @login_required
 @require_GET
 def inbox(request):
+    wake_snoozed()
     flt = InboxFilter.from_query(request.GET)
     now = timezone.now()
     rows = [row(conversation, now) for conversation in selectors.inbox_page(request.user, flt)]
@@ -84,6 +92,7 @@ def inbox(request):
 @require_GET
 def inbox_changes(request):
     """The rows changed since ``cursor`` (out-of-band swaps), the next poller, the title."""
+    wake_snoozed()
     flt = InboxFilter.from_query(request.GET)
     since = cursor_parse(request.GET.get("cursor", ""))
     changes = selectors.inbox_changes(request.user, flt, since=since)
