@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import PhoneNumber, Role
@@ -82,7 +82,10 @@ def _rows(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
 def inbox_page(user, flt: InboxFilter, *, limit: int | None = None) -> list[Conversation]:
     """The first page of the list, latest activity first."""
     limit = limit or conf.setting("WORKSPACE_PAGE_SIZE")
-    queryset = conversations_filtered(user, flt).order_by(F("last_message_at").desc(nulls_last=True), "-id")
+    # A conversation without any message is not in an inbox; without NULLs the order is the index's
+    # (client, last_message_at DESC): the page is read from the index, not sorted.
+    queryset = conversations_filtered(user, flt).filter(last_message_at__isnull=False).order_by(
+        "-last_message_at", "-id")
     return list(_rows(queryset)[:limit])
 
 
@@ -105,8 +108,8 @@ def inbox_changes(user, flt: InboxFilter, *, since: datetime, limit: int | None 
                    .order_by("-updated_at").values_list("pk", flat=True)[:limit])
     if not changed:
         return Changes(cursor=now, matching=[], leaving=[])
-    matching = list(_rows(conversations_filtered(user, flt).filter(pk__in=changed))
-                    .order_by(F("last_message_at").asc(nulls_first=True), "id"))
+    matching = list(_rows(conversations_filtered(user, flt).filter(pk__in=changed, last_message_at__isnull=False))
+                    .order_by("last_message_at", "id"))
     shown = {conversation.pk for conversation in matching}
     return Changes(cursor=now, matching=matching, leaving=[pk for pk in changed if pk not in shown])
 
