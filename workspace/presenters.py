@@ -22,11 +22,9 @@ def _parameters(content: Any, component_type: str) -> list[str]:
     return []
 
 
-def template_read(message: Message) -> dict[str, str] | None:
-    """A template send as the customer read it: header, body and footer with its parameters in place."""
-    if message.type != MessageType.TEMPLATE or message.template is None:
-        return None
-    spec = template_spec(message.template)
+def template_filled(template, *, header: list[str], body: list[str]) -> dict[str, str]:
+    """A template's header, body and footer with the given values in place (a missing one stays ``{{n}}``)."""
+    spec = template_spec(template)
 
     def filled(text: str, values: list[str]) -> str:
         def value(match) -> str:
@@ -36,11 +34,26 @@ def template_read(message: Message) -> dict[str, str] | None:
         return spec.placeholder.sub(value, text or "")
 
     return {
-        "header": filled(spec.header_text, _parameters(message.content, "header"))
-        if spec.header_format in ("", "TEXT") else "",
-        "body": filled(spec.body_text, _parameters(message.content, "body")),
+        "header": filled(spec.header_text, header) if spec.header_format in ("", "TEXT") else "",
+        "body": filled(spec.body_text, body),
         "footer": spec.footer_text,
     }
+
+
+def template_read(message: Message) -> dict[str, str] | None:
+    """A template send as the customer read it: header, body and footer with its parameters in place."""
+    if message.type != MessageType.TEMPLATE or message.template is None:
+        return None
+    return template_filled(message.template, header=_parameters(message.content, "header"),
+                           body=_parameters(message.content, "body"))
+
+
+def template_typed(template, values) -> dict[str, str]:
+    """The picker's preview: the template with what the agent typed so far (``tpl_header_n``, ``tpl_body_n``)."""
+    def typed(part: str) -> list[str]:
+        return [str(values.get(f"tpl_{part}_{n}", "")) for n in range(1, 31)]
+
+    return template_filled(template, header=typed("header"), body=typed("body"))
 
 
 def message_item(message: Message) -> dict[str, Any]:

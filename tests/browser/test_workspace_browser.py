@@ -89,3 +89,34 @@ def test_agent_sees_a_new_customer_live_answers_with_a_canned_reply_assigns_and_
     other.goto(f"{demo.url}/c/{conversation.pk}/")
     expect(other.locator("[data-conversation-status]")).to_have_attribute("data-conversation-status", "resolved")
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closed_window_sends_a_template_from_the_picker_with_its_preview(browser, demo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from messaging.models import Conversation, Message
+    from messaging.webhooks.process import webhook_events_process
+    from sandbox.replies import sandbox_customer_reply
+
+    staff("lucia", "agent")
+    sandbox_customer_reply(phone_number=BUSINESS, from_number="573137008822", type="text")
+    webhook_events_process()
+    conversation = Conversation.objects.get(contact__wa_id="573137008822")
+    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=timezone.now() - timedelta(days=2))
+    page = browser.new_context(viewport=DESKTOP, locale="en-US").new_page()
+    login(page, demo.url, "lucia")
+    page.goto(f"{demo.url}/c/{conversation.pk}/")
+    expect(page.locator("[data-action=send]")).to_have_count(0)
+    page.select_option("#reply-box select[name=template]", label="actualiza_botones (es)")
+    expect(page.locator("#template-preview")).to_contain_text("{{1}}")
+    page.locator("input[name=tpl_body_1]").press_sequentially("Valentina")
+    expect(page.locator("#template-preview")).to_contain_text("Valentina")  # the preview follows what is typed
+    screenshot(page, "workspace-template-picker-1366", readme=True)
+    page.click("[data-action=send-template]")
+    expect(page.locator("#timeline .wa-msg-out")).to_have_count(1, timeout=5_000)
+    sent = Message.objects.filter(conversation=conversation, direction="out").get()
+    assert sent.type == "template" and sent.status in ("sent", "delivered", "read")
+    expect(page.locator("#timeline")).to_contain_text("Valentina")

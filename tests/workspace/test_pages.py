@@ -182,7 +182,9 @@ def test_a_closed_window_offers_the_template_picker_and_sends(browser, agent, nu
     page = client.get(f"/c/{conversation.pk}/").content.decode()
     assert 'data-action="send-template"' in page and 'data-action="send"' not in page
     form = client.get(f"/c/{conversation.pk}/template/form/?template={template.pk}").content.decode()
-    assert 'name="tpl_body_1"' in form
+    assert 'name="tpl_body_1"' in form and "Hola {{1}}" in form
+    typed = client.get(f"/c/{conversation.pk}/template/form/?template={template.pk}&tpl_body_1=Ana").content.decode()
+    assert "Hola Ana" in typed
     answer = client.post(f"/c/{conversation.pk}/template/", {"template": template.pk, "tpl_body_1": "Ana",
                                                             "token": "tk"})
     assert answer.status_code == 200, answer.content.decode()[:500]

@@ -25,7 +25,6 @@ from messaging.presenters import failure_words, window_state
 from messaging.selectors import composer_templates, thread_messages
 from messaging.sending import message_send
 from providers.base import ProviderError
-from templates_mgr.builder import render_preview
 from waportal.errors import ApplicationError
 from workspace import conf, presenters, selectors, services
 from workspace.context import frame
@@ -203,8 +202,7 @@ def template_form(request, pk: int):
         "conversation": conversation,
         "template": template,
         "inputs": template_inputs(template, request.GET) if template else [],
-        "preview": render_preview(template.components) if template and template.components else None,
-        "text": template.text if template and not template.components else "",
+        "preview": presenters.template_typed(template, request.GET) if template else None,
     })
 
 
