@@ -24,6 +24,21 @@ def staff(username: str, role: str):
     return user
 
 
+@pytest.fixture
+def new_page(browser):
+    """Pages in their own contexts, all closed at the end (an open inbox keeps polling the live server)."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=DESKTOP, locale="en-US")
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 def login(page, url: str, username: str) -> None:
     page.goto(f"{url}/")
     expect(page.locator("#id_username")).to_be_visible()  # anonymous: the login page
@@ -34,7 +49,7 @@ def login(page, url: str, username: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_agent_sees_a_new_customer_live_answers_with_a_canned_reply_assigns_and_resolves(browser, demo):
+def test_agent_sees_a_new_customer_live_answers_with_a_canned_reply_assigns_and_resolves(new_page, demo):
     from accounts.models import PhoneNumber
     from messaging.models import Conversation
     from messaging.webhooks.process import webhook_events_process
@@ -45,8 +60,7 @@ def test_agent_sees_a_new_customer_live_answers_with_a_canned_reply_assigns_and_
     staff("mateo", "agent")
     CannedResponse.objects.create(client=PhoneNumber.objects.get(digits=BUSINESS).client, shortcut="gracias",
                                   text="¡Gracias por escribirnos! Ya te ayudamos.")
-    context = browser.new_context(viewport=DESKTOP, locale="en-US")
-    page = context.new_page()
+    page = new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     login(page, demo.url, "lucia")
@@ -82,17 +96,16 @@ def test_agent_sees_a_new_customer_live_answers_with_a_canned_reply_assigns_and_
     assert not [error for error in errors if "Content Security Policy" in error or "htmx" in error], errors
 
     # A second agent sees it resolved and assigned.
-    other = browser.new_context(viewport=DESKTOP, locale="en-US").new_page()
+    other = new_page()
     login(other, demo.url, "mateo")
     other.goto(f"{demo.url}/?status=resolved")
     expect(other.locator(f"#conv-{conversation.pk}")).to_contain_text("Lucia")
     other.goto(f"{demo.url}/c/{conversation.pk}/")
     expect(other.locator("[data-conversation-status]")).to_have_attribute("data-conversation-status", "resolved")
-    context.close()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_closed_window_sends_a_template_from_the_picker_with_its_preview(browser, demo):
+def test_closed_window_sends_a_template_from_the_picker_with_its_preview(new_page, demo):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -106,7 +119,7 @@ def test_closed_window_sends_a_template_from_the_picker_with_its_preview(browser
     webhook_events_process()
     conversation = Conversation.objects.get(contact__wa_id="573137008822")
     Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=timezone.now() - timedelta(days=2))
-    page = browser.new_context(viewport=DESKTOP, locale="en-US").new_page()
+    page = new_page()
     login(page, demo.url, "lucia")
     page.goto(f"{demo.url}/c/{conversation.pk}/")
     expect(page.locator("[data-action=send]")).to_have_count(0)
