@@ -1,6 +1,6 @@
 """lists: the admin changelists and API lists with a million messages.
 
-Target (issue 9): with 1,000,000 messages, 100,000 contacts (one conversation
+Target (issue 9; issue 22 adds the workspace's inbox, its poll and the conversations API, <= 150 ms): with 1,000,000 messages, 100,000 contacts (one conversation
 each) and 6,000 templates, every list below answers in <= 300 ms per page,
 with a query count that does not grow with the page size; search uses an
 index (the script prints ``EXPLAIN`` of the search query and says whether it
@@ -52,6 +52,12 @@ from bench.harness import (  # noqa: E402
 )
 
 TARGET_MS = 300.0
+# The workspace's pages are an agent's every click and every 2 s poll: a tighter target (issue 22).
+TARGETS_MS = {"workspace inbox": 150.0, "workspace inbox poll": 150.0, "API conversations": 150.0}
+
+
+def target_ms(label: str) -> float:
+    return TARGETS_MS.get(label, TARGET_MS)
 CLIENTS = 5
 # n -> client index: 8 of every 20 rows go to client 0 (40 %), 3 to each of the four others (15 %).
 SHARE = "(CASE WHEN ({n}) % 20 < 8 THEN 0 ELSE 1 + (({n}) % 20 - 8) / 3 END)"
@@ -131,11 +137,12 @@ def generate(*, messages: int, contacts: int, templates: int) -> tuple[dict, dic
             FROM generate_series(1, {int(contacts)}) g JOIN bench_clients c ON c.idx = {SHARE.format(n="g")}""")
         step("conversations", """
             INSERT INTO messaging_conversation (last_message_at, last_inbound_at, last_message_preview, unread_count,
-                client_id, contact_id, phone_number_id)
-            SELECT now() - random() * interval '365 days', now() - random() * interval '365 days',
-                'Hola, ¿me ayudan con mi pedido?', (random() * 2)::int, ct.client_id, ct.id,
-                CASE WHEN ct.id % 2 = 0 THEN c.phone_a ELSE c.phone_b END
-            FROM messaging_contact ct JOIN bench_clients c ON c.client_id = ct.client_id""")
+                client_id, contact_id, phone_number_id, status, updated_at)
+            SELECT t.at, t.at - interval '1 minute', 'Hola, ¿me ayudan con mi pedido?', (random() * 2)::int,
+                ct.client_id, ct.id, CASE WHEN ct.id % 2 = 0 THEN c.phone_a ELSE c.phone_b END,
+                (ARRAY['open', 'open', 'pending', 'resolved'])[1 + ct.id % 4], t.at
+            FROM messaging_contact ct JOIN bench_clients c ON c.client_id = ct.client_id
+            CROSS JOIN LATERAL (SELECT now() - random() * interval '365 days' + ct.id * interval '0 s' AS at) t""")
         step("messages", """
             CREATE TEMP TABLE bench_conv AS
             SELECT row_number() OVER (ORDER BY v.id) AS rn, v.id, v.client_id, v.phone_number_id, ct.wa_id,
@@ -161,7 +168,7 @@ def generate(*, messages: int, contacts: int, templates: int) -> tuple[dict, dic
             INSERT INTO messaging_message (id, direction, type, from_number, to_number, content, request_body,
                 context_id, provider_message_id, whatsapp_id, custom_field, status, status_at, error_code, error_title,
                 idempotency_key, request_fingerprint, created_at, sent_at, delivered_at, read_at, failed_at, client_id,
-                conversation_id, created_by_id, phone_number_id, reply_to_id, template_id)
+                conversation_id, created_by_id, phone_number_id, reply_to_id, template_id, send_outcome, error_kind)
             SELECT gen_random_uuid(), d.dir,
                 CASE WHEN d.dir = 'out' AND d.g % 3 = 0 THEN 'template' ELSE 'text' END,
                 CASE WHEN d.dir = 'out' THEN v.digits ELSE v.wa_id END,
@@ -180,7 +187,8 @@ def generate(*, messages: int, contacts: int, templates: int) -> tuple[dict, dic
                 CASE WHEN d.status = 'failed' THEN d.at + interval '2 seconds' END,
                 v.client_id, v.id, NULL, v.phone_number_id, NULL,
                 CASE WHEN d.dir = 'out' AND d.g % 3 = 0
-                     THEN t.ids[1 + d.g % array_length(t.ids, 1)] END
+                     THEN t.ids[1 + d.g % array_length(t.ids, 1)] END,
+                '', ''
             FROM (
                 SELECT g, CASE WHEN g % 20 < 11 THEN 'out' ELSE 'in' END AS dir,
                     CASE WHEN g % 20 >= 11 THEN 'received' WHEN g % 20 = 0 THEN 'failed'
@@ -257,6 +265,10 @@ def pages(world: dict, size: int) -> list[tuple[str, str, str]]:
         ("API messages", "api", f"/api/v1/messages/?page_size={size}"),
         ("API templates", "api", f"/api/v1/templates/?page_size={size}"),
         ("API phone numbers", "api", f"/api/v1/phone-numbers/?page_size={size}"),
+        # The workspace (issue 22): the inbox's first page, its poll when nothing changed, the conversations API.
+        ("workspace inbox", "admin", "/"),
+        ("workspace inbox poll", "admin", f"/inbox/changes/?cursor={int((time.time() - 1) * 1_000_000)}"),
+        ("API conversations", "api", f"/api/v1/conversations/?page_size={size}"),
         ("admin messages ?q=", "admin", f"/admin/messaging/message/?q={digits}"),
         ("API messages ?search=", "api", f"/api/v1/messages/?page_size={size}&search={digits}"),
     ]
@@ -329,7 +341,7 @@ def main() -> None:
                         for _ in range(args.workers):  # warm every worker
                             browser.get(path, kind)
                         figure = timings.setdefault((label, name, size), Figure(
-                            f"{label} · {name} · {size}/page", "ms", target=f"<= {TARGET_MS:.0f}"))
+                            f"{label} · {name} · {size}/page", "ms", target=f"<= {target_ms(label):.0f}"))
                         figure.runs += [browser.get(path, kind) for _ in range(args.runs)]
                     browser.close()
             log(f"{size}/page done")
@@ -366,9 +378,9 @@ def main() -> None:
                 notes.append(f"EXPLAIN {label} as {name}: {verdict}\n{plan}")
 
         # Where the time goes, for every page over the target.
-        slow = sorted({(label, name) for (label, name, size), f in timings.items() if f.median > TARGET_MS})
+        slow = sorted({(label, name) for (label, name, size), f in timings.items() if f.median > target_ms(label)})
         for label, name in slow:
-            size = max(s for s in sizes if timings[(label, name, s)].median > TARGET_MS)
+            size = max(s for s in sizes if timings[(label, name, s)].median > target_ms(label))
             set_admin_page_size(size)
             path, kind = next((p, k) for lab, k, p in pages(world, size) if lab == label)
             got, profile = in_process(users[name], path, kind, world["tokens"][name], profile=True)

@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, PhoneNumber, ProviderAccount
@@ -100,8 +101,39 @@ class Contact(models.Model):
         return f"{self.profile_name} (+{self.wa_id})" if self.profile_name else f"+{self.wa_id}"
 
 
+class ConversationStatus(models.TextChoices):
+    """Where a conversation is in the staff's work (Chatwoot's four states)."""
+
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    RESOLVED = "resolved", _("Resolved")
+    SNOOZED = "snoozed", _("Snoozed")
+
+
+class Label(models.Model):
+    """A word the client's staff tag conversations with (``billing``, ``vip``)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="labels", verbose_name=_("client"),
+                               db_index=False)
+    name = models.CharField(_("name"), max_length=40)
+    color = models.CharField(_("color"), max_length=7, default="#64748b")
+
+    class Meta:
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="label_unique_per_client")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Conversation(models.Model):
-    """One business number talking with one contact: the inbox's unit."""
+    """One business number talking with one contact: the inbox's unit.
+
+    ``updated_at`` moves on every change an inbox shows (a message in or out, a workflow change): the
+    workspace's list polls "changed since" on it. ``snoozed_until`` is set exactly when the status is snoozed.
+    """
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("client"),
                                db_index=False)
@@ -115,6 +147,13 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
     last_message_preview = models.CharField(_("last message"), max_length=200, blank=True)
     unread_count = models.PositiveIntegerField(_("unread"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=ConversationStatus.choices,
+                              default=ConversationStatus.OPEN)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="assigned_conversations", verbose_name=_("assignee"))
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations", verbose_name=_("labels"))
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("conversation")
@@ -122,8 +161,20 @@ class Conversation(models.Model):
         ordering = ["-last_message_at"]
         constraints = [
             models.UniqueConstraint(fields=["phone_number", "contact"], name="conversation_unique_pair"),
+            models.CheckConstraint(
+                condition=(models.Q(status="snoozed", snoozed_until__isnull=False)
+                           | (~models.Q(status="snoozed") & models.Q(snoozed_until__isnull=True))),
+                name="conversation_snoozed_until_iff_snoozed",
+            ),
         ]
-        indexes = [models.Index(fields=["client", "-last_message_at"])]
+        indexes = [
+            models.Index(fields=["client", "-last_message_at"]),
+            models.Index(fields=["client", "updated_at"], name="conversation_client_changed"),
+            # The workspace's unread badge counts these (few rows: a partial index stays small).
+            models.Index(fields=["client"], condition=models.Q(unread_count__gt=0), name="conversation_unread"),
+            # Snoozes that ended are found here to be reopened (few rows: only snoozed conversations).
+            models.Index(fields=["snoozed_until"], condition=models.Q(status="snoozed"), name="conversation_snoozed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contact} ↔ {self.phone_number.display_phone_number}"

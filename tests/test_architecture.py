@@ -33,6 +33,7 @@ LAYERS: list[set[str]] = [
     {"campaigns"},          # bulk sends through messaging
     {"analytics"},          # reads everything below
     {"notifications"},      # alerts and outgoing webhooks: hear the apps below through their hooks
+    {"workspace"},          # the staff's daily screens (inbox, thread) over every portal app; nothing imports it
     {"sandbox"},            # the simulator: uses the portal's public pieces; nothing in the portal imports it
     {"waportal.top"},       # settings, URLs, WSGI: name every app (the sandbox by dotted string)
     {"bench", "mutants", "deploy"},  # tools

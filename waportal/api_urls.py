@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("campaigns.api.urls")),
     path("", include("analytics.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("workspace.api.urls")),
 ]

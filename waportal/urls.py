@@ -7,7 +7,8 @@ from accounts.lockout import admin_login
 from waportal import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("workspace.urls")),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -156,7 +156,7 @@ class TemplateBatch:
             # A key taken meanwhile by a concurrent batch: that row is skipped, and send() finds the winner.
             objects_insert(messages, ignore_conflicts=True)
             Conversation.objects.filter(pk__in=set(conversations.values())).update(
-                last_message_at=now, last_message_preview=self.preview)
+                last_message_at=now, last_message_preview=self.preview, updated_at=now)
 
     # -- sending --
 

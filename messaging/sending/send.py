@@ -227,7 +227,7 @@ def store(
             raise
         return winner, False
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=now, last_message_preview=message_preview(type, prepared.content)[:200]
+        last_message_at=now, last_message_preview=message_preview(type, prepared.content)[:200], updated_at=now
     )
     message.replayed = False
     return message, True

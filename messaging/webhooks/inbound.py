@@ -115,13 +115,14 @@ def inbound_apply(items: list[Item], context: BatchContext, messages: MessageInd
         if conversation.last_inbound_at is None or entry.moment > conversation.last_inbound_at:
             conversation.last_inbound_at = entry.moment
         conversation.unread_count += 1
+        conversation.updated_at = timezone.now()
         conversation._touched = True  # type: ignore[attr-defined]
     if new_messages:
         Message.objects.bulk_create(new_messages, ignore_conflicts=True)
     touched = [conversation for conversation in conversations.values() if getattr(conversation, "_touched", False)]
     if touched:
         bulk_update_rows(Conversation, touched,
-                         ["last_message_at", "last_inbound_at", "last_message_preview", "unread_count"])
+                         ["last_message_at", "last_inbound_at", "last_message_preview", "unread_count", "updated_at"])
     if new_messages:
         hooks.inbound_stored.fire(messages=new_messages)
 

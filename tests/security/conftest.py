@@ -33,6 +33,7 @@ from tests.factories import (
 )
 from tests.messaging.factories import ConversationFactory, MessageFactory
 from tests.messaging.factories_inbound import WebhookEventFactory
+from workspace.models import CannedResponse
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Side:
     admin: Any
     agent: Any = None
     viewer: Any = None
+    canned: Any = None
 
 
 @dataclass
@@ -91,8 +93,10 @@ def _side(account, client_id: str, name: str, *, with_staff: bool) -> Side:
         recipients=[{"phone": "573001112233", "variables": {"body_1": "x"}}])
     event = WebhookEventFactory(provider_account=account, client=client, state=WebhookEvent.State.PROCESSED,
                                 payload={"customer": f"secret customer of {name}"})
+    canned = CannedResponse.objects.create(client=client, shortcut="hola", text=f"Hola from {name}")
     return Side(client=client, waba=waba, number=number, template=template, conversation=conversation,
-                message=message, campaign=campaign, event=event, admin=admin, agent=agent, viewer=viewer)
+                message=message, campaign=campaign, event=event, admin=admin, agent=agent, viewer=viewer,
+                canned=canned)
 
 
 @pytest.fixture

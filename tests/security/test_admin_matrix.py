@@ -26,7 +26,7 @@ ALL_USERS = ("operator", *TENANT_USERS, "plain", None)
 def markers_of_b(world) -> list[str]:
     """Strings only client B's objects (and the events nobody may see yet) carry."""
     b = world.b
-    return [b.client.name, b.number.digits, b.waba.waba_id, b.template.name, b.campaign.name,
+    return [b.client.name, b.canned.text, b.number.digits, b.waba.waba_id, b.template.name, b.campaign.name,
             "secret customer of Beta", "private text of Beta", "nobody knows whose yet", world.other_client.name]
 
 
@@ -39,6 +39,7 @@ def objects_of(world, side: str) -> dict[str, object]:
         "messaging.message": s.message, "campaigns.campaign": s.campaign, "messaging.webhookevent": s.event,
         "campaigns.optout": OptOut.objects.filter(client=s.client).first(),
         "accounts.auditentry": AuditEntry.objects.filter(client=s.client).first(),
+        "workspace.cannedresponse": s.canned,
     }
     objects.update(_notification_objects(s))
     # The shared account is A's too (read-only for its admin); another account is nobody's here.

@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from accounts.models import ProviderAccount
 from campaigns.models import Campaign
-from messaging.models import Message
+from messaging.models import Conversation, Message
 from templates_mgr.models import Template
+from workspace.models import CannedResponse
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,14 @@ def campaign_body(side):
 
 def sync_body(side):
     return lambda w: {"waba": getattr(w, side).waba.pk, "start": "2026-11-01", "end": "2026-11-02"}
+
+
+def _conversation_unchanged(side):
+    def then(world, response):
+        conversation = Conversation.objects.get(pk=getattr(world, side).conversation.pk)
+        assert conversation.status == "open"
+
+    return then
 
 
 ANALYTICS_QUERY = "/api/v1/analytics/conversations/?waba={}&start=2026-11-01&end=2026-11-02"
@@ -290,6 +299,58 @@ COVERAGE: dict[tuple[str, str], dict[str, Check | Exempt]] = {
             "role": check("outsider", "GET", obj_url("campaigns", "campaign", "a", f"{action}/"), NOT_FOUND),
         }
         for action in ("export", "recipients", "report")
+    },
+    # The workspace: conversations' workflow, private notes, canned responses.
+    ("conversation-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/conversations/", {200},
+                           then=lists_a_not_b("conversation")),
+        "role": check(None, "GET", lambda w: "/api/v1/conversations/", ANONYMOUS),
+    },
+    ("conversation-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("conversations", "conversation", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("conversations", "conversation", "a"), NOT_FOUND),
+    },
+    ("conversation-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("conversations", "conversation", "b"), NOT_FOUND,
+                           body=lambda w: {"status": "resolved"}, then=_conversation_unchanged("b")),
+        "role": check("viewer_a", "PATCH", obj_url("conversations", "conversation", "a"), REFUSED,
+                      body=lambda w: {"status": "resolved"}, then=_conversation_unchanged("a")),
+    },
+    ("conversation-notes", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("conversations", "conversation", "b", "notes/"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("conversations", "conversation", "a", "notes/"), NOT_FOUND),
+    },
+    ("conversation-notes", "POST"): {
+        "isolation": check("admin_a", "POST", obj_url("conversations", "conversation", "b", "notes/"), NOT_FOUND,
+                           body=lambda w: {"text": "x"}),
+        "role": check("viewer_a", "POST", obj_url("conversations", "conversation", "a", "notes/"), REFUSED,
+                      body=lambda w: {"text": "x"}),
+    },
+    ("canned-response-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/canned-responses/", {200},
+                           then=lists_a_not_b("canned")),
+        "role": check(None, "GET", lambda w: "/api/v1/canned-responses/", ANONYMOUS),
+    },
+    ("canned-response-list", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/canned-responses/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "shortcut": "stolen", "text": "x"},
+                           then=nothing_created_for_b(CannedResponse, "canned")),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/canned-responses/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "shortcut": "mine", "text": "x"}),
+    },
+    ("canned-response-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("canned-responses", "canned", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("canned-responses", "canned", "a"), NOT_FOUND),
+    },
+    ("canned-response-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("canned-responses", "canned", "b"), NOT_FOUND,
+                           body=lambda w: {"text": "changed"}),
+        "role": check("agent_a", "PATCH", obj_url("canned-responses", "canned", "a"), REFUSED,
+                      body=lambda w: {"text": "changed"}),
+    },
+    ("canned-response-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", obj_url("canned-responses", "canned", "b"), NOT_FOUND),
+        "role": check("agent_a", "DELETE", obj_url("canned-responses", "canned", "a"), REFUSED),
     },
     # Analytics.
     ("analytics-conversations", "GET"): {

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
     "axes",
     "django_tasks_db",
     "waportal.workers",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "analytics",
     "campaigns",
     "notifications",
+    "workspace",
     "sandbox",
 ]
 
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: the workspace answers htmx requests with fragments.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
@@ -223,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "OutgoingEventTypeEnum": "notifications.models.EventType",
         "WebhookDeliveryStateEnum": "notifications.models.Delivery.State",
+        "ConversationStatusEnum": "messaging.models.ConversationStatus",
     },
 }
 
@@ -265,7 +270,8 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 # stored while it was away to be processed.
 TASK_WORKER_RECONNECT_HOOKS = ["messaging.tasks.webhook_processing_kick", "notifications.tasks.inventory_refresh_kick"]
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:inbox"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,79 @@
+"""Input and output of the conversations, notes and canned-responses API."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from messaging.conversations import window_open
+from messaging.models import Contact, Conversation, ConversationStatus
+from workspace.models import CannedResponse, Note
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "wa_id", "profile_name", "opted_out"]
+        read_only_fields = fields
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    contact = ContactSerializer(read_only=True)
+    labels = serializers.SerializerMethodField()
+    window_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "client", "phone_number", "contact", "status", "assignee", "snoozed_until", "labels",
+                  "unread_count", "last_message_at", "last_inbound_at", "last_message_preview", "window_open",
+                  "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_labels(self, conversation: Conversation) -> list[str]:
+        return sorted(label.name for label in conversation.labels.all())
+
+    def get_window_open(self, conversation: Conversation) -> bool:
+        return window_open(conversation.last_inbound_at)
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    """``PATCH``: any of the workflow fields; each change is recorded in the conversation's history."""
+
+    status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
+    assignee = serializers.IntegerField(required=False, allow_null=True,
+                                        help_text=_("A user id (an agent or admin of the client), or null."))
+    labels = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=20,
+                                   help_text=_("Label names; new names are created for the client."))
+    snoozed_until = serializers.DateTimeField(required=False, allow_null=True,
+                                              help_text=_("Required with status snoozed, in the future."))
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Note
+        fields = ["id", "author", "text", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+    def get_author(self, note: Note) -> str:
+        if note.author is None:
+            return ""
+        return note.author.get_full_name() or note.author.get_username()
+
+
+class NoteCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=4000)
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    client = serializers.IntegerField(source="client_id", required=False,
+                                      help_text=_("Needed when you belong to several clients."))
+
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "client", "shortcut", "text", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"shortcut": {"validators": []}}

@@ -1,0 +1,10 @@
+"""Workspace API routes: conversations (workflow, notes) and canned responses."""
+
+from rest_framework.routers import DefaultRouter
+
+from workspace.api import views
+
+router = DefaultRouter()
+router.register("conversations", views.ConversationViewSet, basename="conversation")
+router.register("canned-responses", views.CannedResponseViewSet, basename="canned-response")
+urlpatterns = router.urls

@@ -1,0 +1,104 @@
+"""How the workspace shows a thread: messaging's bubbles, templates as the customer read them, notes, history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from messaging.models import ConversationStatus, Message, MessageType
+from messaging.presenters import bubble
+from templates_mgr.spec import template_spec
+from workspace.models import ActivityKind, ConversationActivity, Note
+
+
+def _parameters(content: Any, component_type: str) -> list[str]:
+    data = content if isinstance(content, Mapping) else {}
+    for component in data.get("components") or []:
+        if isinstance(component, Mapping) and str(component.get("type", "")).lower() == component_type:
+            return [str(parameter.get("text", "")) for parameter in component.get("parameters") or []
+                    if isinstance(parameter, Mapping) and parameter.get("type") == "text"]
+    return []
+
+
+def template_filled(template, *, header: list[str], body: list[str]) -> dict[str, str]:
+    """A template's header, body and footer with the given values in place (a missing one stays ``{{n}}``)."""
+    spec = template_spec(template)
+
+    def filled(text: str, values: list[str]) -> str:
+        def value(match) -> str:
+            index = int(match.group(1)) - 1
+            return values[index] if 0 <= index < len(values) and values[index] else match.group(0)
+
+        return spec.placeholder.sub(value, text or "")
+
+    return {
+        "header": filled(spec.header_text, header) if spec.header_format in ("", "TEXT") else "",
+        "body": filled(spec.body_text, body),
+        "footer": spec.footer_text,
+    }
+
+
+def template_read(message: Message) -> dict[str, str] | None:
+    """A template send as the customer read it: header, body and footer with its parameters in place."""
+    if message.type != MessageType.TEMPLATE or message.template is None:
+        return None
+    return template_filled(message.template, header=_parameters(message.content, "header"),
+                           body=_parameters(message.content, "body"))
+
+
+def template_typed(template, values) -> dict[str, str]:
+    """The picker's preview: the template with what the agent typed so far (``tpl_header_n``, ``tpl_body_n``)."""
+    def typed(part: str) -> list[str]:
+        return [str(values.get(f"tpl_{part}_{n}", "")) for n in range(1, 31)]
+
+    return template_filled(template, header=typed("header"), body=typed("body"))
+
+
+def message_item(message: Message) -> dict[str, Any]:
+    return {"kind": "message", "id": f"msg-{message.pk}", "time": message.created_at, "b": bubble(message),
+            "read_as": template_read(message)}
+
+
+def note_item(note: Note) -> dict[str, Any]:
+    return {"kind": "note", "id": f"note-{note.pk}", "time": note.created_at, "note": note}
+
+
+def _status_label(value: str) -> str:
+    try:
+        return str(ConversationStatus(value).label)
+    except ValueError:
+        return value
+
+
+def activity_words(activity: ConversationActivity) -> str:
+    who = (activity.actor.get_full_name() or activity.actor.get_username()) if activity.actor else _("The customer")
+    detail = activity.detail or {}
+    if activity.kind == ActivityKind.ASSIGNED:
+        if detail.get("to"):
+            return _("%(who)s assigned the conversation to %(to)s") % {"who": who, "to": detail["to"]}
+        return _("%(who)s unassigned the conversation") % {"who": who}
+    if activity.kind in (ActivityKind.STATUS, ActivityKind.REOPENED):
+        words = _("%(who)s changed the status to %(status)s") % {"who": who,
+                                                                   "status": _status_label(detail.get("to", ""))}
+        return words if activity.kind == ActivityKind.STATUS else _("%(who)s wrote: the conversation is open again") % {
+            "who": who}
+    if activity.kind == ActivityKind.WOKEN:
+        return _("The snooze ended: the conversation is open again")
+    if activity.kind == ActivityKind.LABELS:
+        return _("%(who)s set the labels: %(labels)s") % {"who": who,
+                                                          "labels": ", ".join(detail.get("to") or []) or "—"}
+    return _("%(who)s added a private note") % {"who": who}
+
+
+def activity_item(activity: ConversationActivity) -> dict[str, Any]:
+    return {"kind": "activity", "id": f"act-{activity.pk}", "time": activity.created_at,
+            "words": activity_words(activity)}
+
+
+def timeline(messages, notes, activities) -> list[dict[str, Any]]:
+    """Messages, notes and history in time order (notes' own history lines are left out: the note shows)."""
+    items = [*map(message_item, messages), *map(note_item, notes),
+             *(activity_item(activity) for activity in activities if activity.kind != ActivityKind.NOTE)]
+    return sorted(items, key=lambda item: item["time"])

@@ -1,0 +1,155 @@
+"""Reads of the workspace, every one scoped by tenancy (``accounts.tenancy.scope``).
+
+The inbox list and its poll are bounded: an indexed order (``client, -last_message_at`` / ``client,
+updated_at``), a page of rows, their labels in one more query. With 10 or 100,000 conversations they
+cost the same number of queries and about the same time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import PhoneNumber, Role
+from accounts.tenancy import scope
+from messaging.models import Conversation, ConversationStatus, Label
+from workspace import conf
+from workspace.models import CannedResponse, ConversationActivity, Note
+
+VIEWS = ("mine", "unassigned", "all")
+# A change committed up to this long after its timestamp was taken is still seen by the next poll.
+POLL_OVERLAP = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the list shows: one of VIEWS, a status (or all), a label name, a business number id, a search."""
+
+    view: str = "all"
+    status: str = ConversationStatus.OPEN
+    label: str = ""
+    number: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params) -> InboxFilter:
+        view = params.get("view", "all")
+        status = params.get("status", ConversationStatus.OPEN)
+        number = params.get("number", "")
+        return cls(
+            view=view if view in VIEWS else "all",
+            status=status if status in [*ConversationStatus.values, "all"] else ConversationStatus.OPEN,
+            label=params.get("label", "")[:40],
+            number=int(number) if str(number).isdigit() else None,
+            q=" ".join(params.get("q", "").split())[:100],
+        )
+
+
+def conversations_visible(user) -> QuerySet[Conversation]:
+    return scope(Conversation.objects.all(), user, "client")
+
+
+def conversations_filtered(user, flt: InboxFilter) -> QuerySet[Conversation]:
+    """The user's conversations matching ``flt`` (no order, no limit)."""
+    queryset = conversations_visible(user)
+    if flt.view == "mine":
+        queryset = queryset.filter(assignee=user)
+    elif flt.view == "unassigned":
+        queryset = queryset.filter(assignee__isnull=True)
+    if flt.status != "all":
+        queryset = queryset.filter(status=flt.status)
+    if flt.label:
+        queryset = queryset.filter(labels__name=flt.label)
+    if flt.number is not None:
+        queryset = queryset.filter(phone_number_id=flt.number)
+    if flt.q:
+        digits = "".join(ch for ch in flt.q if ch.isdigit())
+        condition = Q(contact__profile_name__icontains=flt.q) | Q(last_message_preview__icontains=flt.q)
+        if digits:
+            condition |= Q(contact__wa_id__contains=digits)
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def _rows(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    return queryset.select_related("contact", "phone_number", "assignee").prefetch_related(
+        Prefetch("labels", queryset=Label.objects.order_by("name")))
+
+
+def inbox_page(user, flt: InboxFilter, *, limit: int | None = None) -> list[Conversation]:
+    """The first page of the list, latest activity first."""
+    limit = limit or conf.setting("WORKSPACE_PAGE_SIZE")
+    # A conversation without any message is not in an inbox; without NULLs the order is the index's
+    # (client, last_message_at DESC): the page is read from the index, not sorted.
+    queryset = conversations_filtered(user, flt).filter(last_message_at__isnull=False).order_by(
+        "-last_message_at", "-id")
+    return list(_rows(queryset)[:limit])
+
+
+@dataclass
+class Changes:
+    cursor: datetime
+    matching: list[Conversation]   # changed and shown by the filter: to insert or refresh
+    leaving: list[int]             # changed and no longer shown by the filter: to remove
+
+
+def inbox_changes(user, flt: InboxFilter, *, since: datetime, limit: int | None = None) -> Changes:
+    """Conversations changed after ``since`` (minus an overlap), split into those the filter shows and the others.
+
+    Two queries on the ``(client, updated_at)`` index (plus one for labels), whatever the inbox's size.
+    """
+    limit = limit or conf.setting("WORKSPACE_PAGE_SIZE")
+    now = timezone.now()
+    after = since - POLL_OVERLAP
+    changed = list(conversations_visible(user).filter(updated_at__gt=after)
+                   .order_by("-updated_at").values_list("pk", flat=True)[:limit])
+    if not changed:
+        return Changes(cursor=now, matching=[], leaving=[])
+    matching = list(_rows(conversations_filtered(user, flt).filter(pk__in=changed, last_message_at__isnull=False))
+                    .order_by("last_message_at", "id"))
+    shown = {conversation.pk for conversation in matching}
+    return Changes(cursor=now, matching=matching, leaving=[pk for pk in changed if pk not in shown])
+
+
+def unread_conversations(user, *, cap: int = 99) -> int:
+    """How many conversations have unread messages, counted up to ``cap`` (a partial index serves it)."""
+    return conversations_visible(user).filter(unread_count__gt=0).values("pk")[: cap + 1].count()
+
+
+def labels_visible(user) -> QuerySet[Label]:
+    return scope(Label.objects.all(), user, "client").order_by("name")
+
+
+def numbers_visible(user) -> QuerySet[PhoneNumber]:
+    return scope(PhoneNumber.objects.all(), user, "client").order_by("digits")
+
+
+def canned_responses_visible(user) -> QuerySet[CannedResponse]:
+    return scope(CannedResponse.objects.all(), user, "client")
+
+
+def notes_of(conversation: Conversation) -> QuerySet[Note]:
+    return Note.objects.filter(conversation=conversation).select_related("author").order_by("created_at", "id")
+
+
+def activities_of(conversation: Conversation) -> QuerySet[ConversationActivity]:
+    return (ConversationActivity.objects.filter(conversation=conversation).select_related("actor")
+            .order_by("created_at", "id"))
+
+
+def past_conversations(conversation: Conversation) -> QuerySet[Conversation]:
+    """The same customer's other conversations with this client (other business numbers)."""
+    return (Conversation.objects.filter(client_id=conversation.client_id, contact_id=conversation.contact_id)
+            .exclude(pk=conversation.pk).select_related("phone_number").order_by("-last_message_at")[:10])
+
+
+def assignees_for(client_id: int):
+    """The client's agents and admins, for the assign menu."""
+    from django.contrib.auth import get_user_model
+
+    return (get_user_model().objects.filter(is_active=True, memberships__client_id=client_id,
+                                            memberships__role__in=[Role.AGENT, Role.ADMIN])
+            .order_by("username").distinct())

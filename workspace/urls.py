@@ -1,0 +1,25 @@
+"""The workspace's pages at the site root (``/`` is the inbox)."""
+
+from django.urls import path
+
+from workspace.views import frame, inbox, thread
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("", inbox.inbox, name="inbox"),
+    path("inbox/changes/", inbox.inbox_changes, name="inbox-changes"),
+    path("login/", frame.LoginView.as_view(), name="login"),
+    path("logout/", frame.LogoutView.as_view(), name="logout"),
+    path("settings/", frame.settings_view, name="settings"),
+    path("c/<int:pk>/", thread.thread, name="thread"),
+    path("c/<int:pk>/changes/", thread.thread_changes, name="thread-changes"),
+    path("c/<int:pk>/reply/", thread.reply, name="reply"),
+    path("c/<int:pk>/template/", thread.template_send, name="template-send"),
+    path("c/<int:pk>/template/form/", thread.template_form, name="template-form"),
+    path("c/<int:pk>/canned/", thread.canned_suggest, name="canned-suggest"),
+    path("c/<int:pk>/assign/", thread.assign, name="assign"),
+    path("c/<int:pk>/status/", thread.status, name="status"),
+    path("c/<int:pk>/labels/", thread.labels, name="labels"),
+    path("c/<int:pk>/notes/", thread.note_add, name="note-add"),
+]
