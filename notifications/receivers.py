@@ -3,7 +3,8 @@
 Every receiver runs in the caller's transaction and only writes rows: one SELECT of the subscribed endpoints
 and one INSERT into the outbox per batch (:func:`notifications.events.events_record`), an alert row now and
 then. ``contact.opted_out`` is a declared event type whose hook (contacts, issue 23) is wired when it lands;
-``conversation.assigned``/``resolved`` (workspace, issue 22) and ``number.quality`` likewise.
+``conversation.assigned``/``resolved`` are recorded by the workspace's services themselves (it sits above this
+app and calls :func:`~notifications.events.events_record`).
 """
 
 from __future__ import annotations

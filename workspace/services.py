@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Role
 from accounts.tenancy import require_role
 from messaging.models import Conversation, ConversationStatus, Direction, Label, Message
+from notifications.events import OutEvent, events_record
+from notifications.models import EventType
 from waportal.errors import ApplicationError
 from workspace.models import ActivityKind, CannedResponse, ConversationActivity, Note
 
@@ -67,6 +69,8 @@ def conversation_assign(*, actor, conversation: Conversation, assignee) -> Conve
     _touch(conversation, ["assignee"])
     _record(conversation, actor, ActivityKind.ASSIGNED,
             {"from": _user_label(previous), "to": _user_label(assignee)})
+    _event(conversation, EventType.CONVERSATION_ASSIGNED,
+           {"assignee": assignee.pk if assignee else None, "assignee_name": _user_label(assignee)})
     return conversation
 
 
@@ -95,7 +99,16 @@ def conversation_status_set(*, actor, conversation: Conversation, status: str,
     if snoozed_until is not None:
         detail["until"] = snoozed_until.isoformat()
     _record(conversation, actor, ActivityKind.STATUS, detail)
+    if status == ConversationStatus.RESOLVED:
+        _event(conversation, EventType.CONVERSATION_RESOLVED, {"previous_status": previous})
     return conversation
+
+
+def _event(conversation: Conversation, event_type: str, data: dict) -> None:
+    """The outgoing webhooks' event for a workflow change, recorded in the same transaction (notifications)."""
+    events_record(events=[OutEvent(
+        client_id=conversation.client_id, type=event_type, ordering_key=f"conversation:{conversation.pk}",
+        data={"conversation": conversation.pk, "status": conversation.status, **data})])
 
 
 def _clean_label_names(names: Iterable[str]) -> list[str]:
