@@ -727,7 +727,7 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
 
     from django.db import connection
 
-    from campaigns import runner
+    from campaigns import pace, runner
     from messaging import sending
     from messaging.sending import batch
     from providers.aldeamo import AldeamoClient
@@ -759,7 +759,7 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
 
     stages = [
         (runner, "claim_chunk", "runner: claim a chunk (UPDATE ... SKIP LOCKED)"),
-        (runner, "reserve_slots", "runner: reserve pace slots"),
+        (pace, "reserve_slots", "runner: reserve pace slots"),
         (runner, "record_outcomes", "runner: record a chunk's outcomes"),
         (runner, "_snapshot", "runner: re-read the campaign per chunk"),
         (runner.CampaignWorker, "_without_opted_out", "runner: opt-out re-check per chunk"),

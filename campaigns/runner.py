@@ -5,11 +5,9 @@ One call of :func:`campaign_work` is one *slice* of a background task (see
 whether the task should run again. Any number of slices may run at once, in
 any number of ``db_worker`` processes; these rules keep that safe:
 
-**Claims.** A chunk of recipients is claimed with one UPDATE that marks rows
-``claimed`` with this worker's id and a lease and returns them
-(``WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … RETURNING …``
-on PostgreSQL; on SQLite the same single statement runs under the database's
-write lock). Only ``pending`` rows, or ``claimed`` rows whose lease has
+**Claims** (:mod:`campaigns.claims`). A chunk of recipients is claimed with one
+UPDATE that marks rows ``claimed`` with this worker's id and a lease and
+returns them. Only ``pending`` rows, or ``claimed`` rows whose lease has
 expired (their worker died), can be claimed.
 
 **Never twice.** Every send carries the key ``campaign:<id>:recipient:<id>``,
@@ -21,7 +19,7 @@ its first message. A recipient claimed again after its worker died is
 therefore linked to the message that left, or sent now if its message never
 did -- never sent twice.
 
-**Pace.** ``Campaign.pace_next_slot`` is a token bucket shared by all workers:
+**Pace** (:mod:`campaigns.pace`). ``Campaign.pace_next_slot`` is a token bucket shared by all workers:
 a worker reserves slots with one atomic ``UPDATE … SET pace_next_slot =
 max(pace_next_slot, now) + n/pace RETURNING``, about ``PACE_WINDOW_SECONDS``
 of them at a time (:class:`PaceShare`), and sends message *i* of a
@@ -41,19 +39,15 @@ campaign with the reason.
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
-import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Min
+from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +55,19 @@ from accounts import rates
 from accounts.audit import audit_record
 from accounts.models import PhoneNumber
 from campaigns import conf, hooks, tracking
+from campaigns.claims import (
+    LOST_IN_FLIGHT,
+    Claimed,
+    LeaseKeeper,
+    RecipientOutcome,
+    claim_chunk,
+    defer,
+    extend_lease,
+    in_flight_resolve,
+    lost_in_flight_words,
+    record_outcomes,
+    release,
+)
 from campaigns.models import (
     OPEN_STATES,
     Campaign,
@@ -71,13 +78,13 @@ from campaigns.models import (
     RecipientState,
     SkipReason,
 )
+from campaigns.pace import SEND_AHEAD_SECONDS, Flight, Late, PaceShare
 from campaigns.variables import ContentBuilder, template_slots
 from messaging import sending
 from messaging.models import Contact, Direction, Message, MessageStatus
 from providers.base import ProviderError
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
-from waportal.sql import db_param, values_table
 
 logger = logging.getLogger(__name__)
 
@@ -90,52 +97,11 @@ FAILED_STATES = (RecipientState.FAILED, RecipientState.UNKNOWN)
 # Failures that say "too fast", not "cannot be sent": never counted towards the automatic pause.
 THROTTLE_CODES = frozenset({"429", *sending.NUMBER_THROTTLE_CODES, *sending.RECIPIENT_THROTTLE_CODES})
 HEARTBEAT_EVERY = 5.0
-# Pace slots are reserved about this many seconds at a time (see PaceShare).
-PACE_WINDOW_SECONDS = 0.1
 # Recipients in a worker's first chunk, before it has measured how long a send takes.
 FIRST_CHUNK = 10
-# A call woken too late for its slot gives it up at most this many times, then leaves at its next one however
-# late: on a machine too busy to wake threads on time the number's slots are not all given up (see Flight).
-LATE_RETRIES = rates.LATE_RETRIES
-# A provider call is handed to its thread up to this long before its slot (see Flight).
-SEND_AHEAD_SECONDS = 0.25
 # After a throttled answer without Retry-After: wait BASE * 2^(n-1) seconds (n in a row), at most CAP.
 THROTTLE_BASE_SECONDS = 0.25
 THROTTLE_CAP_SECONDS = 8.0
-
-
-LOST_IN_FLIGHT = "worker_lost"
-
-
-def lost_in_flight_words() -> str:
-    return _("The worker sending this message stopped before the provider's answer was recorded; the provider may "
-             "have sent it. Check with the customer, then use \"send again\" if needed.")
-
-
-def in_flight_resolve(*, campaign_id: int) -> int:
-    """Recipients recorded as in flight (message still ``queued``/``sending``) with no claim left: unknown.
-
-    Nobody holds them any more, so nobody will record their answer: a campaign
-    is never ``completed`` with a recipient in flight. Returns how many.
-    """
-    stuck = list(CampaignRecipient.objects.filter(
-        campaign_id=campaign_id, state=RecipientState.SENDING,
-        message__status__in=(MessageStatus.QUEUED, MessageStatus.SENDING),
-    ).values_list("pk", "message_id"))
-    if not stuck:
-        return 0
-    words = lost_in_flight_words()
-    sending.messages_lost_in_flight(message_ids=[message_id for _pk, message_id in stuck], words=words)
-    return CampaignRecipient.objects.filter(pk__in=[pk for pk, _m in stuck], state=RecipientState.SENDING).update(
-        state=RecipientState.UNKNOWN, error_code=LOST_IN_FLIGHT, error=words, finished_at=timezone.now())
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    phone: str
-    variables: dict[str, str]
-    attempts: int
 
 
 @dataclass(frozen=True)
@@ -152,306 +118,11 @@ class SliceOutcome:
                 "run_after": self.run_after.isoformat() if self.run_after else None}
 
 
-@dataclass(frozen=True, slots=True)
-class RecipientOutcome:
-    """What happened to one recipient of a chunk, as :func:`record_outcomes` writes it."""
-
-    id: int
-    state: str
-    finished_at: datetime
-    message_id: Any = None
-    error_code: str = ""
-    error: str = ""
-    #: The failure's kind (``ProviderError.kind``: "auth", "rejected", …), not stored: read by the chunk's count.
-    error_kind: str = ""
-
-
 @dataclass
 class ChunkResult:
     sent: int = 0
     failures: int = 0
     auth_failure: str = ""
-
-
-# --- claims ------------------------------------------------------------------------
-
-
-def claim_chunk(*, campaign_id: int, worker_id: str, size: int, lease_seconds: float) -> list[Claimed]:
-    """Atomically claim up to ``size`` open recipients (pending, or claimed with an expired lease).
-
-    On PostgreSQL the rows are picked in a ``MATERIALIZED`` CTE, evaluated
-    exactly once. Written as ``UPDATE … WHERE id IN (SELECT … LIMIT n FOR
-    UPDATE SKIP LOCKED)``, the planner may put the subquery on the inner side
-    of a nested loop and run it again for every outer row; each run skips the
-    rows this very statement has just updated (they are locked by it) and
-    takes the next ones, so a "chunk of 8" claimed the whole campaign whenever
-    the table's statistics favoured that plan.
-    """
-    now = timezone.now()
-    table = CampaignRecipient._meta.db_table
-    open_rows = "(state = %s OR lease_until < %s)"
-    pick = (f"SELECT id FROM {table} WHERE campaign_id = %s AND state IN (%s, %s) AND {open_rows} "
-            f"ORDER BY id LIMIT %s")
-    pick_params = [campaign_id, RecipientState.PENDING, RecipientState.CLAIMED, RecipientState.PENDING, db_param(now),
-                   size]
-    assign = "state = %s, claimed_by = %s, claimed_at = %s, lease_until = %s, attempts = attempts + 1"
-    assign_params = [RecipientState.CLAIMED, worker_id, db_param(now), db_param(now + timedelta(seconds=lease_seconds))]
-    returning = f"RETURNING {table}.id, {table}.phone, {table}.variables, {table}.attempts"
-    if connection.vendor == "postgresql":
-        sql = (f"WITH picked AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) "
-               f"UPDATE {table} SET {assign} FROM picked WHERE {table}.id = picked.id AND {open_rows} "
-               f"{returning}")
-        params = [*pick_params, *assign_params, RecipientState.PENDING, db_param(now)]
-    else:  # SQLite: one statement under the database's write lock; the subquery runs once
-        sql = f"UPDATE {table} SET {assign} WHERE id IN ({pick}) AND {open_rows} {returning}"
-        params = [*assign_params, *pick_params, RecipientState.PENDING, db_param(now)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    claimed = [
-        Claimed(id=row[0], phone=row[1], variables=row[2] if isinstance(row[2], dict) else json.loads(row[2] or "{}"),
-                attempts=row[3])
-        for row in rows
-    ]
-    claimed.sort(key=lambda c: c.id)
-    return claimed
-
-
-def release(*, recipient_ids: list[int], worker_id: str) -> None:
-    """Give back claimed recipients this worker did not get to (their claim did not count)."""
-    if recipient_ids:
-        CampaignRecipient.objects.filter(
-            pk__in=recipient_ids, state=RecipientState.CLAIMED, claimed_by=worker_id
-        ).update(state=RecipientState.PENDING, claimed_by="", lease_until=None, attempts=F("attempts") - 1)
-
-
-def defer(*, recipient_ids: list[int], worker_id: str, seconds: float) -> None:
-    """Put claimed recipients back for later: claimable again after ``seconds`` (a throttle's wait).
-
-    They stay ``claimed`` by nobody with a lease ending then, so no worker takes
-    them before; the attempt does not count (the provider refused to take it).
-    """
-    if recipient_ids:
-        CampaignRecipient.objects.filter(
-            pk__in=recipient_ids, state=RecipientState.CLAIMED, claimed_by=worker_id
-        ).update(claimed_by="", lease_until=timezone.now() + timedelta(seconds=seconds), attempts=F("attempts") - 1)
-
-
-def extend_lease(*, recipient_ids: list[int], worker_id: str, lease_seconds: float) -> None:
-    if recipient_ids:
-        CampaignRecipient.objects.filter(
-            pk__in=recipient_ids, state=RecipientState.CLAIMED, claimed_by=worker_id
-        ).update(lease_until=timezone.now() + timedelta(seconds=lease_seconds))
-
-
-def record_outcomes(outcomes: list[RecipientOutcome]) -> None:
-    """Write a chunk's outcomes in one ``UPDATE … FROM (VALUES …)`` statement (see :mod:`waportal.sql`)."""
-    if not outcomes:
-        return
-    table = CampaignRecipient._meta.db_table
-    message_pk = Message._meta.pk
-    rows = [
-        (outcome.id, outcome.state,
-         message_pk.get_db_prep_value(outcome.message_id, connection) if outcome.message_id else None,
-         outcome.error_code, outcome.error, db_param(outcome.finished_at))
-        for outcome in outcomes
-    ]
-    values, params, (pk, state, message_id, error_code, error, finished_at) = values_table(
-        rows, ["bigint", None, "uuid", None, None, "timestamp with time zone"])
-    sql = (
-        f"UPDATE {table} SET state = {state}, message_id = {message_id}, error_code = {error_code}, "
-        f"error = {error}, finished_at = {finished_at}, claimed_by = '', lease_until = NULL "
-        f"FROM {values} WHERE {table}.id = {pk}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def renew_claims(*, campaign_id: int, worker_id: str, lease_seconds: float) -> int:
-    """Push the lease of every recipient this worker holds in the campaign; one UPDATE."""
-    return CampaignRecipient.objects.filter(
-        campaign_id=campaign_id, state=RecipientState.CLAIMED, claimed_by=worker_id
-    ).update(lease_until=timezone.now() + timedelta(seconds=lease_seconds))
-
-
-class LeaseKeeper(threading.Thread):
-    """A worker's heartbeat while it works a slice: renews its claims' leases and the campaign's heartbeat.
-
-    It runs beside the sending loop, on its own database connection, every
-    ``CAMPAIGN_LEASE_RENEW_SECONDS``: a send that waits 30 s for the provider
-    keeps its claims, and a worker that dies (``kill -9``) stops renewing, so
-    its claims are free ``CAMPAIGN_CLAIM_LEASE_SECONDS`` (12 s) later, not
-    minutes. Errors are logged and retried at the next beat; the sending loop
-    renews too (at half the lease), so a missed beat costs nothing.
-    """
-
-    def __init__(self, *, campaign_id: int, worker_id: str, lease_seconds: float, every: float) -> None:
-        super().__init__(name=f"lease-{worker_id}", daemon=True)
-        self.campaign_id, self.worker_id, self.lease, self.every = campaign_id, worker_id, lease_seconds, every
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stop.wait(self.every):
-                try:
-                    renew_claims(campaign_id=self.campaign_id, worker_id=self.worker_id, lease_seconds=self.lease)
-                    Campaign.objects.filter(pk=self.campaign_id).update(heartbeat_at=timezone.now())
-                except Exception as exc:  # the database away: the next beat tries again
-                    logger.warning("campaign %s: could not renew the leases of %s: %s", self.campaign_id,
-                                   self.worker_id, exc)
-                    connection.close()
-        finally:
-            connection.close()
-
-    def __enter__(self) -> LeaseKeeper:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.join(timeout=self.every + 5)
-
-
-# --- pace ------------------------------------------------------------------------
-
-
-def reserve_slots(*, campaign_id: int, count: int, pace: int) -> tuple[float, float]:
-    """Reserve ``count`` send slots in the shared bucket; returns (first slot, interval), epoch seconds.
-
-    One atomic statement: concurrent workers get disjoint windows. Workers use
-    their own clock (``time.time()``); on one machine, or NTP-synced ones, the
-    skew is far below a slot.
-    """
-    interval = 1.0 / max(pace, 1)
-    now = time.time()
-    table = Campaign._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET pace_next_slot = "
-            f"(CASE WHEN pace_next_slot > %s THEN pace_next_slot ELSE %s END) + %s "
-            f"WHERE id = %s RETURNING pace_next_slot",
-            [now, now, count * interval, campaign_id],
-        )
-        row = cursor.fetchone()
-    end = float(row[0]) if row else now + count * interval
-    return end - count * interval, interval
-
-
-class PaceShare:
-    """One worker's turns in a campaign's shared bucket, reserved a few at a time.
-
-    Reserving a whole chunk at once would give each worker long windows of its
-    own, and one worker cannot always keep the pace alone (each send waits for
-    the provider); reserving about ``PACE_WINDOW_SECONDS`` of slots at a time
-    interleaves the workers finely, so together they hold the pace.
-    """
-
-    def __init__(self, *, campaign_id: int, pace: int) -> None:
-        self.campaign_id, self.pace = campaign_id, pace
-        self.per_reservation = max(1, round(pace * PACE_WINDOW_SECONDS))
-        self.interval = 1.0 / max(pace, 1)
-        self.next_slot = 0.0
-        self.left = 0
-
-    def next(self, *, wanted: int) -> float:
-        """This worker's next slot, epoch seconds (reserved here when its reservation is used up)."""
-        if not self.left:
-            self.left = min(self.per_reservation, max(wanted, 1))
-            self.next_slot, self.interval = reserve_slots(campaign_id=self.campaign_id, count=self.left,
-                                                          pace=self.pace)
-        slot = self.next_slot
-        self.next_slot += self.interval
-        self.left -= 1
-        return slot
-
-
-class Late:
-    """A call whose thread woke too long after its slot: not made; it needs a new slot (``tries``: how many
-    slots it gave up so far)."""
-
-    __slots__ = ("call", "tries")
-
-    def __init__(self, call, tries: int = 1) -> None:
-        self.call, self.tries = call, tries
-
-
-class Flight:
-    """A worker's provider calls in flight: at most ``size`` at once, in a thread pool.
-
-    The calls (:meth:`messaging.sending.TemplateBatch.begin`) touch no
-    database: every read and write stays in the worker's own thread, on its
-    own connection, so the pool threads never open one. A call is handed over
-    up to ``SEND_AHEAD_SECONDS`` before its slot and its thread makes it at the
-    slot, so the worker's own pauses (claiming and storing the next chunk)
-    cost no slots; :meth:`stop` makes the calls still waiting for their slot
-    return :data:`NOT_SENT` at once (a pause or cancel). With ``size`` 1 -- or
-    a client that must stay in the calling thread (the in-process sandbox) --
-    each call runs in the caller's thread at its slot, as before.
-    """
-
-    NOT_SENT = object()
-
-    def __init__(self, size: int) -> None:
-        self.size = max(1, size)
-        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="campaign-send") \
-            if self.size > 1 else None
-        self.running: dict[Future, Any] = {}
-        self.stopping = threading.Event()
-        self.tolerance = rates.leave_tolerance()
-        self.switch_interval = sys.getswitchinterval()
-        if self.pool is not None:
-            # A thread waking at its slot waits for the interpreter lock up to the switch interval (5 ms by
-            # default, a third of a slot at 80/s): hand it over sooner while calls are in flight.
-            sys.setswitchinterval(min(self.switch_interval, float(conf.setting("CAMPAIGN_SWITCH_INTERVAL"))))
-
-    @property
-    def full(self) -> bool:
-        return len(self.running) >= self.size
-
-    def submit(self, call, item: Any, *, at: float = 0.0, tries: int = 0) -> None:
-        """Make ``call`` at ``at`` (epoch seconds) unless stopped first (``tries``: slots it gave up already)."""
-        if self.pool is not None:
-            future = self.pool.submit(self._at, call, at, tries)
-        else:
-            future = Future()
-            try:
-                future.set_result(self._at(call, at, tries))
-            except Exception as exc:
-                future.set_exception(exc)
-        self.running[future] = item
-
-    def _at(self, call, at: float, tries: int = 0):
-        """Wait for ``at``, then call -- unless woken more than ``tolerance`` after it.
-
-        Every sender of the number leaves within ``tolerance`` of a slot of the
-        shared bucket, which is what keeps any 1 s window within the limit
-        across processes; a thread that woke later (the machine was busy) would
-        crowd another process's slots, so it returns :class:`Late` without
-        calling and the worker gives the call a new slot -- up to
-        ``LATE_RETRIES`` times, then it leaves late rather than never.
-        """
-        if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
-            return self.NOT_SENT
-        if at and tries < LATE_RETRIES and time.time() > at + self.tolerance:
-            return Late(call, tries + 1)
-        return call()
-
-    def stop(self) -> None:
-        self.stopping.set()
-
-    def finished(self, timeout: float) -> list[tuple[Any, Future]]:
-        """Calls that have returned, waiting up to ``timeout`` seconds for the first one."""
-        if not self.running:
-            if timeout > 0:
-                time.sleep(timeout)
-            return []
-        done, _pending = wait(list(self.running), timeout=max(timeout, 0), return_when=FIRST_COMPLETED)
-        return [(self.running.pop(future), future) for future in done]
-
-    def close(self, *, wait: bool = True) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=wait, cancel_futures=not wait)
-            sys.setswitchinterval(self.switch_interval)
 
 
 # --- the slice ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from accounts.models import NumberRate
-from campaigns import runner, services
+from campaigns import pace, runner, services
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState
 from messaging.models import Message, MessageStatus
 from messaging.sending import delivery
@@ -165,7 +165,7 @@ def test_a_pause_mid_chunk_makes_no_call_still_waiting_for_its_slot(make_campaig
     assert work(campaign).reason == CampaignStatus.PAUSED
     assert time.monotonic() - began < 1.0  # the calls waiting for their slot returned at once
     made = sum(slow.calls.values())
-    assert 1 <= made <= 4 + int(runner.SEND_AHEAD_SECONDS * 20) + 1
+    assert 1 <= made <= 4 + int(pace.SEND_AHEAD_SECONDS * 20) + 1
     assert set(slow.calls.values()) == {1}
     counted = states(campaign)
     assert counted == {RecipientState.SENT: made, RecipientState.PENDING: 40 - made}
@@ -245,11 +245,11 @@ def test_sends_woken_too_late_get_a_new_slot_and_are_sent_once(make_campaign, sl
 def test_a_call_late_every_time_leaves_after_giving_up_a_few_slots_rather_never():
     flight = runner.Flight(2)
     try:
-        for tries in range(runner.LATE_RETRIES):
+        for tries in range(pace.LATE_RETRIES):
             flight.submit(lambda: "sent", "late", at=time.time() - 1, tries=tries)
             [(_item, future)] = flight.finished(1.0)
             assert isinstance(future.result(), runner.Late) and future.result().tries == tries + 1
-        flight.submit(lambda: "sent", "late", at=time.time() - 1, tries=runner.LATE_RETRIES)
+        flight.submit(lambda: "sent", "late", at=time.time() - 1, tries=pace.LATE_RETRIES)
         [(_item, future)] = flight.finished(1.0)
         assert future.result() == "sent"
     finally:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from campaigns import runner, services
+from campaigns import pace, runner, services
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, PauseKind, RecipientState
 from messaging.models import Message, MessageStatus
 from providers.base import ProviderTimeout
@@ -60,8 +60,8 @@ def test_the_pace_is_kept(make_campaign, fake_send):
 
 def test_slots_never_overlap_between_workers(make_campaign):
     campaign = make_campaign(1, start=False)
-    first, interval = runner.reserve_slots(campaign_id=campaign.pk, count=10, pace=20)
-    second, _ = runner.reserve_slots(campaign_id=campaign.pk, count=10, pace=20)
+    first, interval = pace.reserve_slots(campaign_id=campaign.pk, count=10, pace=20)
+    second, _ = pace.reserve_slots(campaign_id=campaign.pk, count=10, pace=20)
     assert interval == pytest.approx(0.05)
     assert second == pytest.approx(first + 10 * interval)
 
