@@ -303,31 +303,6 @@ class CampaignUpload(models.Model):
         return self.original_name or str(self.campaign)
 
 
-class OptOut(models.Model):
-    """A number the business must not message in campaigns, beyond contacts marked opted out.
-
-    Kept here so a list from another channel (a "do not contact" export) can
-    be honoured without creating contacts for people who never wrote.
-    """
-
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="campaign_opt_outs",
-                               verbose_name=_("client"))
-    phone = models.CharField(_("phone"), max_length=20, help_text=_("Digits with country code."))
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("added by"))
-    created_at = models.DateTimeField(_("added"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("opt-out")
-        verbose_name_plural = _("opt-outs")
-        ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["client", "phone"], name="campaign_opt_out_once")]
-
-    def __str__(self) -> str:
-        return f"+{self.phone}"
-
-
 class NumberRate(models.Model):
     """A business number's send limit, shared by everything that sends from it, and its token bucket.
 

@@ -30,7 +30,6 @@ from campaigns.models import (
     CampaignRecipient,
     CampaignStatus,
     CampaignUpload,
-    OptOut,
     PauseKind,
     RecipientState,
 )
@@ -531,23 +530,3 @@ def campaigns_recover(*, campaign_ids: Iterable[int] | None = None) -> list[int]
         logger.warning("campaign %s: no worker activity since %s; started new tasks", campaign.pk, stale)
         recovered.append(campaign.pk)
     return recovered
-
-
-# --- opt-outs -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def opt_out_add(*, actor, client_id: int, phone: str, reason: str = "", region: str = "CO") -> OptOut:
-    """Add a number to the client's campaign opt-out list (idempotent)."""
-    require_role(actor, client_id, Role.AGENT)
-    digits, why = ingest.normalize_phone(phone, region=region)
-    if not digits:
-        raise ApplicationError(why, field="phone")
-    opt_out, created = OptOut.objects.get_or_create(
-        client_id=client_id, phone=digits,
-        defaults={"reason": reason[:200], "created_by": actor if getattr(actor, "is_authenticated", False) else None},
-    )
-    if created:
-        audit_record(actor=actor, action="campaign.opt_out", obj=opt_out, client=opt_out.client,
-                     changes={"phone": digits})
-    return opt_out

@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"waportal.admin"},     # shared admin building blocks (tenant scoping, badges): need accounts' tenancy
     {"templates_mgr"},
     {"messaging"},          # sending, webhooks, inbox: uses templates
+    {"contacts"},           # contacts' tags, attributes, consent history, segments: on messaging's Contact
     {"campaigns"},          # bulk sends through messaging
     {"analytics"},          # reads everything below
     {"sandbox"},            # the simulator: uses the portal's public pieces; nothing in the portal imports it
@@ -49,9 +50,8 @@ KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = {
     # The account page's setup notes count Contacto Virtual templates without id_template: a note
     # templates_mgr should contribute (as it contributes its sync step), not one accounts reads from its model.
     ("accounts/selectors.py", "templates_mgr.models"),
-    # Sending checks campaigns' opt-outs and takes a slot from campaigns' per-number rate: opt-outs and send
-    # rates are messaging's concern (every send needs them), to move down from campaigns.
-    ("messaging/sending/checks.py", "campaigns.models"),
+    # Sending takes a slot from campaigns' per-number rate: send rates are messaging's concern (every send needs
+    # them), to move down from campaigns.
     ("messaging/sending/delivery.py", "campaigns.rates"),
 }
 

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from campaigns import services as campaign_services
+from contacts.models import Segment
 from messaging.models import WebhookEvent
 from templates_mgr.models import TemplateStatus
 from tests.factories import (
@@ -50,6 +51,8 @@ class Side:
     admin: Any
     agent: Any = None
     viewer: Any = None
+    contact: Any = None
+    segment: Any = None
 
 
 @dataclass
@@ -91,8 +94,10 @@ def _side(account, client_id: str, name: str, *, with_staff: bool) -> Side:
         recipients=[{"phone": "573001112233", "variables": {"body_1": "x"}}])
     event = WebhookEventFactory(provider_account=account, client=client, state=WebhookEvent.State.PROCESSED,
                                 payload={"customer": f"secret customer of {name}"})
+    segment = Segment.objects.create(client=client, name=f"Segment of {name}", filters={})
     return Side(client=client, waba=waba, number=number, template=template, conversation=conversation,
-                message=message, campaign=campaign, event=event, admin=admin, agent=agent, viewer=viewer)
+                message=message, campaign=campaign, event=event, admin=admin, agent=agent, viewer=viewer,
+                contact=conversation.contact, segment=segment)
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ProviderAccount
 from campaigns.models import Campaign
-from messaging.models import Message
+from contacts.models import Segment
+from messaging.models import Contact, Message
 from templates_mgr.models import Template
 
 
@@ -289,6 +290,84 @@ COVERAGE: dict[tuple[str, str], dict[str, Check | Exempt]] = {
         }
         for action in ("export", "recipients", "report")
     },
+    # Contacts and segments.
+    ("contact-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/contacts/", {200}, then=lists_a_not_b("contact")),
+        "role": check(None, "GET", lambda w: "/api/v1/contacts/", ANONYMOUS),
+    },
+    ("contact-list", "POST"): {
+        "isolation": check("agent_a", "POST", lambda w: "/api/v1/contacts/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "number": "573001119999"},
+                           then=nothing_created_for_b(Contact, "contact")),
+        "role": check("viewer_a", "POST", lambda w: "/api/v1/contacts/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "number": "573001119999"}),
+    },
+    ("contact-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("contacts", "contact", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("contacts", "contact", "a"), NOT_FOUND),
+    },
+    ("contact-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("contacts", "contact", "b"), NOT_FOUND,
+                           body=lambda w: {"opted_out": True}),
+        "role": check("viewer_a", "PATCH", obj_url("contacts", "contact", "a"), REFUSED,
+                      body=lambda w: {"opted_out": True}, then=lambda w, r: _not_opted_out(w.a.contact)),
+    },
+    ("contact-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", obj_url("contacts", "contact", "b"), NOT_FOUND),
+        "role": check("agent_a", "DELETE", obj_url("contacts", "contact", "a"), REFUSED),
+    },
+    **{
+        (f"contact-{action}", "POST"): {
+            "isolation": check("admin_a", "POST", lambda w, a=action: f"/api/v1/contacts/{a}/", {200},
+                               body=lambda w: {"contacts": [w.b.contact.pk], "tags": ["vip"]},
+                               then=lambda w, r: _untagged(w.b.contact)),
+            "role": check("viewer_a", "POST", lambda w, a=action: f"/api/v1/contacts/{a}/", REFUSED,
+                          body=lambda w: {"contacts": [w.a.contact.pk], "tags": ["vip"]}),
+        }
+        for action in ("tag", "untag")
+    },
+    ("contact-import-csv", "POST"): {
+        "isolation": check("agent_a", "POST", lambda w: "/api/v1/contacts/import/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "mapping": {"phone": "number"}},
+                           then=nothing_created_for_b(Contact, "contact")),
+        "role": check("viewer_a", "POST", lambda w: "/api/v1/contacts/import/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "mapping": {"phone": "number"}}),
+    },
+    ("segment-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/segments/", {200}, then=lists_a_not_b("segment")),
+        "role": check(None, "GET", lambda w: "/api/v1/segments/", ANONYMOUS),
+    },
+    ("segment-list", "POST"): {
+        "isolation": check("agent_a", "POST", lambda w: "/api/v1/segments/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "name": "stolen", "filters": {}},
+                           then=nothing_created_for_b(Segment, "segment")),
+        "role": check("viewer_a", "POST", lambda w: "/api/v1/segments/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "name": "mine", "filters": {}}),
+    },
+    ("segment-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("segments", "segment", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("segments", "segment", "a"), NOT_FOUND),
+    },
+    ("segment-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("segments", "segment", "b"), NOT_FOUND,
+                           body=lambda w: {"name": "renamed"}),
+        "role": check("viewer_a", "PATCH", obj_url("segments", "segment", "a"), REFUSED,
+                      body=lambda w: {"name": "renamed"}),
+    },
+    ("segment-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", obj_url("segments", "segment", "b"), NOT_FOUND),
+        "role": check("viewer_a", "DELETE", obj_url("segments", "segment", "a"), REFUSED),
+    },
+    ("segment-count", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("segments", "segment", "b", "count/"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("segments", "segment", "a", "count/"), NOT_FOUND),
+    },
+    ("segment-preview-count", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/segments/count/", NOT_FOUND,
+                           body=lambda w: {"client": w.b.client.pk, "filters": {}}),
+        "role": check("outsider", "POST", lambda w: "/api/v1/segments/count/", NOT_FOUND,
+                      body=lambda w: {"client": w.a.client.pk, "filters": {}}),
+    },
     # Analytics.
     ("analytics-conversations", "GET"): {
         "isolation": check("admin_a", "GET", lambda w: ANALYTICS_QUERY.format(w.b.waba.pk), NOT_FOUND),
@@ -299,6 +378,15 @@ COVERAGE: dict[tuple[str, str], dict[str, Check | Exempt]] = {
         "role": check("agent_a", "POST", lambda w: "/api/v1/analytics/sync/", REFUSED, body=sync_body("a")),
     },
 }
+
+
+def _not_opted_out(contact):
+    contact.refresh_from_db()
+    assert not contact.opted_out
+
+
+def _untagged(contact):
+    assert not contact.tags.exists()
 
 
 def _only_b_waba(world):

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "templates_mgr",
     "messaging",
+    "contacts",
     "analytics",
     "campaigns",
     "sandbox",
