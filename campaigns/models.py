@@ -98,6 +98,9 @@ class Campaign(TimeStamped):
     variables = models.JSONField(
         _("fixed variables"), default=dict, blank=True, help_text=_("Values shared by every recipient, by slot.")
     )
+    segment = models.ForeignKey("contacts.Segment", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="campaigns", verbose_name=_("segment"),
+                                help_text=_("The contact segment the recipients were taken from, if any."))
     pause_kind = models.CharField(_("pause kind"), max_length=16, choices=PauseKind.choices, blank=True)
     pause_reason = models.TextField(_("pause reason"), blank=True)
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)

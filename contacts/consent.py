@@ -6,6 +6,7 @@ change with a :class:`ConsentEvent` (how, when, by whom) and, for an opt-out, th
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -20,6 +21,9 @@ from contacts.hooks import contact_opted_out
 from contacts.models import ConsentEvent, ConsentSettings, ConsentSource
 from messaging.models import Contact, Direction, Message, MessageType
 from templates_mgr.models import TemplateCategory
+from waportal.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 MAX_KEYWORD_TEXT = 40  # a message longer than this is a sentence, not a keyword
 
@@ -147,7 +151,11 @@ def confirmation_send(*, phone_number_id: int, to: str, opted_out: bool) -> Mess
     body = (settings.opt_out_confirmation if opted_out else settings.opt_in_confirmation).strip()
     if not body:
         return None
-    return message_send(actor=None, phone_number=phone_number, to=to, type="text", content={"body": body})
+    try:
+        return message_send(actor=None, phone_number=phone_number, to=to, type="text", content={"body": body})
+    except ApplicationError as exc:  # the window closed meanwhile, the number was deactivated: nothing to retry
+        logger.warning("consent confirmation to %s not sent: %s", to, exc.message)
+        return None
 
 
 @transaction.atomic
