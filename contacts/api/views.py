@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer

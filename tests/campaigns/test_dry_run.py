@@ -10,9 +10,8 @@ from accounts.models import AuditEntry
 from campaigns import ingest, services
 from campaigns.models import CampaignRecipient, CampaignStatus, RecipientState, SkipReason
 from contacts.consent import consent_set_by_number
-from templates_mgr.models import TemplateCategory
 from messaging.models import Contact
-from templates_mgr.models import TemplateStatus
+from templates_mgr.models import TemplateCategory, TemplateStatus
 from tests.campaigns.conftest import BODY
 from tests.factories import ClientFactory, TemplateFactory
 from tests.messaging.factories import ContactoVirtualTemplateFactory, contacto_virtual_number
