@@ -1,0 +1,90 @@
+"""POST /api/v1/contacts/import/: CSV with a column mapping, upsert by number, a dry run, refused rows by number."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from contacts.models import AttributeDefinition, AttributeKind, ConsentEvent, Tag
+from messaging.models import Contact
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/contacts/import/"
+
+
+def upload(api, content: bytes, mapping: dict, **extra):
+    data = {"file": SimpleUploadedFile("c.csv", content, content_type="text/csv"), "mapping": json.dumps(mapping),
+            **extra}
+    return api.post(URL, data, format="multipart")
+
+
+@pytest.fixture
+def points(line):
+    return AttributeDefinition.objects.create(client=line.client, key="points", label="Points",
+                                              kind=AttributeKind.NUMBER)
+
+
+CSV = (
+    "telefono;nombre;puntos;etiquetas;baja\n"
+    "3115550000;Ana;10;vip,bogota;\n"
+    "12345;Malo;1;;\n"
+    "+57 311 555 0001;Beto;muchos;;\n"
+    "573115550002;Carla;7;vip;si\n"
+    "311 555 0000;Ana otra vez;11;;\n"
+).encode()
+MAPPING = {"telefono": "number", "nombre": "name", "puntos": "points", "etiquetas": "tags", "baja": "opted_out"}
+
+
+def test_dry_run_reports_refused_rows_and_writes_nothing(api_as, agent, points):
+    response = upload(api_as(agent), CSV, MAPPING, dry_run="true")
+    assert response.status_code == 200, response.content
+    report = response.json()
+    assert report["dry_run"] is True and report["rows"] == 5 and report["created"] == 2
+    assert [(r["row"]) for r in report["refused_rows"]] == [3, 4, 6]
+    assert "Points must be a number" in report["refused_rows"][1]["reason"]
+    assert "row 2" in report["refused_rows"][2]["reason"]
+    assert not Contact.objects.exists()
+
+
+def test_import_upserts_by_number_with_tags_attributes_and_consent(api_as, agent, line, points):
+    existing = Contact.objects.create(client=line.client, wa_id="573115550000", profile_name="Ana vieja",
+                                      attributes={"points": 1})
+    report = upload(api_as(agent), CSV, MAPPING).json()
+    assert report["created"] == 1 and report["updated"] == 1 and report["refused"] == 3
+    existing.refresh_from_db()
+    assert existing.profile_name == "Ana" and existing.attributes == {"points": 10}
+    assert set(existing.tags.values_list("name", flat=True)) == {"vip", "bogota"}
+    carla = Contact.objects.get(wa_id="573115550002")
+    assert carla.opted_out and ConsentEvent.objects.get(contact=carla).source == "import"
+    assert set(Tag.objects.get(name="vip").contacts.all()) == {existing, carla}
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02binary", b"\xff\xfe\x00"])
+def test_a_bad_file_is_a_400_never_a_500(api_as, agent, content):
+    response = upload(api_as(agent), content, {"phone": "number"})
+    assert response.status_code == 400, response.content
+    assert "file" in response.json() or "mapping" in response.json()
+
+
+def test_a_mapping_to_an_unknown_column_or_field_is_refused(api_as, agent):
+    assert "mapping" in upload(api_as(agent), b"phone\n3115550000\n", {"celular": "number"}).json()
+    assert "mapping" in upload(api_as(agent), b"phone\n3115550000\n", {"phone": "shoe_size"}).json()
+    assert "mapping" in upload(api_as(agent), b"phone\n3115550000\n", {"phone": "name"}).json()
+
+
+def test_windows_1252_and_a_header_only_file(api_as, agent):
+    response = upload(api_as(agent), "phone,name\n3115550000,Mar\xeda\n".encode("cp1252"),
+                      {"phone": "number", "name": "name"})
+    assert response.status_code == 200 and Contact.objects.get().profile_name == "María"
+    assert upload(api_as(agent), b"phone\n", {"phone": "number"}).json()["rows"] == 0
+
+
+def test_the_import_service_reads_a_stream(agent, line):
+    from contacts.imports import contacts_import
+
+    report = contacts_import(actor=agent, client_id=line.client_id, file=io.BytesIO(b"n\n3115550000\n"),
+                             mapping={"n": "number"})
+    assert report["created"] == 1
