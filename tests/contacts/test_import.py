@@ -88,3 +88,14 @@ def test_the_import_service_reads_a_stream(agent, line):
     report = contacts_import(actor=agent, client_id=line.client_id, file=io.BytesIO(b"n\n3115550000\n"),
                              mapping={"n": "number"})
     assert report["created"] == 1
+
+
+def test_another_clients_contact_with_the_same_number_is_not_touched(api_as, agent, line):
+    from tests.factories import ClientFactory
+
+    theirs = Contact.objects.create(client=ClientFactory(), wa_id="573115550000", profile_name="Theirs")
+    report = upload(api_as(agent), b"phone,name\n3115550000,Mine\n", {"phone": "number", "name": "name"}).json()
+    assert report["created"] == 1 and report["updated"] == 0
+    theirs.refresh_from_db()
+    assert theirs.profile_name == "Theirs"
+    assert Contact.objects.get(client=line.client).profile_name == "Mine"
