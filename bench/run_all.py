@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCENARIOS = ["webhook_ingest", "webhook_process", "campaign_send", "lists", "analytics"]
+SCENARIOS = ["webhook_ingest", "webhook_process", "campaign_send", "lists", "analytics", "contacts_import"]
 
 
 def main() -> int:
