@@ -360,10 +360,17 @@ def campaign_report_seen(*, actor, campaign: Campaign) -> None:
 
 @transaction.atomic
 def campaign_start(*, actor, campaign: Campaign, start_at: datetime | None = None) -> Campaign:
-    """Start now, or schedule for ``start_at`` (or the campaign's own start time)."""
+    """Start now, or schedule for ``start_at`` (or the campaign's own start time).
+
+    A campaign already scheduled is rescheduled to ``start_at``, or started now without one. A scheduled
+    campaign needs no one watching: its tasks wait in the queue until ``start_at`` (``run_after``) and the task
+    worker runs them then; ``campaign_cancel`` before that time cancels it.
+    """
     _require_agent(actor, campaign)
     campaign = Campaign.objects.select_for_update().select_related("template", "phone_number", "client").get(
         pk=campaign.pk)
+    if campaign.status == CampaignStatus.SCHEDULED:
+        return _reschedule(actor, campaign, start_at)
     if campaign.status != CampaignStatus.VALIDATED:
         if campaign.status == CampaignStatus.DRAFT:
             raise ApplicationError(_("Check the recipient list first (the dry run)."), field="report")
@@ -397,6 +404,27 @@ def campaign_start(*, actor, campaign: Campaign, start_at: datetime | None = Non
     _forget_upload_file(campaign)
     _audit(actor, "campaign.schedule" if scheduled else "campaign.start", campaign,
            {"start_at": when.isoformat() if when else None, "recipients": campaign.recipient_count})
+    return campaign
+
+
+def _reschedule(actor, campaign: Campaign, start_at: datetime | None) -> Campaign:
+    """A scheduled campaign started again: at its new time (the old tasks are superseded), or now."""
+    now = timezone.now()
+    when = _check_start_at(start_at)
+    scheduled = when is not None and when > now
+    was = campaign.start_at
+    fields: dict[str, Any] = {"start_at": when if scheduled else now}
+    if not scheduled:
+        fields["started_at"] = now
+    if scheduled:
+        Campaign.objects.filter(pk=campaign.pk).update(start_at=when)
+        campaign.start_at = when
+    else:
+        campaign.transition(CampaignStatus.RUNNING, only_from=(CampaignStatus.SCHEDULED,), **fields)
+    _bump_generation(campaign)
+    _enqueue(campaign, run_after=when if scheduled else None)
+    _audit(actor, "campaign.reschedule" if scheduled else "campaign.start", campaign,
+           {"from": was.isoformat() if was else None, "to": fields["start_at"].isoformat()})
     return campaign
 
 
