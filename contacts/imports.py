@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from accounts.tenancy import require_role
 from contacts import services
 from contacts.models import AttributeDefinition, ConsentSource, Tag
 from messaging.models import Contact
+from messaging.webhooks.batch import bulk_update_rows
 from waportal.errors import ApplicationError
 
 BATCH = 500
@@ -120,6 +121,25 @@ def mapping_clean(mapping: Mapping[str, str], header: list[str], definitions: di
     return dict(mapping)
 
 
+def _update_rows(contacts: list[Contact], fields: list[str]) -> None:
+    """Write ``fields`` of ``contacts``: one array statement on PostgreSQL, ``executemany`` elsewhere (Django's
+    ``bulk_update`` builds a CASE per row and field: most of an import's time at 500 rows)."""
+    if not contacts:
+        return
+    if connection.vendor == "postgresql":
+        bulk_update_rows(Contact, contacts, fields)
+        return
+    meta = Contact._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
+           f"WHERE {quote(meta.pk.column)} = %s")
+    rows = [[*(c.get_db_prep_save(getattr(obj, c.attname), connection) for c in columns), obj.pk]
+            for obj in contacts]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 class _Batch:
     def __init__(self, *, client_id: int, actor, report: ImportReport, definitions: dict, region: str,
                  tags: list[str]) -> None:
@@ -180,8 +200,7 @@ class _Batch:
             contact.language = item.get("language") or contact.language
             contact.attributes = {**(contact.attributes or {}), **item["attributes"]}
             contact.updated_at = now
-        Contact.objects.bulk_update(list(existing.values()), ["profile_name", "language", "attributes",
-                                                              "updated_at"])
+        _update_rows(list(existing.values()), ["profile_name", "language", "attributes", "updated_at"])
         ids = dict(Contact.objects.filter(client_id=self.client_id, wa_id__in=list(by_number))
                    .values_list("wa_id", "pk"))
         self._tags(by_number, ids)
