@@ -5,8 +5,12 @@ Thin: forms check input with the services' validators, saves go through the serv
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -134,6 +138,14 @@ class ConsentEventForm(forms.ModelForm):
         except ApplicationError as exc:
             raise forms.ValidationError(exc.message)
 
+    def clean(self):
+        data = super().clean()
+        if data.get("client") is not None and data.get("phone"):
+            now_out = Contact.objects.filter(client=data["client"], wa_id=data["phone"], opted_out=True).exists()
+            if now_out == bool(data.get("opted_out")):
+                raise forms.ValidationError(gettext("Nothing to change: the contact already is so."))
+        return data
+
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(TenantAdminMixin, admin.ModelAdmin):
@@ -162,13 +174,8 @@ class ConsentEventAdmin(TenantAdminMixin, admin.ModelAdmin):
         data = form.cleaned_data
         event = consent.consent_set_by_number(actor=request.user, client_id=data["client"].pk, digits=data["phone"],
                                               opted_out=data["opted_out"], detail=data.get("detail", ""))
-        if event is None:
-            self.message_user(request, gettext("Nothing changed: the contact already was so."), messages.WARNING)
-            event = ConsentEvent.objects.filter(contact__client_id=data["client"].pk,
-                                                contact__wa_id=data["phone"]).first()
-        if event is not None:
-            obj.pk = event.pk
-            obj._state.adding = False
+        obj.pk, obj.contact, obj.source, obj.actor = event.pk, event.contact, event.source, event.actor
+        obj._state.adding = False
 
 
 class AttributeDefinitionForm(forms.ModelForm):
@@ -214,16 +221,86 @@ class ConsentSettingsAdmin(TenantAdminMixin, admin.ModelAdmin):
         return ", ".join(obj.opt_in_keywords or [])
 
 
+ATTRIBUTE_LINE = re.compile(r"^\s*([\w-]+)\s*(>=|<=|=)\s*(.*?)\s*$")
+CONSENT_CHOICES = [("", _("Any")), ("opted_in", _("Opted in")), ("opted_out", _("Opted out"))]
+
+
 class SegmentForm(forms.ModelForm):
+    """A segment's filter as fields a person fills (tags, attributes, consent, country, activity)."""
+
+    tags = forms.CharField(label=_("Tags (all of)"), required=False, help_text=_("Separated by commas."))
+    attributes = forms.CharField(
+        label=_("Attributes"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: key=value, key>=value or key<=value (e.g. city=Cali, points>=100)."))
+    consent = forms.ChoiceField(label=_("Consent"), choices=CONSENT_CHOICES, required=False)
+    country = forms.CharField(label=_("Country"), required=False, max_length=3,
+                              help_text=_("A code such as CO, or a calling code such as 57."))
+    inbound_within_days = forms.IntegerField(label=_("Wrote to us in the last … days"), required=False,
+                                             min_value=0, max_value=3650)
+    no_inbound_for_days = forms.IntegerField(label=_("Has not written for … days"), required=False, min_value=0,
+                                             max_value=3650)
+    outbound_within_days = forms.IntegerField(label=_("We wrote to them in the last … days"), required=False,
+                                              min_value=0, max_value=3650)
+
     class Meta:
         model = Segment
-        fields = ["client", "name", "filters"]
+        fields = ["client", "name"]
 
-    def clean_filters(self):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        filters = self.instance.filters or {}
+        self.fields["tags"].initial = ", ".join(filters.get("tags") or [])
+        lines = []
+        for key, wanted in (filters.get("attributes") or {}).items():
+            if isinstance(wanted, dict):
+                lines += [f"{key}{'>=' if op == 'gte' else '<='}{value}" for op, value in wanted.items()
+                          if op in ("gte", "lte")]
+            else:
+                lines.append(f"{key}={wanted}")
+        self.fields["attributes"].initial = "\n".join(lines)
+        for name in ("consent", "country", "inbound_within_days", "no_inbound_for_days", "outbound_within_days"):
+            self.fields[name].initial = filters.get(name)
+
+    def _attributes(self, text: str, client) -> dict:
+        definitions = services.definitions_for(client.pk) if client is not None else {}
+        found: dict = {}
+        for line in (text or "").splitlines():
+            if not line.strip():
+                continue
+            match = ATTRIBUTE_LINE.match(line)
+            if not match:
+                raise forms.ValidationError(gettext("Write each line as key=value, key>=value or key<=value."))
+            key, op, raw = match.groups()
+            definition = definitions.get(key)
+            if definition is None:
+                raise forms.ValidationError(gettext("%(key)s is not one of this client's contact attributes.")
+                                            % {"key": key})
+            try:
+                value = services.attribute_value(definition, raw)
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message)
+            if op == "=":
+                found[key] = value
+            else:
+                current = found.get(key) if isinstance(found.get(key), dict) else {}
+                found[key] = {**current, "gte" if op == ">=" else "lte": value}
+        return found
+
+    def clean(self):
+        data = super().clean()
+        client = data.get("client") or getattr(self.instance, "client", None)
+        filters: dict = {"tags": [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()]}
         try:
-            return selectors.filters_clean(self.cleaned_data.get("filters") or {})
+            filters["attributes"] = self._attributes(data.get("attributes"), client)
+        except forms.ValidationError as exc:
+            self.add_error("attributes", exc)
+        for name in ("consent", "country", "inbound_within_days", "no_inbound_for_days", "outbound_within_days"):
+            filters[name] = data.get(name)
+        try:
+            self.instance.filters = selectors.filters_clean(filters)
         except ApplicationError as exc:
-            raise forms.ValidationError(exc.message)
+            self.add_error(None, exc.message)
+        return data
 
 
 @admin.register(Segment)
@@ -232,19 +309,26 @@ class SegmentAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     change_role = Role.AGENT
     form = SegmentForm
+    change_form_template = "admin/contacts/segment/change_form.html"
     list_display = ["name", "client", "updated_at"]
     list_select_related = ["client"]
-    fields = ["client", "name", "filters", "matching"]
-    readonly_fields = ["matching"]
+    fields = ["client", "name", "tags", "attributes", "consent", "country", "inbound_within_days",
+              "no_inbound_for_days", "outbound_within_days"]
 
-    @admin.display(description=_("contacts matching now"))
-    def matching(self, obj: Segment) -> str:
-        if obj.pk is None:
-            return "—"
-        try:
-            return str(segments.segment_count(segment=obj))
-        except ApplicationError as exc:
-            return exc.message
+    def get_urls(self):
+        count = path("count/", self.admin_site.admin_view(self.count_view), name="contacts_segment_count")
+        return [count, *super().get_urls()]
+
+    def count_view(self, request: HttpRequest) -> JsonResponse:
+        """The live count while editing: the form as posted, counted (or why it cannot be)."""
+        if request.method != "POST" or not self.has_add_permission(request):
+            return JsonResponse({"count": None, "error": ""})
+        form = self.get_form(request)(request.POST)
+        if not form.is_valid():
+            errors = [str(e) for field in form.errors.values() for e in field]
+            return JsonResponse({"count": None, "error": " ".join(errors)})
+        client_id = form.cleaned_data["client"].pk
+        return JsonResponse({"count": segments.filters_count(client_id=client_id, filters=form.instance.filters)})
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -28,13 +28,13 @@ def points(line):
 
 
 CSV = (
-    "telefono;nombre;puntos;etiquetas;baja\n"
-    "3115550000;Ana;10;vip,bogota;\n"
-    "12345;Malo;1;;\n"
-    "+57 311 555 0001;Beto;muchos;;\n"
-    "573115550002;Carla;7;vip;si\n"
-    "311 555 0000;Ana otra vez;11;;\n"
-).encode()
+    b"telefono;nombre;puntos;etiquetas;baja\n"
+    b"3115550000;Ana;10;vip,bogota;\n"
+    b"12345;Malo;1;;\n"
+    b"+57 311 555 0001;Beto;muchos;;\n"
+    b"573115550002;Carla;7;vip;si\n"
+    b"311 555 0000;Ana otra vez;11;;\n"
+)
 MAPPING = {"telefono": "number", "nombre": "name", "puntos": "points", "etiquetas": "tags", "baja": "opted_out"}
 
 
