@@ -33,7 +33,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from campaigns import selectors, services, tracking
+from campaigns import audiences, selectors, services, tracking
 from campaigns.api.views import export_response
 from campaigns.forms import CampaignNewForm, MappingForm
 from campaigns.models import (
@@ -190,6 +190,18 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
         form = CampaignNewForm(request.POST or None, request.FILES or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
+            if data.get("segment") is not None:
+                try:
+                    campaign = audiences.campaign_create_for_segment(
+                        actor=request.user, segment=data["segment"], attribute_mapping=data["attribute_mapping"],
+                        phone_number=data["phone_number"], template=data["template"], name=data["name"],
+                        pace=data["pace"], start_at=data["start_at"], default_country=data["default_country"])
+                except ApplicationError as exc:
+                    self._error_to_form(form, exc)
+                else:
+                    return HttpResponseRedirect(self._url("report", campaign.pk))
+                return TemplateResponse(request, "admin/campaigns/campaign/new.html", self._context(
+                    request, title=gettext("New campaign"), form=form, step=1))
             try:
                 with transaction.atomic():
                     campaign = services.campaign_create(

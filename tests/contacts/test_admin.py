@@ -64,3 +64,34 @@ def test_the_opt_out_list_add_form_normalises_and_creates_the_contact(staff, lin
     assert response.status_code == 302
     contact = Contact.objects.get(wa_id="573000000009")
     assert contact.opted_out and ConsentEvent.objects.get().detail == "Pidió no recibir"
+
+
+def test_a_campaign_to_a_segment_from_the_admin_goes_straight_to_its_report(staff, line, people):
+    from campaigns.models import Campaign, CampaignRecipient
+    from templates_mgr.models import TemplateCategory
+    from tests.factories import TemplateFactory
+
+    template = TemplateFactory(waba=line.waba, category=TemplateCategory.MARKETING,
+                               components=[{"type": "BODY", "text": "Tienes {{1}} puntos"}])
+    segment = Segment.objects.create(client=line.client, name="VIP", filters={"tags": ["vip"]})
+    Contact.objects.filter(pk=people[3].pk).update(opted_out=True)
+    response = staff.post(reverse("admin:campaigns_campaign_add"), {
+        "name": "Puntos", "phone_number": line.pk, "template": template.pk, "pace": 20, "default_country": "CO",
+        "segment": segment.pk, "attribute_mapping": "body_1=points"})
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    campaign = Campaign.objects.get()
+    assert response["Location"].endswith(f"/{campaign.pk}/report/")
+    rows = {r.phone: r for r in CampaignRecipient.objects.filter(campaign=campaign)}
+    assert rows[people[1].wa_id].variables == {"body_1": "50"}
+    assert rows[people[3].wa_id].skip_reason == "opted_out"
+    page = staff.get(response["Location"])
+    assert people[3].wa_id in page.content.decode()
+
+
+def test_the_new_campaign_form_wants_a_file_or_a_segment(staff, line):
+    from tests.factories import TemplateFactory
+
+    template = TemplateFactory(waba=line.waba)
+    response = staff.post(reverse("admin:campaigns_campaign_add"), {
+        "name": "x", "phone_number": line.pk, "template": template.pk, "pace": 20, "default_country": "CO"})
+    assert response.status_code == 200 and "file" in response.context["form"].errors
