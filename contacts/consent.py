@@ -116,13 +116,16 @@ def on_inbound_stored(*, messages: Iterable[Message]) -> None:
     """messaging.inbound_stored: a keyword opts its sender out (or in); the confirmation is sent after commit."""
     from contacts.tasks import consent_confirmation_send
 
+    by_client: dict[int, ConsentSettings] = {}  # one settings read per client in a webhook batch
     for message in messages:
         if message.direction != Direction.INBOUND or message.conversation_id is None:
             continue
         text = message_keyword_text(message)
         if not text or len(text) > MAX_KEYWORD_TEXT:
             continue
-        settings = settings_for(message.client_id)
+        if message.client_id not in by_client:
+            by_client[message.client_id] = settings_for(message.client_id)
+        settings = by_client[message.client_id]
         wants_out = keyword_action(text=text, settings=settings)
         if wants_out is None:
             continue

@@ -60,6 +60,19 @@ def _calling_code(country: str) -> str:
     return str(code)
 
 
+def _equals(key: str, wanted: Any) -> Q:
+    """``attributes[key] == wanted``; a number written as text (a query parameter) also matches the number."""
+    condition = Q(**{f"attributes__{key}": wanted})
+    if isinstance(wanted, str):
+        try:
+            number = float(wanted.replace(",", "."))
+        except ValueError:
+            return condition
+        if number == number and abs(number) != float("inf"):
+            condition |= Q(**{f"attributes__{key}": int(number) if number.is_integer() else number})
+    return condition
+
+
 def filters_clean(filters: Any) -> dict:
     """``filters`` checked (unknown keys and wrong shapes refused by name), without empty entries."""
     if not isinstance(filters, dict):
@@ -96,7 +109,7 @@ def contacts_filter(queryset: QuerySet, filters: dict) -> QuerySet:
                 lookup = "icontains" if op == "contains" else op
                 queryset = queryset.filter(**{f"attributes__{key}__{lookup}": value})
         else:
-            queryset = queryset.filter(**{f"attributes__{key}": wanted})
+            queryset = queryset.filter(_equals(key, wanted))
     consent = filters.get("consent")
     if consent:
         if consent not in ("opted_in", "opted_out"):

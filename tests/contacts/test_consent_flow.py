@@ -77,6 +77,7 @@ def assert_refused_everywhere(line, agent, marketing, api_as, client, fake, camp
 
     # The composer refuses the marketing template on the "to" field.
     client.force_login(agent)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = client.post("/admin/messaging/message/compose/", {
         "idempotency_key": uuid.uuid4().hex, "phone_number": line.pk, "to": LAURA, "type": "template",
         "template": marketing.pk, "tpl_body_1": "Ana", "interactive_type": "button"})

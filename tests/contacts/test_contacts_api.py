@@ -86,6 +86,7 @@ def test_list_filters(api_as, agent, line, attributes):
     assert ids("") == {a.pk, b.pk, c.pk}
     assert ids("?tags=vip") == {a.pk, b.pk}
     assert ids("?attr.plan=gold") == {a.pk}
+    assert ids("?attr.points=50") == {a.pk}  # a number attribute, written as text in the query
     assert ids("?consent=opted_out") == {b.pk}
     assert ids("?country=US") == {c.pk}
     assert ids("?search=bet") == {b.pk}
