@@ -68,7 +68,7 @@ def _equals(key: str, wanted: Any) -> Q:
             number = float(wanted.replace(",", "."))
         except ValueError:
             return condition
-        if number == number and abs(number) != float("inf"):
+        if abs(number) < 2**53:  # also refuses nan and inf; a larger number is no id or count anyone typed
             condition |= Q(**{f"attributes__{key}": int(number) if number.is_integer() else number})
     return condition
 

@@ -7,6 +7,8 @@ from rest_framework import serializers
 from contacts.models import ConsentEvent, Segment
 from messaging.models import Contact
 
+ID_MAX = 2**63 - 1  # a database id (64-bit): a larger number is refused by the serializer, not by the database
+
 
 class ConsentEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -44,7 +46,7 @@ class ContactDetailSerializer(ContactSerializer):
 
 
 class ContactWriteSerializer(serializers.Serializer):
-    client = serializers.IntegerField(required=False)
+    client = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     number = serializers.CharField(max_length=40, required=False)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     language = serializers.CharField(max_length=16, required=False, allow_blank=True)
@@ -54,12 +56,13 @@ class ContactWriteSerializer(serializers.Serializer):
 
 
 class BulkTagSerializer(serializers.Serializer):
-    contacts = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=10000)
+    contacts = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), min_length=1,
+                                     max_length=10000)
     tags = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=50)
 
 
 class ImportSerializer(serializers.Serializer):
-    client = serializers.IntegerField(required=False)
+    client = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     file = serializers.FileField()
     mapping = serializers.JSONField(help_text="{column: number | name | language | tags | opted_out | attribute key}")
     dry_run = serializers.BooleanField(default=False)
@@ -75,6 +78,6 @@ class SegmentSerializer(serializers.ModelSerializer):
 
 
 class SegmentWriteSerializer(serializers.Serializer):
-    client = serializers.IntegerField(required=False)
+    client = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     name = serializers.CharField(max_length=120, required=False)
     filters = serializers.JSONField(required=False)

@@ -125,3 +125,14 @@ def test_delete_needs_an_admin(api_as, agent, line):
     assert api_as(agent).delete(f"{URL}{contact.pk}/").status_code == 403
     assert api_as(member(line, Role.ADMIN)).delete(f"{URL}{contact.pk}/").status_code == 204
     assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["?attr.points=1e300", "?attr.points=nan", "?attr.points=99999999999999999999999",
+                                   "?inbound_within_days=99999999999999999999"])
+def test_absurd_numbers_in_filters_are_never_a_500(api_as, agent, query):
+    assert api_as(agent).get(URL + query).status_code in (200, 400)
+
+
+def test_absurd_ids_in_a_bulk_tag_are_refused(api_as, agent):
+    response = api_as(agent).post(URL + "tag/", {"contacts": [2**70], "tags": ["x"]}, format="json")
+    assert response.status_code == 400 and "contacts" in response.json()

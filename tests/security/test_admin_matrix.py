@@ -100,7 +100,6 @@ def optouts(world):
                               opted_out=True, detail=f"list of {side.client.name}", source="campaign_list")
         AttributeDefinition.objects.create(client=side.client, key="plan", label=f"Plan of {side.client.name}")
         ConsentSettings.objects.create(client=side.client, opt_out_confirmation=f"Bye from {side.client.name}")
-        Segment.objects.create(client=side.client, name=f"Segment of {side.client.name}", filters={"tags": ["vip"]})
         Tag.objects.create(client=side.client, name=f"tag of {side.client.name}")
 
 
