@@ -78,3 +78,30 @@ def test_the_admin_reschedules_in_the_users_time_zone(client, make_campaign, age
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SCHEDULED
     assert campaign.start_at.isoformat() == "2099-01-01T15:00:00+00:00"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_worker_starts_a_scheduled_campaign_at_its_time_with_no_one_watching(
+        number, template, agent, fake_send, settings):
+    """Nothing but the queue: before its time the worker finds nothing due; once due, it runs the campaign."""
+    import time
+
+    from django.core.management import call_command
+
+    settings.CAMPAIGN_WORKERS = 1
+    campaign = services.campaign_create_with_recipients(
+        actor=agent, phone_number=number, template=template, name="A las 9",
+        recipients=[{"phone": f"57300000000{i}", "variables": {"body_1": "Ana", "body_2": "lunes"}}
+                    for i in range(3)])
+    services.campaign_report_seen(actor=agent, campaign=campaign)
+    when = timezone.now() + timedelta(seconds=2)
+    services.campaign_start(actor=agent, campaign=Campaign.objects.get(pk=campaign.pk), start_at=when)
+
+    worker = ("task_worker", "--batch", "--no-startup-delay", "--interval", "0", "--no-reload")
+    call_command(*worker, verbosity=0)
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SCHEDULED and fake_send.calls == 0
+    time.sleep(max(0.0, (when - timezone.now()).total_seconds()) + 0.2)
+    call_command(*worker, verbosity=0)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED and campaign.started_at >= when
+    assert len(fake_send.provider_calls) == 3
