@@ -16,7 +16,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from contacts import consent, segments, selectors, services
-from contacts.models import AttributeDefinition, AttributeKind, ConsentEvent, ConsentSettings, ConsentSource, Segment
+from contacts.models import (
+    AttributeDefinition,
+    AttributeKind,
+    ConsentEvent,
+    ConsentSettings,
+    ConsentSource,
+    ContactImport,
+    Segment,
+)
 from messaging.models import Contact
 from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
@@ -338,3 +346,16 @@ class SegmentAdmin(TenantAdminMixin, admin.ModelAdmin):
                                           filters=obj.filters or {})
         obj.pk = created.pk
         obj._state.adding = False
+
+
+@admin.register(ContactImport)
+class ContactImportAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """Background CSV imports: how far each got, and the report of refused rows when done."""
+
+    change_role = None  # read-only: imports are started from the API
+    list_display = ["original_name", "client", "status", "percent", "rows_done", "created_by", "created_at"]
+    list_select_related = ["client", "created_by"]
+    list_filter = ["status", "client"]
+    fields = ["client", "original_name", "status", "percent", "rows_done", "mapping", "report", "error",
+              "created_by", "created_at", "finished_at"]
+    readonly_fields = fields

@@ -11,10 +11,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from contacts.models import AttributeDefinition, ConsentSource, Tag
 from messaging.models import Contact
 from messaging.webhooks.batch import bulk_update_rows
 from waportal.errors import ApplicationError
+from waportal.queueing import task_enqueue
 
 BATCH = 500
 REFUSED_LISTED = 1000
@@ -236,8 +238,12 @@ class _Batch:
 
 
 def contacts_import(*, actor, client_id: int, file: IO[bytes], mapping: Mapping[str, str], dry_run: bool = False,
-                    region: str = "CO", tags: list[str] | None = None) -> dict:
-    """Upsert the client's contacts from a CSV ``file`` by number; the report (dry run: nothing written)."""
+                    region: str = "CO", tags: list[str] | None = None,
+                    progress: Callable[[int], None] | None = None) -> dict:
+    """Upsert the client's contacts from a CSV ``file`` by number; the report (dry run: nothing written).
+
+    ``progress(rows_read)`` is called after every batch written (a background import records it).
+    """
     require_role(actor, client_id, Role.AGENT)
     definitions = {d.key: d for d in AttributeDefinition.objects.filter(client_id=client_id)}
     header, rows = csv_rows(file)
@@ -255,6 +261,8 @@ def contacts_import(*, actor, client_id: int, file: IO[bytes], mapping: Mapping[
             with transaction.atomic():
                 batch.store(pending)
             pending = []
+            if progress is not None:
+                progress(report.rows)
     if pending:
         with transaction.atomic():
             batch.store(pending)
@@ -262,3 +270,59 @@ def contacts_import(*, actor, client_id: int, file: IO[bytes], mapping: Mapping[
 
 
 
+
+
+# --- in the background, with progress ---------------------------------------------------------
+
+
+def contact_import_start(*, actor, client_id: int, file, original_name: str, mapping: Mapping[str, str],
+                         dry_run: bool = False, region: str = "CO", tags: list[str] | None = None):
+    """Check the file's header and the mapping now, store the file and let a task import it (202 and poll)."""
+    from contacts.models import ContactImport
+    from contacts.tasks import contact_import_run
+
+    require_role(actor, client_id, Role.AGENT)
+    definitions = {d.key: d for d in AttributeDefinition.objects.filter(client_id=client_id)}
+    header, _rows = csv_rows(file)
+    mapping = mapping_clean(mapping, header, definitions)
+    file.seek(0)
+    with transaction.atomic():
+        job = ContactImport(client_id=client_id, original_name=original_name[:200], mapping=mapping,
+                            options={"dry_run": dry_run, "region": region, "tags": list(tags or [])},
+                            created_by=actor if getattr(actor, "is_authenticated", False) else None)
+        job.file.save(f"{client_id}.csv", File(file), save=False)
+        job.save()
+        job_id = job.pk
+        transaction.on_commit(lambda: task_enqueue(contact_import_run, import_id=job_id))
+    return job
+
+
+def contact_import_run(*, import_id: int) -> None:
+    """The task's work: import the stored file, recording rows read and the share of the file done."""
+    from contacts.models import ContactImport, ImportStatus
+
+    job = ContactImport.objects.select_related("created_by").get(pk=import_id)
+    if job.status != ImportStatus.QUEUED:
+        return  # a task delivered twice
+    ContactImport.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    try:
+        with job.file.open("rb") as handle:
+            size = max(1, job.file.size)
+
+            def progress(rows: int) -> None:
+                done = min(99, int(100 * handle.tell() / size))
+                ContactImport.objects.filter(pk=job.pk).update(rows_done=rows, percent=done)
+
+            report = contacts_import(actor=job.created_by, client_id=job.client_id, file=handle, mapping=job.mapping,
+                                     dry_run=job.options.get("dry_run", False),
+                                     region=job.options.get("region", "CO"), tags=job.options.get("tags") or [],
+                                     progress=progress)
+    except ApplicationError as exc:
+        ContactImport.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, error=exc.message,
+                                                       finished_at=timezone.now())
+    else:
+        ContactImport.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, report=report,
+                                                       rows_done=report["rows"], percent=100,
+                                                       finished_at=timezone.now())
+    job.file.delete(save=False)
+    ContactImport.objects.filter(pk=job.pk).update(file="")

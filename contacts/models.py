@@ -147,3 +147,38 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ContactImport(models.Model):
+    """A CSV import run by the task workers, with its progress (for files too large to wait for)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contact_imports",
+                               verbose_name=_("client"))
+    file = models.FileField(_("file"), upload_to="contact_imports/", blank=True)
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
+    percent = models.PositiveSmallIntegerField(_("percent"), default=0)
+    report = models.JSONField(_("report"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"#{self.pk}"

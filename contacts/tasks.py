@@ -11,3 +11,10 @@ from contacts import consent
 def consent_confirmation_send(phone_number_id: int, to: str, opted_out: bool) -> str:
     message = consent.confirmation_send(phone_number_id=phone_number_id, to=to, opted_out=opted_out)
     return str(message.pk) if message is not None else ""
+
+
+@task()
+def contact_import_run(import_id: int) -> None:
+    from contacts import imports
+
+    imports.contact_import_run(import_id=import_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from contacts.models import ConsentEvent, Segment
+from contacts.models import ConsentEvent, ContactImport, Segment
 from messaging.models import Contact
 
 ID_MAX = 2**63 - 1  # a database id (64-bit): a larger number is refused by the serializer, not by the database
@@ -68,6 +68,16 @@ class ImportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False)
     default_country = serializers.CharField(max_length=2, default="CO")
     tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    background = serializers.BooleanField(
+        default=False, help_text="Import in the background: 202 with the import to poll (GET /contact-imports/{id}/).")
+
+
+class ContactImportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactImport
+        fields = ["id", "client", "original_name", "mapping", "status", "rows_done", "percent", "report", "error",
+                  "created_at", "finished_at"]
+        read_only_fields = fields
 
 
 class SegmentSerializer(serializers.ModelSerializer):

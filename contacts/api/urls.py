@@ -6,5 +6,6 @@ from contacts.api import views
 
 router = SimpleRouter()
 router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("contact-imports", views.ContactImportViewSet, basename="contact-import")
 router.register("segments", views.SegmentViewSet, basename="segment")
 urlpatterns = router.urls

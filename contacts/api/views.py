@@ -7,10 +7,11 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from accounts.models import Client, Role
 from accounts.tenancy import client_ids_for, require_role, scope
@@ -18,13 +19,14 @@ from contacts import imports, segments, selectors, services
 from contacts.api.serializers import (
     BulkTagSerializer,
     ContactDetailSerializer,
+    ContactImportSerializer,
     ContactSerializer,
     ContactWriteSerializer,
     ImportSerializer,
     SegmentSerializer,
     SegmentWriteSerializer,
 )
-from contacts.models import ConsentEvent, ConsentSource, Segment
+from contacts.models import ConsentEvent, ConsentSource, ContactImport, Segment
 from messaging.models import Contact
 from waportal.errors import ApplicationError
 
@@ -117,7 +119,8 @@ class ContactViewSet(viewsets.GenericViewSet):
     def untag(self, request):
         return self._bulk_tag(request, remove=True)
 
-    @extend_schema(request={"multipart/form-data": ImportSerializer}, responses={200: inline_serializer(
+    @extend_schema(request={"multipart/form-data": ImportSerializer}, responses={202: ContactImportSerializer,
+                                                                                200: inline_serializer(
         "ContactImportReport", {"dry_run": serializers.BooleanField(), "rows": serializers.IntegerField(),
                                 "created": serializers.IntegerField(), "updated": serializers.IntegerField(),
                                 "refused": serializers.IntegerField(),
@@ -127,6 +130,14 @@ class ContactViewSet(viewsets.GenericViewSet):
         require_some_role(request, Role.AGENT)
         data = self._valid(ImportSerializer(data=request.data))
         client_id = client_for(request, data.get("client"))
+        if data["background"]:
+            job = imports.contact_import_start(
+                actor=request.user, client_id=client_id, file=data["file"], original_name=data["file"].name,
+                mapping=data["mapping"], dry_run=data["dry_run"], region=data["default_country"].upper(),
+                tags=data.get("tags") or [])
+            url = reverse("contact-import-detail", args=[job.pk], request=request)
+            return Response(ContactImportSerializer(job).data, status=status.HTTP_202_ACCEPTED,
+                            headers={"Location": url})
         report = imports.contacts_import(
             actor=request.user, client_id=client_id, file=data["file"].file, mapping=data["mapping"],
             dry_run=data["dry_run"], region=data["default_country"].upper(), tags=data.get("tags") or [])
@@ -149,6 +160,15 @@ class ContactViewSet(viewsets.GenericViewSet):
 
     def _fresh(self, contact: Contact) -> Contact:
         return self.get_queryset().get(pk=contact.pk)
+
+
+class ContactImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Background imports (``POST /contacts/import/`` with ``background``): status, rows read, percent, report."""
+
+    serializer_class = ContactImportSerializer
+
+    def get_queryset(self):
+        return scope(ContactImport.objects.all(), self.request.user, "client")
 
 
 class SegmentViewSet(viewsets.GenericViewSet):

@@ -99,3 +99,50 @@ def test_another_clients_contact_with_the_same_number_is_not_touched(api_as, age
     theirs.refresh_from_db()
     assert theirs.profile_name == "Theirs"
     assert Contact.objects.get(client=line.client).profile_name == "Mine"
+
+
+def test_a_background_import_answers_202_and_shows_its_progress(api_as, agent, line, points, settings, tmp_path,
+                                                                 django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from contacts import imports
+    from contacts.models import ContactImport
+    from contacts.tasks import contact_import_run
+
+    settings.MEDIA_ROOT = tmp_path
+    seen = []
+    original = imports.contacts_import
+
+    def spy(**kwargs):
+        inner = kwargs["progress"]
+
+        def progress(rows):
+            inner(rows)
+            seen.append(ContactImport.objects.values_list("rows_done", "percent").get())
+        return original(**{**kwargs, "progress": progress})
+
+    rows = "".join(f"311555{i:04d},Cliente {i},{i}\n" for i in range(1200)).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(api_as(agent), b"phone,name,points\n" + rows,
+                          {"phone": "number", "name": "name", "points": "points"}, background="true")
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "queued" and response["Location"].endswith(
+        f"/api/v1/contact-imports/{response.json()['id']}/")
+    task = DBTaskResult.objects.get(task_path="contacts.tasks.contact_import_run")
+    imports_module_spy = pytest.MonkeyPatch()
+    imports_module_spy.setattr(imports, "contacts_import", spy)
+    try:
+        contact_import_run.call(**task.args_kwargs["kwargs"])
+    finally:
+        imports_module_spy.undo()
+    assert [rows for rows, _percent in seen] == [500, 1000]
+    assert 0 < seen[0][1] < seen[1][1] < 100
+    polled = api_as(agent).get(response["Location"]).json()
+    assert polled["status"] == "done" and polled["percent"] == 100 and polled["report"]["created"] == 1200
+    assert Contact.objects.filter(client=line.client).count() == 1200
+    assert not ContactImport.objects.get().file  # the stored file is gone once imported
+
+
+def test_a_background_import_checks_the_mapping_before_answering(api_as, agent):
+    response = upload(api_as(agent), b"phone\n3115550000\n", {"celular": "number"}, background="true")
+    assert response.status_code == 400 and "mapping" in response.json()

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from campaigns import services as campaign_services
-from contacts.models import Segment
+from contacts.models import ContactImport, Segment
 from messaging.models import WebhookEvent
 from templates_mgr.models import TemplateStatus
 from tests.factories import (
@@ -53,6 +53,7 @@ class Side:
     viewer: Any = None
     contact: Any = None
     segment: Any = None
+    contact_import: Any = None
 
 
 @dataclass
@@ -95,9 +96,10 @@ def _side(account, client_id: str, name: str, *, with_staff: bool) -> Side:
     event = WebhookEventFactory(provider_account=account, client=client, state=WebhookEvent.State.PROCESSED,
                                 payload={"customer": f"secret customer of {name}"})
     segment = Segment.objects.create(client=client, name=f"Segment of {name}", filters={})
+    contact_import = ContactImport.objects.create(client=client, original_name=f"import of {name}.csv")
     return Side(client=client, waba=waba, number=number, template=template, conversation=conversation,
                 message=message, campaign=campaign, event=event, admin=admin, agent=agent, viewer=viewer,
-                contact=conversation.contact, segment=segment)
+                contact=conversation.contact, segment=segment, contact_import=contact_import)
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ def objects_of(world, side: str) -> dict[str, object]:
         "contacts.consentsettings": ConsentSettings.objects.filter(client=s.client).first(),
         "contacts.segment": Segment.objects.filter(client=s.client).first(),
         "contacts.tag": Tag.objects.filter(client=s.client).first(),
+        "contacts.contactimport": s.contact_import,
         "accounts.auditentry": AuditEntry.objects.filter(client=s.client).first(),
     }
     # The shared account is A's too (read-only for its admin); another account is nobody's here.

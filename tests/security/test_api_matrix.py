@@ -333,6 +333,15 @@ COVERAGE: dict[tuple[str, str], dict[str, Check | Exempt]] = {
         "role": check("viewer_a", "POST", lambda w: "/api/v1/contacts/import/", REFUSED,
                       body=lambda w: {"client": w.a.client.pk, "mapping": {"phone": "number"}}),
     },
+    ("contact-import-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/contact-imports/", {200},
+                           then=lists_a_not_b("contact_import")),
+        "role": check(None, "GET", lambda w: "/api/v1/contact-imports/", ANONYMOUS),
+    },
+    ("contact-import-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("contact-imports", "contact_import", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("contact-imports", "contact_import", "a"), NOT_FOUND),
+    },
     ("segment-list", "GET"): {
         "isolation": check("viewer_a", "GET", lambda w: "/api/v1/segments/", {200}, then=lists_a_not_b("segment")),
         "role": check(None, "GET", lambda w: "/api/v1/segments/", ANONYMOUS),
