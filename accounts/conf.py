@@ -23,6 +23,14 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET_GRACE_HOURS": 24,
     # Proxies in front of the portal whose X-Forwarded-For is trusted (0: use REMOTE_ADDR, nothing forged counts).
     "TRUSTED_PROXY_COUNT": 0,
+    # A business number's send limit (accounts.rates), messages per second: WhatsApp's default throughput for a
+    # business number is 80 (numbers upgraded by Meta reach 1,000). Named for campaigns, which set it first.
+    "CAMPAIGN_PACE_LIMIT": 80,
+    # Per-number limits by digits, e.g. {"573001234567": 1000}.
+    "CAMPAIGN_PACE_LIMITS": {},
+    # The share of a number's limit its token bucket hands out: a margin for sends leaving a few ms after their
+    # slot, so that no 1 s window holds more than the limit.
+    "CAMPAIGN_NUMBER_HEADROOM": 0.98,
     # Times are shown in this zone to users with none in their profile (the portal's customers are in Colombia).
     "DEFAULT_USER_TIME_ZONE": "America/Bogota",
 }
@@ -30,3 +38,9 @@ DEFAULTS: dict[str, Any] = {
 
 def setting(name: str) -> Any:
     return getattr(settings, name, DEFAULTS[name])
+
+
+def pace_limit_for(digits: str) -> int:
+    """A business number's send limit before anyone set one (messages per second)."""
+    limits = setting("CAMPAIGN_PACE_LIMITS") or {}
+    return int(limits.get(digits, setting("CAMPAIGN_PACE_LIMIT")))

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from accounts import hooks
 from accounts.models import ProviderAccount, WhatsAppBusinessAccount
 
 
@@ -58,20 +58,6 @@ def account_setup_notes(*, account: ProviderAccount, client_ids: set[int] | None
             notes.append(SetupNote("warning", _(
                 "No WABA yet: sync (with the ISV token) or add the client's WABA with its namespace, then its "
                 "numbers."), reverse("admin:accounts_whatsappbusinessaccount_add")))
-    if capabilities.template_ids_by_hand:
-        from templates_mgr.models import Template
-
-        templates = Template.objects.filter(client__provider_account=account, waba__isnull=True,
-                                            deleted_at__isnull=True, provider_template_id="")
-        if client_ids is not None:
-            templates = templates.filter(client_id__in=client_ids)
-        missing = templates.count()
-        if missing:
-            notes.append(SetupNote("warning", ngettext(
-                "%(count)d template has no id_template: %(provider)s's listing does not give it and sending "
-                "needs it; enter it on the template.",
-                "%(count)d templates have no id_template: %(provider)s's listing does not give it and sending "
-                "needs it; enter it on each template.", missing) % {"count": missing,
-                                                                    "provider": account.get_provider_display()},
-                reverse("admin:templates_mgr_template_changelist")))
+    for contributed in hooks.setup_notes.collect(account=account, client_ids=client_ids):
+        notes.extend(contributed)
     return notes

@@ -1,4 +1,5 @@
-"""The charts page's data: its filter form, and every chart as labels and datasets.
+"""The charts page's data: its filter form, the WABAs to pick from, and the page put together from the charts
+of :mod:`analytics.charts`.
 
 The admin view renders :class:`Dashboard` twice over: the charts read
 ``charts_json`` (a ``json_script`` block drawn by ``charts.js``) and each
@@ -15,11 +16,9 @@ UNION, the funnel per template, failure reasons).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any
 
 from django import forms
@@ -27,25 +26,28 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, Role, WhatsAppBusinessAccount
 from accounts.tenancy import scope
-from analytics import selectors
+from analytics import funnels, selectors
+from analytics.charts import (
+    STACK_CHOICES,
+    Chart,
+    dimension_label,
+    failures_chart,
+    funnel_chart,
+    funnel_table,
+    over_time_chart,
+    ranking_chart,
+)
+from analytics.filters import PointFilters, point_filters
 from analytics.models import AnalyticsSync, ConversationDirection, ConversationType, Granularity
 from analytics.ranges import DateRange, align_to_periods, date_range
-from analytics.services import PointFilters, point_filters
 from waportal.errors import ApplicationError
 
 # Bars per chart stay readable: half hours only for short ranges.
 MAX_DAYS = {Granularity.HALF_HOUR: 7, Granularity.DAILY: 366, Granularity.MONTHLY: 3660}
-# Rankings by country and by number show the largest values.
-TOP = 15
-
-STACK_CHOICES = [
-    ("conversation_type", gettext_lazy("type")),
-    ("conversation_direction", gettext_lazy("direction")),
-]
 CHART_KEYS = ("over_time", "by_country", "by_number", "funnel", "templates", "campaigns", "failures")
 
 
@@ -201,163 +203,6 @@ def waba_choices(*, wabas_qs: QuerySet, granularity: str, span: DateRange, user=
     return list(result.values())
 
 
-# --- charts -------------------------------------------------------------------------------
-
-
-@dataclass
-class Chart:
-    """What one chart (or table) shows: one label per row, one dataset per series."""
-
-    key: str
-    title: str
-    label_header: str
-    labels: list[str] = field(default_factory=list)
-    datasets: list[dict[str, Any]] = field(default_factory=list)
-    kind: str = "bar"
-    stacked: bool = False
-    horizontal: bool = False
-    empty_text: str = ""
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(any(value for value in dataset["data"]) for dataset in self.datasets)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "title": self.title,
-            "kind": self.kind,
-            "stacked": self.stacked,
-            "horizontal": self.horizontal,
-            "labels": self.labels,
-            "datasets": [{"key": d["key"], "label": d["label"], "data": d["data"]} for d in self.datasets],
-        }
-
-    def rows(self) -> list[list[Any]]:
-        """The table form: label, then one value per dataset ("" where a table has no value)."""
-        return [
-            [label, *[("" if d["data"][i] is None else d["data"][i]) for d in self.datasets]]
-            for i, label in enumerate(self.labels)
-        ]
-
-    def to_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([self.label_header, *[d["label"] for d in self.datasets]])
-        writer.writerows(self.rows())
-        return buffer.getvalue()
-
-
-def _period_label(moment: datetime, granularity: str) -> str:
-    if granularity == Granularity.HALF_HOUR:
-        return moment.strftime("%Y-%m-%d %H:%M")
-    if granularity == Granularity.DAILY:
-        return moment.strftime("%Y-%m-%d")
-    return moment.strftime("%Y-%m")
-
-
-def _dimension_label(dimension: str, value: str) -> str:
-    choices = {"conversation_type": ConversationType, "conversation_direction": ConversationDirection}.get(dimension)
-    if choices is not None and value in choices.values:
-        return str(choices(value).label)
-    return value or _("(not given)")
-
-
-def over_time_chart(series: selectors.Series, *, stack: str, tz: tzinfo) -> Chart:
-    """Conversations per period, one dataset per value of ``stack``; periods without data are zeros."""
-    axis = selectors.period_starts(start=series.start, end=series.end, granularity=series.granularity, tz=tz)
-    index = {selectors.period_key(moment, tz): i for i, moment in enumerate(axis)}
-    values: dict[str, list[int]] = {}
-    for row in series.rows:
-        position = index.get(selectors.period_key(row["start"], tz))
-        if position is None:  # a provider period that starts before the axis (e.g. a month synced whole)
-            continue
-        data = values.setdefault(row[stack], [0] * len(axis))
-        data[position] += row["conversations"]
-    ordered = sorted(values.items(), key=lambda item: -sum(item[1]))
-    return Chart(
-        key="over_time",
-        title=_("Conversations over time, by %(stack)s") % {"stack": dict(STACK_CHOICES)[stack]},
-        label_header=_("Period"),
-        labels=[_period_label(moment, series.granularity) for moment in axis],
-        datasets=[{"key": key, "label": _dimension_label(stack, key), "data": data} for key, data in ordered],
-        stacked=True,
-    )
-
-
-def ranking_chart(
-    *, key: str, title: str, label_header: str, rows: list[dict[str, Any]], labels: dict[str, str] | None = None
-) -> Chart:
-    """A ranking (by country, by number): this period beside the previous one, largest first."""
-    shown = [row for row in rows if row["current"]][:TOP]
-    labels = labels or {}
-    return Chart(
-        key=key,
-        title=title,
-        label_header=label_header,
-        labels=[labels.get(row["key"], row["key"] or _("(not given)")) for row in shown],
-        datasets=[
-            {"key": "current", "label": _("This period"), "data": [row["current"] for row in shown]},
-            {"key": "previous", "label": _("Previous period"), "data": [row["previous"] for row in shown]},
-        ],
-        horizontal=True,
-    )
-
-
-def funnel_chart(rows: list[dict[str, Any]]) -> Chart:
-    """Our messages per business number through sent → delivered → read → replied (and failed)."""
-    stages = [
-        ("sent", pgettext("message count", "Sent")),
-        ("delivered", pgettext("message count", "Delivered")),
-        ("read", pgettext("message count", "Read")),
-        ("replied", pgettext("message count", "Replied")),
-        ("failed", pgettext("message count", "Failed")),
-    ]
-    return Chart(
-        key="funnel",
-        title=_("Delivery funnel of our messages, by number"),
-        label_header=_("Phone number"),
-        labels=[row["label"] for row in rows],
-        datasets=[{"key": key, "label": label, "data": [row[key] for row in rows]} for key, label in stages],
-    )
-
-
-def _funnel_table(key: str, title: str, header: str, rows: list[dict[str, Any]], *, provider: bool) -> Chart:
-    columns = [
-        ("total", _("Messages")),
-        ("sent", pgettext("message count", "Sent")),
-        ("delivered", pgettext("message count", "Delivered")),
-        ("read", pgettext("message count", "Read")),
-        ("replied", pgettext("message count", "Replied")),
-        ("failed", pgettext("message count", "Failed")),
-    ]
-    if provider:
-        columns += [
-            ("provider_sent_7d", _("Provider: sent (7 days)")),
-            ("provider_opened_7d", _("Provider: opened (7 days)")),
-            ("provider_top_block_reason", _("Provider: top block reason")),
-        ]
-    return Chart(
-        key=key,
-        title=title,
-        label_header=header,
-        labels=[row["label"] for row in rows],
-        datasets=[{"key": col, "label": label, "data": [row.get(col) for row in rows]} for col, label in columns],
-        kind="table",
-    )
-
-
-def failures_chart(rows: list[dict[str, Any]]) -> Chart:
-    return Chart(
-        key="failures",
-        title=_("Why our messages failed"),
-        label_header=_("Reason"),
-        labels=[f"{row['code']} · {row['title']}" if row["code"] else row["title"] for row in rows],
-        datasets=[{"key": "count", "label": _("Messages"), "data": [row["count"] for row in rows]}],
-        horizontal=True,
-    )
-
-
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -396,7 +241,7 @@ class Dashboard:
         for dimension, section in sections.items():
             for index, row in enumerate(self.breakdown.by.get(dimension, [])):
                 items.append(
-                    {"label": _dimension_label(dimension, row["key"]), "section": "" if index else section, **row}
+                    {"label": dimension_label(dimension, row["key"]), "section": "" if index else section, **row}
                 )
         return items
 
@@ -485,21 +330,21 @@ def build_dashboard(*, user, params: QueryDict, tz: tzinfo) -> Dashboard:
 
     selected_qs = WhatsAppBusinessAccount.objects.filter(pk__in=[w.pk for w in selected])
     common = {"wabas_qs": selected_qs, "start": span.start, "end": span.end, "phone_numbers": filters.phone_numbers}
-    groupings = ("phone_number", "campaign") if selectors.campaigns_available() else ("phone_number",)
-    funnels = selectors.message_funnels(by=groupings, **common)
-    dashboard.charts["funnel"] = funnel_chart(funnels["phone_number"])
-    dashboard.charts["templates"] = _funnel_table(
+    groupings = ("phone_number", "campaign") if funnels.campaigns_available() else ("phone_number",)
+    per_grouping = funnels.message_funnels(by=groupings, **common)
+    dashboard.charts["funnel"] = funnel_chart(per_grouping["phone_number"])
+    dashboard.charts["templates"] = funnel_table(
         "templates",
         _("Templates: our funnel beside the provider's 7-day metrics"),
         _("Template"),
-        selectors.template_funnel(**common),
+        funnels.template_funnel(**common),
         provider=True,
     )
-    if "campaign" in funnels:
-        dashboard.charts["campaigns"] = _funnel_table(
-            "campaigns", _("Campaigns: delivery funnel"), _("Campaign"), funnels["campaign"], provider=False
+    if "campaign" in per_grouping:
+        dashboard.charts["campaigns"] = funnel_table(
+            "campaigns", _("Campaigns: delivery funnel"), _("Campaign"), per_grouping["campaign"], provider=False
         )
-    dashboard.charts["failures"] = failures_chart(selectors.failure_reasons(**common))
+    dashboard.charts["failures"] = failures_chart(funnels.failure_reasons(**common))
     return dashboard
 
 

@@ -3,20 +3,9 @@
 ``analytics_sync`` asks Aldeamo's getAnalytics for one WABA and range and
 upserts the answer. Decisions it owns:
 
-- **Clock.** Aldeamo speaks zone-less wall-clock times; they are in the
-  account's clock, :func:`provider_time_zone` (``America/Bogota`` unless
-  ``settings.ANALYTICS_PROVIDER_TIME_ZONE`` says otherwise). Ranges are
-  converted to that clock before they are sent, and points back from it.
-- **Alignment.** The range is widened to whole periods of the granularity
-  (half hours, days, months in the account's clock). A stored point is then
-  always a whole period: a partial month saved by a mid-month range would
-  later be overwritten by another partial month and be wrong both times.
-- **Chunks.** Long ranges are split into requests of at most
-  :data:`CHUNK_SIZES` (HALF_HOUR 7 days -- 336 periods per phone and
-  combination, a few thousand points --; DAILY 90 days; MONTHLY 12 months),
-  each aligned to the granularity, so no period straddles two requests. The
-  manual's example ends a day at ``23:59:00``, i.e. it treats the end as
-  inclusive: each request ends on the last second before the next chunk.
+- **Clock, alignment, chunks.** Ranges are read in the account's clock,
+  widened to whole periods and cut into requests of bounded size
+  (:mod:`analytics.periods`); filters are checked in :mod:`analytics.filters`.
 - **Upsert, then prune.** Each chunk's points are upserted in bulk on their
   full key (``bulk_create(update_conflicts=True)``, PostgreSQL and SQLite),
   so syncing twice never doubles a count; rows of that chunk the provider no
@@ -37,7 +26,7 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -46,17 +35,9 @@ from django.utils.translation import gettext as _
 
 from accounts.gateway import provider_client
 from accounts.models import WhatsAppBusinessAccount
-from analytics import conf
-from analytics.models import (
-    DIRECTION_ALIASES,
-    POINT_KEY_FIELDS,
-    AnalyticsSync,
-    ConversationDataPoint,
-    ConversationDirection,
-    ConversationType,
-    Granularity,
-)
-from providers import registry
+from analytics.filters import PointFilters, checked_granularity, point_filters
+from analytics.models import POINT_KEY_FIELDS, AnalyticsSync, ConversationDataPoint
+from analytics.periods import MAX_RANGES, ONE_SECOND, as_utc, provider_time_zone, sync_chunks, to_provider_clock
 from providers.base import ProviderAuthError, ProviderError, ProviderRejected
 from providers.types import ConversationPoint
 from waportal.errors import ApplicationError
@@ -64,208 +45,8 @@ from waportal.sql import bound_cursor
 
 logger = logging.getLogger(__name__)
 
-# Longest span of one getAnalytics request, per granularity (MONTHLY in months).
-CHUNK_SIZES: dict[str, timedelta | int] = {
-    Granularity.HALF_HOUR: timedelta(days=7),
-    Granularity.DAILY: timedelta(days=90),
-    Granularity.MONTHLY: 12,
-}
-# Longest range one sync accepts: a typo in a year must not start a thousand requests.
-MAX_RANGES: dict[str, timedelta] = {
-    Granularity.HALF_HOUR: timedelta(days=400),
-    Granularity.DAILY: timedelta(days=3 * 366),
-    Granularity.MONTHLY: timedelta(days=10 * 366),
-}
-HALF_HOUR = timedelta(minutes=30)
-ONE_SECOND = timedelta(seconds=1)
 UNPARSEABLE_DATE = "unparseable date"
 NOT_THE_CLIENTS = "does not belong to the client"
-
-
-def provider_time_zone() -> zoneinfo.ZoneInfo:
-    """The clock Aldeamo's analytics times are written in (see the module docstring)."""
-    return zoneinfo.ZoneInfo(conf.provider_time_zone_name())
-
-
-# --- ranges ---------------------------------------------------------------------------
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    index = moment.year * 12 + moment.month - 1 + months
-    return moment.replace(year=index // 12, month=index % 12 + 1, day=1)
-
-
-def period_floor(moment: datetime, granularity: str) -> datetime:
-    """The start of the period ``moment`` (naive, account clock) falls in."""
-    if granularity == Granularity.HALF_HOUR:
-        return moment.replace(minute=0 if moment.minute < 30 else 30, second=0, microsecond=0)
-    if granularity == Granularity.DAILY:
-        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def period_ceil(moment: datetime, granularity: str) -> datetime:
-    """The first period start at or after ``moment`` (naive, account clock)."""
-    floor = period_floor(moment, granularity)
-    if floor == moment:
-        return floor
-    if granularity == Granularity.HALF_HOUR:
-        return floor + HALF_HOUR
-    if granularity == Granularity.DAILY:
-        return floor + timedelta(days=1)
-    return _add_months(floor, 1)
-
-
-def _to_provider_clock(value: datetime | date, tz: zoneinfo.ZoneInfo, *, is_end: bool) -> datetime:
-    """A range bound as naive wall-clock time of the account.
-
-    A ``date`` means its whole day: a start at its midnight, an end at the
-    next midnight (dates are inclusive). An aware datetime is converted; a
-    naive one is taken as already in the account's clock.
-    """
-    if not isinstance(value, datetime):
-        moment = datetime(value.year, value.month, value.day)
-        return moment + timedelta(days=1) if is_end else moment
-    if timezone.is_aware(value):
-        return value.astimezone(tz).replace(tzinfo=None)
-    return value
-
-
-def _aware(moment: datetime, tz: zoneinfo.ZoneInfo) -> datetime:
-    """A naive account-clock time as an aware UTC datetime (what the database stores)."""
-    return moment.replace(tzinfo=tz).astimezone(UTC)
-
-
-def sync_chunks(*, start: datetime, end: datetime, granularity: str) -> list[tuple[datetime, datetime]]:
-    """``[start, end)`` (naive, account clock) aligned to the granularity and cut into requests.
-
-    Every chunk starts and ends on a period boundary and spans at most
-    ``CHUNK_SIZES[granularity]``; consecutive chunks share their boundary.
-    """
-    current = period_floor(start, granularity)
-    stop = period_ceil(end, granularity)
-    size = CHUNK_SIZES[granularity]
-    chunks: list[tuple[datetime, datetime]] = []
-    while current < stop:
-        nxt = _add_months(current, size) if isinstance(size, int) else current + size
-        nxt = min(nxt, stop)
-        chunks.append((current, nxt))
-        current = nxt
-    return chunks
-
-
-# --- input ----------------------------------------------------------------------------
-
-
-def _clean_list(values: Iterable[Any] | str | None) -> list[str]:
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = values.replace(";", ",").replace(" ", ",").split(",")
-    return [str(v).strip() for v in values if str(v).strip()]
-
-
-@dataclass(frozen=True)
-class PointFilters:
-    """The dimension filters of a sync or a chart, validated and in the provider's spelling.
-
-    Empty means "all", as in getAnalytics.
-    """
-
-    phone_numbers: tuple[str, ...] = ()
-    country_codes: tuple[str, ...] = ()
-    conversation_types: tuple[str, ...] = ()
-    conversation_directions: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, list[str]]:
-        return {
-            "phone_numbers": list(self.phone_numbers),
-            "country_codes": list(self.country_codes),
-            "conversation_types": list(self.conversation_types),
-            "conversation_directions": list(self.conversation_directions),
-        }
-
-    def apply(self, queryset):
-        """``queryset`` of points narrowed to these filters."""
-        if self.phone_numbers:
-            queryset = queryset.filter(phone_number__in=self.phone_numbers)
-        if self.country_codes:
-            queryset = queryset.filter(country__in=self.country_codes)
-        if self.conversation_types:
-            queryset = queryset.filter(conversation_type__in=self.conversation_types)
-        if self.conversation_directions:
-            queryset = queryset.filter(conversation_direction__in=self.conversation_directions)
-        return queryset
-
-
-def point_filters(
-    *,
-    phone_numbers: Iterable[Any] | str | None = (),
-    country_codes: Iterable[Any] | str | None = (),
-    conversation_types: Iterable[Any] | str | None = (),
-    conversation_directions: Iterable[Any] | str | None = (),
-) -> PointFilters:
-    """Validate filter values (lists or comma-separated text); ApplicationError names the bad field.
-
-    Phone numbers are digits (a leading ``+`` and spaces are dropped),
-    countries ISO 3166 alpha-2 codes, types and directions the manual's
-    values (``USER_BUSINESS`` is read as ``BUSINESS_INITIATED``).
-    """
-    numbers: list[str] = []
-    for raw in _clean_list(phone_numbers):
-        digits = raw.lstrip("+").replace("-", "")
-        if not digits.isdigit() or not 6 <= len(digits) <= 20:
-            raise ApplicationError(
-                _("“%(value)s” is not a phone number: write the digits with the country code, e.g. 573245550101.")
-                % {"value": raw},
-                field="phone_numbers",
-            )
-        numbers.append(digits)
-    countries: list[str] = []
-    for raw in _clean_list(country_codes):
-        code = raw.upper()
-        if len(code) != 2 or not code.isalpha() or not code.isascii():
-            raise ApplicationError(
-                _("“%(value)s” is not a country code: use two letters (ISO 3166), e.g. CO, PE, MX.") % {"value": raw},
-                field="country_codes",
-            )
-        countries.append(code)
-    types: list[str] = []
-    for raw in _clean_list(conversation_types):
-        value = raw.upper()
-        if value not in ConversationType.values:
-            raise ApplicationError(
-                _("“%(value)s” is not a conversation type: use %(choices)s.")
-                % {"value": raw, "choices": ", ".join(ConversationType.values)},
-                field="conversation_types",
-            )
-        types.append(value)
-    directions: list[str] = []
-    for raw in _clean_list(conversation_directions):
-        value = DIRECTION_ALIASES.get(raw.upper(), raw.upper())
-        if value not in ConversationDirection.values:
-            raise ApplicationError(
-                _("“%(value)s” is not a conversation direction: use %(choices)s.")
-                % {"value": raw, "choices": ", ".join(ConversationDirection.values)},
-                field="conversation_directions",
-            )
-        directions.append(value)
-    return PointFilters(
-        phone_numbers=tuple(dict.fromkeys(numbers)),
-        country_codes=tuple(dict.fromkeys(countries)),
-        conversation_types=tuple(dict.fromkeys(types)),
-        conversation_directions=tuple(dict.fromkeys(directions)),
-    )
-
-
-def _check_granularity(granularity: str) -> str:
-    value = str(granularity or "").upper()
-    if value not in Granularity.values:
-        raise ApplicationError(
-            _("Granularity must be one of %(choices)s.") % {"choices": ", ".join(Granularity.values)},
-            field="granularity",
-        )
-    return value
 
 
 def _check_waba(waba: WhatsAppBusinessAccount) -> None:
@@ -358,9 +139,9 @@ def _store_chunk(
     # quarter of a sync's time, and the upsert only needs their values.
     rows: dict[tuple, _PointRow] = {}
     for point in points:
-        start = _aware(point.start, tz)
+        start = as_utc(point.start, tz)
         key = (start, point.phone_number, point.country, point.conversation_type, point.conversation_direction)
-        rows[key] = _PointRow(start, _aware(point.end, tz), point.phone_number, point.country,
+        rows[key] = _PointRow(start, as_utc(point.end, tz), point.phone_number, point.country,
                               point.conversation_type, point.conversation_direction, point.conversations)
     with transaction.atomic():
         if rows:
@@ -369,8 +150,8 @@ def _store_chunk(
             ConversationDataPoint.objects.filter(
                 waba=waba,
                 granularity=granularity,
-                start__gte=_aware(chunk_start, tz),
-                start__lt=_aware(chunk_end, tz),
+                start__gte=as_utc(chunk_start, tz),
+                start__lt=as_utc(chunk_end, tz),
             )
         ).filter(synced_at__lt=now)
         # Older than this write, not merely different: a sync of the same range running at the
@@ -489,7 +270,7 @@ def analytics_sync(
     for bad input and for the provider's two refusals (with a hint), and lets
     any other ``ProviderError`` through (what is stored before it stays).
     """
-    granularity = _check_granularity(granularity)
+    granularity = checked_granularity(granularity)
     filters = point_filters(
         phone_numbers=phone_numbers,
         country_codes=country_codes,
@@ -498,8 +279,8 @@ def analytics_sync(
     )
     _check_waba(waba)
     tz = provider_time_zone()
-    local_start = _to_provider_clock(start, tz, is_end=False)
-    local_end = _to_provider_clock(end, tz, is_end=True)
+    local_start = to_provider_clock(start, tz, is_end=False)
+    local_end = to_provider_clock(end, tz, is_end=True)
     if local_end <= local_start:
         raise ApplicationError(_("The end of the range must be after its start."), field="end")
     if local_end - local_start > MAX_RANGES[granularity]:
@@ -509,7 +290,7 @@ def analytics_sync(
             field="start",
         )
     chunks = sync_chunks(start=local_start, end=local_end, granularity=granularity)
-    aligned_start, aligned_end = _aware(chunks[0][0], tz), _aware(chunks[-1][1], tz)
+    aligned_start, aligned_end = as_utc(chunks[0][0], tz), as_utc(chunks[-1][1], tz)
     result = SyncResult(
         waba_id=waba.waba_id,
         granularity=granularity,
@@ -625,69 +406,3 @@ def _finish(log: AnalyticsSync, result: SyncResult, *, state: str, message: str)
     )
 
 
-# --- the daily sync ---------------------------------------------------------------------
-
-
-def wabas_with_analytics():
-    """Active WABAs of active clients on active accounts whose provider has analytics and that have an ISV token."""
-    return (
-        WhatsAppBusinessAccount.objects.filter(
-            is_active=True,
-            client__is_active=True,
-            client__provider_account__is_active=True,
-            client__provider_account__provider__in=registry.with_capability("analytics"),
-        )
-        .exclude(client__provider_account__analytics_token="")
-        .select_related("client__provider_account")
-        .order_by("pk")
-    )
-
-
-@dataclass
-class RecentSyncReport:
-    """What :func:`analytics_sync_recent` did, WABA by WABA."""
-
-    results: list[SyncResult] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "synced": len(self.results),
-            "points": sum(r.points for r in self.results),
-            "errors": self.errors,
-        }
-
-
-def analytics_sync_recent(
-    *,
-    days: int = 2,
-    granularities: Sequence[str] = tuple(Granularity.values),
-    wabas=None,
-    now: datetime | None = None,
-    actor=None,
-) -> RecentSyncReport:
-    """Sync the last ``days`` days (today included, whole days in the account's clock) for every WABA.
-
-    All three granularities by default: the charts read DAILY and MONTHLY
-    points where they were synced, so refreshing only half hours would leave
-    a stale today in those series. One WABA's failure is recorded and the
-    others still sync.
-    """
-    if days < 1:
-        raise ApplicationError(_("Sync at least one day."), field="days")
-    tz = provider_time_zone()
-    today = (now or timezone.now()).astimezone(tz).date()
-    first = today - timedelta(days=days - 1)
-    report = RecentSyncReport()
-    for waba in wabas if wabas is not None else wabas_with_analytics():
-        for granularity in granularities:
-            try:
-                report.results.append(
-                    analytics_sync(waba=waba, start=first, end=today, granularity=granularity, actor=actor)
-                )
-            except (ApplicationError, ProviderError) as exc:
-                report.errors.append(
-                    _("WABA %(waba)s, %(granularity)s: %(words)s")
-                    % {"waba": waba.waba_id, "granularity": granularity, "words": exc.message}
-                )
-    return report

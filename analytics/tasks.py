@@ -18,7 +18,8 @@ from django.tasks import task
 from django.utils import timezone
 
 from analytics import conf
-from analytics.services import analytics_sync_recent, provider_time_zone
+from analytics.daily import analytics_sync_recent
+from analytics.periods import provider_time_zone
 from waportal.queueing import task_enqueue
 
 logger = logging.getLogger(__name__)

@@ -167,7 +167,8 @@ def _range_sums(world: dict, start: datetime, end: datetime) -> tuple[int, int, 
 def sync_once(world: dict, *, days: int, fresh: bool) -> tuple[float, object, list[str]]:
     """One ``analytics_sync`` of the last ``days`` days at HALF_HOUR; (seconds, result, problems)."""
     from analytics.models import ConversationDataPoint
-    from analytics.services import analytics_sync, provider_time_zone
+    from analytics.periods import provider_time_zone
+    from analytics.services import analytics_sync
 
     tz = provider_time_zone()
     today = datetime.now(tz).date()
@@ -219,7 +220,8 @@ def main() -> None:
         setup_django(env)
         from django.db import connections
 
-        from analytics.services import analytics_sync, provider_time_zone
+        from analytics.periods import provider_time_zone
+        from analytics.services import analytics_sync
 
         sandbox_port = free_port()
         world = _world(f"http://127.0.0.1:{sandbox_port}")

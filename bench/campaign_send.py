@@ -345,7 +345,7 @@ def http_floor(count: int = 150, pause: float = 0.02) -> tuple[float, float]:
 
     from accounts import gateway
     from accounts.models import PhoneNumber
-    from providers.aldeamo.client import SEND_PATH, build_send_body
+    from providers.aldeamo.sending import SEND_PATH, build_send_body
     from providers.types import OutboundMessage
 
     number = PhoneNumber.objects.select_related("client__provider_account", "waba").get(digits=BUSINESS)
@@ -729,6 +729,7 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
 
     from campaigns import runner
     from messaging import sending
+    from messaging.sending import batch
     from providers.aldeamo import AldeamoClient
 
     spent: Counter = Counter()
@@ -764,8 +765,8 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
         (runner.CampaignWorker, "_without_opted_out", "runner: opt-out re-check per chunk"),
         (runner.ContentBuilder, "content", "runner: build each recipient's template content"),
         (sending.TemplateBatch, "store", "send: store the chunk (keys, contacts, conversations, INSERT)"),
-        (sending, "_prepare_aldeamo", "send: validate, build the template request"),
-        (sending, "_fingerprint", "send: request fingerprint"),
+        (batch, "prepare", "send: validate, build the template request"),
+        (batch, "request_fingerprint", "send: request fingerprint"),
         (sending.TemplateBatch, "_write", "send: mark sending + record the previous answer (1 UPDATE)"),
         (AldeamoClient, "send", "send: HTTP call (requests/urllib3 CPU only)"),
         (sending.TemplateBatch, "finish", "send: finish the chunk (last answer, early events)"),
@@ -863,7 +864,7 @@ def point_account_at(url: str) -> None:
 def set_number_limit(limit: int, business: str = BUSINESS) -> None:
     """The business number's shared send limit (messages per second), if this branch has one."""
     try:
-        from campaigns.models import NumberRate
+        from accounts.models import NumberRate
     except ImportError:
         return
     from accounts.models import PhoneNumber

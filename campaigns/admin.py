@@ -42,7 +42,6 @@ from campaigns.models import (
     CampaignRecipient,
     CampaignStatus,
     CampaignUpload,
-    NumberRate,
 )
 from campaigns.variables import template_slots
 from waportal.admin_base import TenantAdminMixin, badge
@@ -351,39 +350,3 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
         else:
             self.message_user(request, done[action], messages.SUCCESS)
         return HttpResponseRedirect(self._url("change", campaign.pk))
-
-
-@admin.register(NumberRate)
-class NumberRateAdmin(admin.ModelAdmin):
-    """A number's send limit (messages per second), shared by all its senders: operators only.
-
-    A row appears on the number's first send with the configured default; an
-    operator raises it after Meta's upgrade (1,000) or lowers it for a
-    coexistence number (20). Read at every grant, so a change applies at once.
-    """
-
-    list_display = ["phone_number", "per_second", "throttled_now"]
-    list_editable = ["per_second"]
-    list_select_related = ["phone_number"]
-    raw_id_fields = ["phone_number"]
-
-    @admin.display(boolean=True, description=_("throttled by the provider"))
-    def throttled_now(self, obj: NumberRate) -> bool:
-        import time
-
-        return obj.throttled_until > time.time()
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self.has_module_permission(request)

@@ -13,11 +13,6 @@ from django.conf import settings
 DEFAULTS: dict[str, Any] = {
     # Messages per second when the person does not choose.
     "CAMPAIGN_DEFAULT_PACE": 20,
-    # A number's ceiling, messages per second: WhatsApp's default throughput for
-    # a business number is 80 mps (numbers upgraded by Meta reach 1,000).
-    "CAMPAIGN_PACE_LIMIT": 80,
-    # Per-number ceilings by digits, e.g. {"573001234567": 1000}.
-    "CAMPAIGN_PACE_LIMITS": {},
     # Provider calls one campaign worker keeps waiting at once (a thread pool on the pooled session):
     # a number's 80 msg/s at 200 ms needs 16, plus 20 handed over ahead of their slot (SEND_AHEAD_SECONDS).
     # At most the provider session's pool (64, providers.base).
@@ -26,9 +21,6 @@ DEFAULTS: dict[str, Any] = {
     # campaign, the API) is put back for that long; one the provider throttled (WhatsApp 131056) waits as long.
     "CAMPAIGN_PAIR_SECONDS": 6.0,
     "CAMPAIGN_PAIR_BURST": 3,
-    # The share of a number's limit its token bucket hands out (campaigns.rates): a margin for sends leaving
-    # a few ms after their slot, so that no 1 s window holds more than the limit.
-    "CAMPAIGN_NUMBER_HEADROOM": 0.98,
     # The interpreter's switch interval in a worker while provider calls are in flight (seconds; Python's
     # default is 0.005): a thread waking at its slot gets the interpreter lock sooner.
     "CAMPAIGN_SWITCH_INTERVAL": 0.001,
@@ -66,9 +58,3 @@ DEFAULTS: dict[str, Any] = {
 
 def setting(name: str) -> Any:
     return getattr(settings, name, DEFAULTS[name])
-
-
-def pace_limit_for(digits: str) -> int:
-    """The highest pace a business number may be given (messages per second)."""
-    limits = setting("CAMPAIGN_PACE_LIMITS") or {}
-    return int(limits.get(digits, setting("CAMPAIGN_PACE_LIMIT")))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts import conf as accounts_conf
 from accounts.models import PhoneNumber, Role
 from accounts.tenancy import scope
 from campaigns import conf
@@ -83,7 +84,7 @@ class CampaignNewForm(forms.Form):
         ).order_by("name", "language")
         self.fields["pace"].initial = conf.setting("CAMPAIGN_DEFAULT_PACE")
         self.fields["pace"].help_text = _("At most %(limit)d for most numbers.") % {
-            "limit": conf.setting("CAMPAIGN_PACE_LIMIT")}
+            "limit": accounts_conf.setting("CAMPAIGN_PACE_LIMIT")}
 
 
 class MappingForm(forms.Form):

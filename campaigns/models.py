@@ -17,7 +17,6 @@ so a stale in-memory campaign never overwrites them.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -304,35 +303,3 @@ class CampaignUpload(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or str(self.campaign)
-
-
-class NumberRate(models.Model):
-    """A business number's send limit, shared by everything that sends from it, and its token bucket.
-
-    WhatsApp counts a number's messages together, whoever sends them: every
-    campaign worker on every machine, the composer, the API and automatic
-    replies take their send slots here (:mod:`campaigns.rates`). ``next_slot``
-    is the epoch second of the number's next free slot, advanced with one
-    atomic ``UPDATE … RETURNING`` per grant; ``throttled_until`` is set when
-    the provider answered "too fast" (429, WhatsApp 130429), and the pages say
-    so until then. The row is created on the number's first send with the
-    configured default (``CAMPAIGN_PACE_LIMIT`` / ``CAMPAIGN_PACE_LIMITS``);
-    an operator edits ``per_second`` in the admin (1,000 after Meta's upgrade,
-    20 for a coexistence number).
-    """
-
-    phone_number = models.OneToOneField(PhoneNumber, on_delete=models.CASCADE, primary_key=True,
-                                        related_name="send_rate", verbose_name=_("business number"))
-    per_second = models.PositiveIntegerField(
-        _("messages per second"), default=80, validators=[MinValueValidator(1), MaxValueValidator(1000)],
-        help_text=_("WhatsApp's limit for this number: 80 by default, 1,000 after Meta's upgrade, 20 for a "
-                    "coexistence number. Campaigns, the composer and the API share it."))
-    next_slot = models.FloatField(default=0.0, editable=False)
-    throttled_until = models.FloatField(default=0.0, editable=False)
-
-    class Meta:
-        verbose_name = _("number send limit")
-        verbose_name_plural = _("number send limits")
-
-    def __str__(self) -> str:
-        return f"{self.phone_number} — {self.per_second}/s"

@@ -57,9 +57,10 @@ from django.db.models import Count, F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import rates
 from accounts.audit import audit_record
 from accounts.models import PhoneNumber
-from campaigns import conf, rates, tracking
+from campaigns import conf, tracking
 from campaigns.models import (
     OPEN_STATES,
     Campaign,

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from accounts import rates
 from accounts.models import Role
 from accounts.tenancy import scope
-from campaigns import rates
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState, SkipReason
 from campaigns.variables import template_slots
 from providers import registry, whatsapp

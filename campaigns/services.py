@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from accounts import conf as accounts_conf
 from accounts.audit import audit_record
 from accounts.models import PhoneNumber, Role
 from accounts.tenancy import require_role
@@ -68,7 +69,7 @@ def _status_conflict(campaign: Campaign, action: str) -> Conflict:
 
 
 def _check_pace(pace: int, phone_number: PhoneNumber) -> int:
-    limit = conf.pace_limit_for(phone_number.digits)
+    limit = accounts_conf.pace_limit_for(phone_number.digits)
     if pace < 1:
         raise ApplicationError(_("The pace must be at least 1 message per second."), field="pace")
     if pace > limit:

@@ -7,8 +7,11 @@ class TemplatesMgrConfig(AppConfig):
     verbose_name = _("Templates")
 
     def ready(self) -> None:
-        # An account's sync pulls its templates too; accounts sits below this app and never imports it.
-        from accounts.services import templates_sync_register
+        # An account's sync pulls its templates, and its Setup box counts templates missing their id:
+        # accounts sits below this app and never imports it (accounts/hooks.py).
+        from accounts import hooks
+        from templates_mgr.selectors import template_setup_notes
         from templates_mgr.services import templates_sync_for_account
 
-        templates_sync_register(templates_sync_for_account)
+        hooks.templates_sync.register(templates_sync_for_account)
+        hooks.setup_notes.register(template_setup_notes)

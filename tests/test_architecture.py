@@ -42,18 +42,7 @@ WAPORTAL_ADMIN = {"admin_base"}
 APP_ADMIN_ABOVE = "waportal.admin"  # every app's admin may use the shared admin
 
 # Upward imports that exist today: (importing file, imported module). Fix one, then delete its line here.
-KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = {
-    # A number's send limit is stored in campaigns' token bucket (NumberRate), where every sender reads it;
-    # it belongs with the number (accounts) or behind a hook campaigns registers.
-    ("accounts/api/serializers.py", "campaigns.rates"),
-    ("accounts/services.py", "campaigns.rates"),
-    # The account page's setup notes count Contacto Virtual templates without id_template: a note
-    # templates_mgr should contribute (as it contributes its sync step), not one accounts reads from its model.
-    ("accounts/selectors.py", "templates_mgr.models"),
-    # Sending takes a slot from campaigns' per-number rate: send rates are messaging's concern (every send needs
-    # them), to move down from campaigns.
-    ("messaging/sending/delivery.py", "campaigns.rates"),
-}
+KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = set()
 
 # Provider choices outside providers/: (file, the stripped line). The provider registry replaces them
 # (ask ``providers.registry`` / the provider's capabilities); delete each line here as it goes.
@@ -204,7 +193,7 @@ def test_imports_go_only_downward():
         "Upward imports (the layering, lowest first, is LAYERS in tests/test_architecture.py):\n"
         + "\n".join(upward)
         + "\nMove the code down to the layer that needs it, or invert the dependency: the higher app registers "
-        "a hook at AppConfig.ready (as templates_mgr does with accounts.services.templates_sync_register), or a "
+        "a hook at AppConfig.ready (as templates_mgr does with accounts.hooks.templates_sync), or a "
         "command composing several apps lives in the highest of them."
     )
     stale = sorted(KNOWN_UPWARD_IMPORTS - seen_known)

@@ -32,9 +32,17 @@ class Hook:
         if receiver in self._receivers:
             self._receivers.remove(receiver)
 
+    @property
+    def receivers(self) -> tuple[Callable[..., Any], ...]:
+        return tuple(self._receivers)
+
     def fire(self, **payload: Any) -> None:
         for receiver in list(self._receivers):
             receiver(**payload)
+
+    def collect(self, **payload: Any) -> list[Any]:
+        """Each receiver's answer, in registration order (for hooks that ask the apps above for something)."""
+        return [receiver(**payload) for receiver in list(self._receivers)]
 
     def __repr__(self) -> str:
         return f"<Hook {self.name}: {len(self._receivers)} receiver(s)>"

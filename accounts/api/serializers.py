@@ -199,6 +199,6 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField())
     def get_send_limit(self, number: PhoneNumber) -> int:
-        from campaigns import rates  # campaigns builds on accounts: the limit lives in its send bucket
+        from accounts import rates
 
         return rates.number_limit(number)

@@ -19,6 +19,7 @@ from analytics.api.serializers import (
     SyncRequestSerializer,
     SyncResultSerializer,
 )
+from analytics.filters import PointFilters, point_filters
 from analytics.ranges import align_to_periods, date_range
 from waportal.errors import ApplicationError
 
@@ -50,8 +51,8 @@ def _zone(name: str | None):
         )
 
 
-def _filters(data: dict) -> services.PointFilters:
-    return services.point_filters(
+def _filters(data: dict) -> PointFilters:
+    return point_filters(
         phone_numbers=data.get("phone_numbers") or (),
         country_codes=data.get("country_codes") or (),
         conversation_types=data.get("conversation_types") or (),

@@ -230,6 +230,7 @@ class MessageAdmin(TenantAdminMixin, admin.ModelAdmin):
                         "client": number.client_id,
                         "templates_per_waba": number.client.provider_account.capabilities.templates_per_waba,
                         "custom_field": number.client.provider_account.capabilities.custom_field,
+                        "replies_in_context": number.client.provider_account.capabilities.replies_in_context,
                         "digits": number.digits,
                         "name": number.verified_name,
                     }

@@ -10,6 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import gateway
 from accounts.models import PhoneNumber
 from messaging import hooks
 from messaging.conversations import contacts_ensure, conversations_ensure
@@ -75,6 +76,7 @@ class TemplateBatch:
         self.account = phone_number.client.provider_account
         self.preview = message_preview("template", {"name": template.name})[:200]
         self._client = None
+        self._preparer = None
         self._wires: dict[Any, OutboundMessage | TemplateSend] = {}
         self._unrecorded: list[tuple[Message, Outcome]] = []
         self._answered: list[Message] = []  # sent since the last finish(): early webhook events may await them
@@ -120,7 +122,7 @@ class TemplateBatch:
                 prepared = prepare(
                     account=self.account, phone_number=self.phone_number, to=item.to, type="template",
                     content=item.content, context_message_id="", preview_url=None, template=self.template,
-                    custom_field="")
+                    custom_field="", client=self.preparer)
             except ApplicationError as exc:
                 if first is not None and first.status == MessageStatus.QUEUED:
                     _fail_queued(first, code="refused", words=exc.message)
@@ -157,6 +159,13 @@ class TemplateBatch:
                 last_message_at=now, last_message_preview=self.preview)
 
     # -- sending --
+
+    @property
+    def preparer(self):
+        """The account's provider client that builds wire bodies (no network), made once per batch."""
+        if self._preparer is None:
+            self._preparer = gateway.provider_client(self.account)
+        return self._preparer
 
     @property
     def client(self):

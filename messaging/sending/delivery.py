@@ -38,7 +38,7 @@ provider_client = gateway.provider_client
 
 #: Injectable so tests do not wait: ``monkeypatch.setattr("messaging.sending.delivery.sleep", …)``.
 sleep = time.sleep
-#: The wait for the number's next send slot (campaigns.rates), apart from the retry backoff above.
+#: The wait for the number's next send slot (accounts.rates), apart from the retry backoff above.
 slot_sleep = time.sleep
 
 #: Attempts in all for errors the provider marks retryable (connection refused, 429, 5xx).
@@ -170,7 +170,7 @@ def deliver(*, message: Message, wire: Any, account: ProviderAccount) -> Message
     number_slot(phone_number_id=message.phone_number_id, digits=message.from_number)
 
     def slow_down(seconds: float) -> None:
-        from campaigns import rates
+        from accounts import rates
 
         rates.number_slow_down(phone_number_id=message.phone_number_id, seconds=seconds)
 
@@ -186,10 +186,10 @@ def deliver(*, message: Message, wire: Any, account: ProviderAccount) -> Message
 def number_slot(*, phone_number_id: int, digits: str) -> None:
     """Wait for the business number's next send slot, shared with its campaigns and every other sender.
 
-    The bucket (:mod:`campaigns.rates`) keeps its table in the campaigns app,
+    The bucket (:mod:`accounts.rates`) keeps its table in the campaigns app,
     which builds on this module: imported here, when a send needs it.
     """
-    from campaigns import rates
+    from accounts import rates
 
     rates.number_wait(phone_number_id=phone_number_id, digits=digits, sleep=slot_sleep)
 

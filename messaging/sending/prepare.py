@@ -23,6 +23,7 @@ from messaging.validation import common as validation
 from messaging.validation.content import validate_content
 from messaging.validation.positional import positional_parameters
 from messaging.validation.templates import check_template_components
+from providers.contract import ProviderClient
 from providers.types import SendRequest, TemplateRef
 from templates_mgr.models import Template
 from waportal.errors import ApplicationError
@@ -53,8 +54,12 @@ def prepare(
     preview_url: bool | None,
     template: Template | None,
     custom_field: str,
+    client: ProviderClient | None = None,
 ) -> Prepared:
-    """Validate a request for the account's provider and build what goes on the wire."""
+    """Validate a request for the account's provider and build what goes on the wire.
+
+    ``client`` is the account's provider client when the caller holds one already (a batch prepares many sends).
+    """
     capabilities = account.capabilities
     provider = account.get_provider_display()
     recipient = _recipient(account, to)
@@ -94,7 +99,7 @@ def prepare(
     request = SendRequest(from_number=phone_number.digits, to=recipient, type=type, content=content, template=ref,
                           context_message_id=context_id, preview_url=preview_url, custom_field=extra)
     try:
-        prepared = provider_client(account).prepare(request)
+        prepared = (client or provider_client(account)).prepare(request)
     except ValueError as exc:  # the adapter's own refusal of what it cannot carry, before anything is sent
         raise ApplicationError(str(exc), field="template" if type == "template" else "type")
     return Prepared(

@@ -70,14 +70,14 @@ def test_test_connection_without_token_or_waba_says_what_to_do_in_spanish():
 def test_a_failed_test_connection_is_in_spanish_with_the_providers_own_words(monkeypatch):
     from django.utils import translation
 
-    from accounts import services
+    from accounts.services import provider_accounts
     from providers.base import ProviderAuthError
 
     class Refusing:
         def wabas_by_token(self):
             raise ProviderAuthError("Authentication Error", status=401, body={"errors": ["Authentication Error"]})
 
-    monkeypatch.setattr(services, "provider_client", lambda account: Refusing())
+    monkeypatch.setattr(provider_accounts, "provider_client", lambda account: Refusing())
     with translation.override("es"):
         check = provider_account_test_connection(account=ProviderAccountFactory())
     assert not check.ok

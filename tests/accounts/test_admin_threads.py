@@ -113,7 +113,7 @@ def test_two_threads_on_one_admin_each_get_their_own_webhook_url(world, shared_a
         return objects.get(int(object_id))
 
     monkeypatch.setattr(type(shared_admin), "get_object", meeting)
-    monkeypatch.setattr("accounts.admin.account_setup_notes", lambda **kwargs: [])
+    monkeypatch.setattr("accounts.admin.provider_accounts.account_setup_notes", lambda **kwargs: [])
     pages: dict[str, str] = {}
     errors: list[BaseException] = []
 

@@ -130,11 +130,11 @@ class FakeAldeamo:
 
 @pytest.fixture
 def fake_aldeamo(monkeypatch):
-    from accounts import services
+    from accounts.services import sync
     from templates_mgr import services as template_services
 
     fake = FakeAldeamo()
-    monkeypatch.setattr(services, "provider_client", lambda account: fake)
+    monkeypatch.setattr(sync, "provider_client", lambda account: fake)
     monkeypatch.setattr(template_services, "provider_client", lambda account: fake)
     return fake
 
@@ -183,8 +183,8 @@ def test_adding_the_isv_token_later_keeps_the_namespace_entered_by_hand(fake_ald
 def test_a_numbers_sending_limit_is_read_by_everyone_who_sees_it_and_set_by_its_admin(api_as, admin_of, settings):
     """The contract: POST, PATCH /api/v1/phone-numbers/ carry the number's sending limit (messages per second,
     default 80), stored in the send bucket every sender of the number reads (campaigns, composer, API)."""
-    from campaigns import rates
-    from campaigns.models import NumberRate
+    from accounts import rates
+    from accounts.models import NumberRate
 
     settings.CAMPAIGN_PACE_LIMIT = 80
     client = ClientFactory(provider_account=ContactoVirtualAccountFactory())

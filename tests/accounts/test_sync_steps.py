@@ -3,17 +3,18 @@
 import pytest
 from django.utils import translation
 
-from accounts import services
-from accounts.services import SyncResult
+from accounts import hooks
+from accounts.services import SyncResult, sync
 from providers.base import ProviderUnavailable
 from templates_mgr.services import templates_sync_for_account
 from tests.factories import ProviderAccountFactory
+from waportal.hooks import Hook
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_templates_manager_registers_its_pull_when_the_app_is_ready():
-    assert services._TEMPLATES_SYNC_STEPS == [templates_sync_for_account]
+    assert hooks.templates_sync.receivers == (templates_sync_for_account,)
 
 
 def test_a_step_failing_at_the_provider_is_a_warning_and_the_others_still_count(monkeypatch):
@@ -23,10 +24,12 @@ def test_a_step_failing_at_the_provider_is_a_warning_and_the_others_still_count(
     def two(*, account, warnings):
         return 2
 
-    monkeypatch.setattr(services, "_TEMPLATES_SYNC_STEPS", [failing, two])
+    monkeypatch.setattr(hooks, "templates_sync", Hook("test"))
+    hooks.templates_sync.register(failing)
+    hooks.templates_sync.register(two)
     result = SyncResult()
     with translation.override("en"):
-        assert services._sync_templates(ProviderAccountFactory(), result) == 2
+        assert sync._sync_templates(ProviderAccountFactory(), result) == 2
     assert result.warnings == ["Templates: the provider is down"]
-    services.templates_sync_register(two)
-    assert services._TEMPLATES_SYNC_STEPS == [failing, two]
+    hooks.templates_sync.register(two)
+    assert hooks.templates_sync.receivers == (failing, two)

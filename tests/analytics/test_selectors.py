@@ -11,17 +11,16 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import WhatsAppBusinessAccount
+from analytics.filters import PointFilters
+from analytics.funnels import failure_reasons, message_funnel
 from analytics.models import DIMENSIONS, ConversationDataPoint
 from analytics.selectors import (
     analytics_breakdown,
     analytics_series,
-    failure_reasons,
-    message_funnel,
     parse_group_by,
     period_starts,
     resolve_sources,
 )
-from analytics.services import PointFilters
 from tests.factories import PhoneNumberFactory
 from waportal.errors import ApplicationError
 
@@ -274,7 +273,7 @@ def test_the_template_funnel_sits_beside_the_providers_7_day_metrics(waba, messa
 
 @pytest.mark.django_db
 def test_the_campaign_funnel_follows_messages_to_their_campaign(waba, message_log, django_assert_num_queries):
-    from analytics.selectors import campaign_path, message_funnels
+    from analytics.funnels import campaign_path, message_funnels
 
     if campaign_path() is None:
         assert message_funnel(wabas_qs=waba_qs(waba), start=START, end=END, by="campaign") == []
@@ -295,11 +294,11 @@ def test_the_campaign_funnel_follows_messages_to_their_campaign(waba, message_lo
 
 @pytest.mark.django_db
 def test_without_a_campaign_link_the_campaign_funnel_is_left_out(waba, message_log, monkeypatch):
-    from analytics import selectors
+    from analytics import funnels
 
-    monkeypatch.setattr(selectors, "campaign_path", lambda: None)
-    assert selectors.message_funnels(wabas_qs=waba_qs(waba), start=START, end=END)["campaign"] == []
-    assert not selectors.campaigns_available()
+    monkeypatch.setattr(funnels, "campaign_path", lambda: None)
+    assert funnels.message_funnels(wabas_qs=waba_qs(waba), start=START, end=END)["campaign"] == []
+    assert not funnels.campaigns_available()
 
 
 @pytest.mark.django_db

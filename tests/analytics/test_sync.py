@@ -13,8 +13,10 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from analytics.daily import analytics_sync_recent
 from analytics.models import AnalyticsSync, ConversationDataPoint
-from analytics.services import analytics_sync, analytics_sync_recent, sync_chunks
+from analytics.periods import sync_chunks
+from analytics.services import analytics_sync
 from providers.aldeamo.client import AldeamoClient
 from providers.base import ProviderAuthError, ProviderRejected, ProviderUnavailable
 from tests.analytics.conftest import point

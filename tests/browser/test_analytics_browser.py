@@ -10,8 +10,8 @@ CHARTS = "/admin/analytics/conversationdatapoint/"
 @pytest.mark.django_db(transaction=True)
 def test_charts_show_the_sandbox_history_and_redraw_on_a_filter(page, live_server, django_user_model):
     from accounts.services import provider_account_create, provider_account_sync
+    from analytics.daily import analytics_sync_recent
     from analytics.models import ConversationDataPoint
-    from analytics.services import analytics_sync_recent
     from sandbox.services import sandbox_provision
 
     django_user_model.objects.create_superuser("ana", "ana@example.com", "pass-word-123")

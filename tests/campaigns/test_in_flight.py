@@ -11,8 +11,9 @@ from collections import Counter
 
 import pytest
 
+from accounts.models import NumberRate
 from campaigns import runner, services
-from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, NumberRate, RecipientState
+from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState
 from messaging.models import Message, MessageStatus
 from messaging.sending import delivery
 from providers.base import ProviderRateLimited, ProviderRejected

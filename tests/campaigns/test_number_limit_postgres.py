@@ -10,8 +10,8 @@ import threading
 import pytest
 from django.db import connection
 
-from campaigns import rates
-from campaigns.models import NumberRate
+from accounts import rates
+from accounts.models import NumberRate
 from tests.messaging.factories import aldeamo_number
 
 pytestmark = [

@@ -23,7 +23,12 @@ def send_text(agent, number) -> Message:
 
 
 def early_event(number, provider_id: str, status: str, **fields) -> StatusEvent:
-    """A status webhook that arrived before its message's send was answered (no timestamp in the payload)."""
+    """A status webhook that arrived before its message's send was answered (no timestamp in the payload).
+
+    Its error code is stored cut to the column, as ``statuses_apply`` stores it (PostgreSQL refuses longer).
+    """
+    if "error_code" in fields:
+        fields["error_code"] = fields["error_code"][:32]
     return StatusEvent.objects.create(provider_account=number.client.provider_account,
                                       provider_message_id=provider_id, status=status, timestamp=None, **fields)
 

@@ -131,7 +131,7 @@ def test_a_client_admin_sees_the_shared_account_read_only_without_its_webhook_ur
 
 def test_the_webhook_url_of_one_request_never_reaches_another(world, settings):
     """The admin used to keep the request on its shared instance: concurrent requests could swap hosts."""
-    from accounts.admin import ProviderAccountAdmin
+    from accounts.admin.provider_accounts import ProviderAccountAdmin
 
     settings.PUBLIC_BASE_URL = ""
     settings.ALLOWED_HOSTS = ["one.example", "two.example"]

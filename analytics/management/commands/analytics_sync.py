@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
 
+from analytics.daily import analytics_sync_recent, wabas_with_analytics
 from analytics.models import Granularity
-from analytics.services import analytics_sync_recent, provider_time_zone, wabas_with_analytics
+from analytics.periods import provider_time_zone
 from analytics.tasks import schedule_daily_sync
 
 

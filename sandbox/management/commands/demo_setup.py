@@ -99,7 +99,7 @@ class Command(BaseCommand):
 
     def _analytics(self, history_days: int) -> None:
         """Pull the sandbox's analytics history (daily) so the charts open full, and schedule the daily sync."""
-        from analytics.services import analytics_sync_recent
+        from analytics.daily import analytics_sync_recent
         from analytics.tasks import schedule_daily_sync
 
         try:

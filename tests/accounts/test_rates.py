@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from accounts.models import Role
-from campaigns import rates
-from campaigns.models import NumberRate
+from accounts import rates
+from accounts.models import NumberRate, Role
 from messaging import sending
 from messaging.models import MessageStatus
 from messaging.sending import delivery
@@ -129,12 +128,12 @@ def test_the_admin_refuses_a_number_limit_outside_1_to_1000(value, superuser, cl
     """The admin form (operators) checks the same range as the API and the service."""
     from django.urls import reverse
 
-    from campaigns.models import NumberRate
+    from accounts.models import NumberRate
     from tests.factories import PhoneNumberFactory
 
     rate = NumberRate.objects.create(phone_number=PhoneNumberFactory(), per_second=80)
     client.force_login(superuser)
-    response = client.post(reverse("admin:campaigns_numberrate_change", args=[rate.pk]), {"per_second": value})
+    response = client.post(reverse("admin:accounts_numberrate_change", args=[rate.pk]), {"per_second": value})
     assert response.status_code == 200 and "per_second" in response.context["adminform"].form.errors
     rate.refresh_from_db()
     assert rate.per_second == 80

@@ -1,6 +1,6 @@
 """A business number's send limit, shared by every sender in every process: a token bucket in the database.
 
-One row per number (:class:`campaigns.models.NumberRate`). A grant of ``n``
+One row per number (:class:`accounts.models.NumberRate`). A grant of ``n``
 slots is one atomic statement::
 
     UPDATE … SET next_slot = max(next_slot, now) + n / per_second RETURNING next_slot, per_second
@@ -29,8 +29,8 @@ from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
-from campaigns import conf
-from campaigns.models import NumberRate
+from accounts import conf
+from accounts.models import NumberRate
 
 #: A campaign worker takes about this many seconds of the number's slots at a time.
 GRANT_SECONDS = 0.1

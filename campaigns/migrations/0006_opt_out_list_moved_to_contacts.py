@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0004_number_send_limit_range'),
+        ('campaigns', '0005_number_rate_moves_to_accounts'),
         # The rows become consent events first.
         ('contacts', '0002_campaign_opt_outs_to_consent'),
     ]

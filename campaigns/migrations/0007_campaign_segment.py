@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0005_opt_out_list_moved_to_contacts'),
+        ('campaigns', '0006_opt_out_list_moved_to_contacts'),
         ('contacts', '0002_campaign_opt_outs_to_consent'),
     ]
 
