@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCENARIOS = ["webhook_ingest", "webhook_process", "campaign_send", "lists", "analytics", "outgoing_webhooks"]
+SCENARIOS = ["webhook_ingest", "webhook_process", "campaign_send", "lists", "analytics", "outgoing_webhooks",
+             "contacts_import"]
 
 
 def main() -> int:

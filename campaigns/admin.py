@@ -33,7 +33,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from campaigns import ingest, selectors, services, tracking
+from campaigns import audiences, selectors, services, tracking
 from campaigns.api.views import export_response
 from campaigns.forms import CampaignNewForm, MappingForm
 from campaigns.models import (
@@ -42,7 +42,6 @@ from campaigns.models import (
     CampaignRecipient,
     CampaignStatus,
     CampaignUpload,
-    OptOut,
 )
 from campaigns.variables import template_slots
 from waportal.admin_base import TenantAdminMixin, badge
@@ -190,6 +189,18 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
         form = CampaignNewForm(request.POST or None, request.FILES or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
+            if data.get("segment") is not None:
+                try:
+                    campaign = audiences.campaign_create_for_segment(
+                        actor=request.user, segment=data["segment"], attribute_mapping=data["attribute_mapping"],
+                        phone_number=data["phone_number"], template=data["template"], name=data["name"],
+                        pace=data["pace"], start_at=data["start_at"], default_country=data["default_country"])
+                except ApplicationError as exc:
+                    self._error_to_form(form, exc)
+                else:
+                    return HttpResponseRedirect(self._url("report", campaign.pk))
+                return TemplateResponse(request, "admin/campaigns/campaign/new.html", self._context(
+                    request, title=gettext("New campaign"), form=form, step=1))
             try:
                 with transaction.atomic():
                     campaign = services.campaign_create(
@@ -339,41 +350,3 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
         else:
             self.message_user(request, done[action], messages.SUCCESS)
         return HttpResponseRedirect(self._url("change", campaign.pk))
-
-
-class OptOutForm(forms.ModelForm):
-    class Meta:
-        model = OptOut
-        fields = ["client", "phone", "reason"]
-
-    def clean_phone(self) -> str:
-        digits, why = ingest.normalize_phone(self.cleaned_data["phone"], region="CO")
-        if not digits:
-            raise forms.ValidationError(why)
-        return digits
-
-
-@admin.register(OptOut)
-class OptOutAdmin(TenantAdminMixin, admin.ModelAdmin):
-    """Numbers never messaged by campaigns (besides contacts marked opted out)."""
-
-    change_role = Role.AGENT
-    form = OptOutForm
-    list_display = ["phone", "client", "reason", "created_by", "created_at"]
-    list_select_related = ["client", "created_by"]
-    search_fields = ["phone"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["client", "phone"] if obj is not None else []
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.save(update_fields=["reason"])
-            return
-        try:
-            saved = services.opt_out_add(actor=request.user, client_id=obj.client_id, phone=obj.phone,
-                                         reason=obj.reason)
-        except ApplicationError as exc:
-            raise PermissionDenied(exc.message)
-        obj.pk = saved.pk
-        obj._state.adding = False

@@ -15,6 +15,7 @@ from accounts.tenancy import scope
 from campaigns import conf
 from campaigns.models import CampaignUpload
 from campaigns.variables import Slot
+from contacts.models import Segment
 from templates_mgr.models import Template, TemplateStatus
 
 COUNTRIES = [
@@ -46,13 +47,34 @@ class CampaignNewForm(forms.Form):
     default_country = forms.ChoiceField(
         label=_("Country of numbers without a country code"), choices=COUNTRIES, initial="CO")
     file = forms.FileField(
-        label=_("Recipients (CSV)"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        label=_("Recipients (CSV)"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
         help_text=_("First row: column names. One column with the phone number, one per template variable. "
                     "Comma or semicolon separated; UTF-8 or Excel's encoding."),
     )
 
+    segment = forms.ModelChoiceField(
+        label=_("Or a contact segment"), required=False, queryset=Segment.objects.none(),
+        help_text=_("Its contacts now, instead of a file; who is left out and why is in the report."))
+    attribute_mapping = forms.CharField(
+        label=_("Variables from contact attributes"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For a segment, one per line: variable=attribute (e.g. body_1=name)."))
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("file")) == bool(data.get("segment")):
+            self.add_error("file", _("Upload a CSV file or pick a segment (one of the two)."))
+        mapping = {}
+        for line in (data.get("attribute_mapping") or "").splitlines():
+            if line.strip():
+                slot, _sep, key = line.partition("=")
+                mapping[slot.strip()] = key.strip()
+        data["attribute_mapping"] = mapping
+        return data
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["segment"].queryset = scope(Segment.objects.all(), user, "client", Role.AGENT)
         numbers = scope(PhoneNumber.objects.filter(is_active=True).select_related("client"), user, "client",
                         Role.AGENT)
         self.fields["phone_number"].queryset = numbers

@@ -23,9 +23,9 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from campaigns import conf
-from campaigns.models import Campaign, CampaignRecipient, OptOut, RecipientState, SkipReason
+from campaigns.models import Campaign, CampaignRecipient, RecipientState, SkipReason
 from campaigns.variables import RowChecker, Slot
-from messaging.models import Contact
+from messaging.sending import opted_out_among
 from providers.contract import Capabilities
 from waportal.errors import ApplicationError
 
@@ -250,8 +250,8 @@ class RowIngester:
 
     Duplicates are found per batch: first within the batch, then against the
     rows already stored (one query on the (campaign, phone) unique index).
-    Opt-outs come from the client's contacts marked opted out and from the
-    campaign opt-out list (two queries per batch).
+    Opt-outs come from the client's contacts' consent state, as the client's rule
+    applies it to the template's category (one query per batch).
     """
 
     def __init__(self, *, campaign: Campaign, slots: list[Slot]) -> None:
@@ -260,6 +260,7 @@ class RowIngester:
         self.fixed = {k: str(v) for k, v in (campaign.variables or {}).items()}
         self.slot_keys = [slot.key for slot in slots]
         self.capabilities = campaign.phone_number.client.provider_account.capabilities
+        self.category = campaign.template.category
         self.batch_size = int(conf.setting("CAMPAIGN_BATCH_SIZE"))
         self.result = IngestResult()
 
@@ -296,11 +297,8 @@ class RowIngester:
             CampaignRecipient.objects.filter(campaign_id=self.campaign.pk, skip_reason="", phone__in=phones)
             .values_list("phone", "row_number")
         )
-        opted_out = set(
-            Contact.objects.filter(client_id=self.campaign.client_id, wa_id__in=phones, opted_out=True)
-            .values_list("wa_id", flat=True)
-        ) | set(OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)
-                .values_list("phone", flat=True))
+        opted_out = opted_out_among(client_id=self.campaign.client_id, phones=phones,
+                                    category=self.category)
         for row in candidates:
             first = stored.get(row.phone)
             if first is not None:

@@ -97,6 +97,9 @@ class Campaign(TimeStamped):
     variables = models.JSONField(
         _("fixed variables"), default=dict, blank=True, help_text=_("Values shared by every recipient, by slot.")
     )
+    segment = models.ForeignKey("contacts.Segment", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="campaigns", verbose_name=_("segment"),
+                                help_text=_("The contact segment the recipients were taken from, if any."))
     pause_kind = models.CharField(_("pause kind"), max_length=16, choices=PauseKind.choices, blank=True)
     pause_reason = models.TextField(_("pause reason"), blank=True)
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
@@ -300,28 +303,3 @@ class CampaignUpload(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or str(self.campaign)
-
-
-class OptOut(models.Model):
-    """A number the business must not message in campaigns, beyond contacts marked opted out.
-
-    Kept here so a list from another channel (a "do not contact" export) can
-    be honoured without creating contacts for people who never wrote.
-    """
-
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="campaign_opt_outs",
-                               verbose_name=_("client"))
-    phone = models.CharField(_("phone"), max_length=20, help_text=_("Digits with country code."))
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("added by"))
-    created_at = models.DateTimeField(_("added"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("opt-out")
-        verbose_name_plural = _("opt-outs")
-        ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["client", "phone"], name="campaign_opt_out_once")]
-
-    def __str__(self) -> str:
-        return f"+{self.phone}"

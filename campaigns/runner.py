@@ -73,7 +73,6 @@ from campaigns.models import (
     Campaign,
     CampaignRecipient,
     CampaignStatus,
-    OptOut,
     PauseKind,
     RecipientState,
     SkipReason,
@@ -81,7 +80,7 @@ from campaigns.models import (
 from campaigns.pace import SEND_AHEAD_SECONDS, Flight, Late, PaceShare
 from campaigns.variables import ContentBuilder, template_slots
 from messaging import sending
-from messaging.models import Contact, Direction, Message, MessageStatus
+from messaging.models import Direction, Message, MessageStatus
 from providers.base import ProviderError
 from templates_mgr.models import Template, TemplateStatus
 from waportal.errors import ApplicationError
@@ -554,11 +553,8 @@ class CampaignWorker:
         message (linked by the batch's replay) instead of being skipped.
         """
         phones = {c.phone for c in chunk}
-        stopped = set(
-            Contact.objects.filter(client_id=self.campaign.client_id, wa_id__in=phones, opted_out=True)
-            .values_list("wa_id", flat=True)
-        ) | set(OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)
-                .values_list("phone", flat=True))
+        stopped = sending.opted_out_among(client_id=self.campaign.client_id, phones=phones,
+                                  category=self.campaign.template.category)
         out = [c for c in chunk if c.phone in stopped]
         if not out:
             return chunk

@@ -31,7 +31,6 @@ from campaigns.models import (
     CampaignRecipient,
     CampaignStatus,
     CampaignUpload,
-    OptOut,
     PauseKind,
     RecipientState,
 )
@@ -362,10 +361,17 @@ def campaign_report_seen(*, actor, campaign: Campaign) -> None:
 
 @transaction.atomic
 def campaign_start(*, actor, campaign: Campaign, start_at: datetime | None = None) -> Campaign:
-    """Start now, or schedule for ``start_at`` (or the campaign's own start time)."""
+    """Start now, or schedule for ``start_at`` (or the campaign's own start time).
+
+    A campaign already scheduled is rescheduled to ``start_at``, or started now without one. A scheduled
+    campaign needs no one watching: its tasks wait in the queue until ``start_at`` (``run_after``) and the task
+    worker runs them then; ``campaign_cancel`` before that time cancels it.
+    """
     _require_agent(actor, campaign)
     campaign = Campaign.objects.select_for_update().select_related("template", "phone_number", "client").get(
         pk=campaign.pk)
+    if campaign.status == CampaignStatus.SCHEDULED:
+        return _reschedule(actor, campaign, start_at)
     if campaign.status != CampaignStatus.VALIDATED:
         if campaign.status == CampaignStatus.DRAFT:
             raise ApplicationError(_("Check the recipient list first (the dry run)."), field="report")
@@ -401,6 +407,27 @@ def campaign_start(*, actor, campaign: Campaign, start_at: datetime | None = Non
     _forget_upload_file(campaign)
     _audit(actor, "campaign.schedule" if scheduled else "campaign.start", campaign,
            {"start_at": when.isoformat() if when else None, "recipients": campaign.recipient_count})
+    return campaign
+
+
+def _reschedule(actor, campaign: Campaign, start_at: datetime | None) -> Campaign:
+    """A scheduled campaign started again: at its new time (the old tasks are superseded), or now."""
+    now = timezone.now()
+    when = _check_start_at(start_at)
+    scheduled = when is not None and when > now
+    was = campaign.start_at
+    fields: dict[str, Any] = {"start_at": when if scheduled else now}
+    if not scheduled:
+        fields["started_at"] = now
+    if scheduled:
+        Campaign.objects.filter(pk=campaign.pk).update(start_at=when)
+        campaign.start_at = when
+    else:
+        campaign.transition(CampaignStatus.RUNNING, only_from=(CampaignStatus.SCHEDULED,), **fields)
+    _bump_generation(campaign)
+    _enqueue(campaign, run_after=when if scheduled else None)
+    _audit(actor, "campaign.reschedule" if scheduled else "campaign.start", campaign,
+           {"from": was.isoformat() if was else None, "to": fields["start_at"].isoformat()})
     return campaign
 
 
@@ -539,23 +566,3 @@ def campaigns_recover(*, campaign_ids: Iterable[int] | None = None) -> list[int]
         logger.warning("campaign %s: no worker activity since %s; started new tasks", campaign.pk, stale)
         recovered.append(campaign.pk)
     return recovered
-
-
-# --- opt-outs -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def opt_out_add(*, actor, client_id: int, phone: str, reason: str = "", region: str = "CO") -> OptOut:
-    """Add a number to the client's campaign opt-out list (idempotent)."""
-    require_role(actor, client_id, Role.AGENT)
-    digits, why = ingest.normalize_phone(phone, region=region)
-    if not digits:
-        raise ApplicationError(why, field="phone")
-    opt_out, created = OptOut.objects.get_or_create(
-        client_id=client_id, phone=digits,
-        defaults={"reason": reason[:200], "created_by": actor if getattr(actor, "is_authenticated", False) else None},
-    )
-    if created:
-        audit_record(actor=actor, action="campaign.opt_out", obj=opt_out, client=opt_out.client,
-                     changes={"phone": digits})
-    return opt_out

@@ -88,7 +88,12 @@ class Contact(models.Model):
                                db_index=False)
     wa_id = models.CharField(_("WhatsApp number"), max_length=20)
     profile_name = models.CharField(_("name"), max_length=200, blank=True)
+    # The consent state every send reads (messaging.sending.checks); its history and the services that change
+    # it live in the contacts app (ConsentEvent, contact_opt_out / contact_opt_in).
     opted_out = models.BooleanField(_("opted out"), default=False)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    # Values of the client's attribute definitions (contacts.AttributeDefinition), checked by contacts' services.
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

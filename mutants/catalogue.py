@@ -42,6 +42,7 @@ ALDEAMO_TESTS = ("tests/providers/aldeamo",)
 CV_TESTS = ("tests/providers/contacto_virtual",)
 BASE_TESTS = ("tests/providers/test_base.py", "tests/providers/aldeamo/test_transport_errors.py")
 DRY_RUN_TESTS = ("tests/campaigns/test_dry_run.py",)
+CONSENT_TESTS = ("tests/contacts/test_consent_flow.py",)
 MESSAGE_API_TESTS = ("tests/messaging/test_api_messages.py",)
 CAMPAIGN_API_TESTS = ("tests/campaigns/test_api.py",)
 ANALYTICS_API_TESTS = ("tests/analytics/test_api.py",)
@@ -120,15 +121,26 @@ MUTANTS: list[Mutant] = [
            'min_role)', 'WhatsAppBusinessAccount.objects.select_related("client__provider_account")',
            ANALYTICS_API_TESTS),
     # --- the dry run's opt-out check (campaigns/ingest.py) ---------------------------------------
-    Mutant("dry-run-opt-out-list-ignored", "campaigns/ingest.py",
-           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)",
-           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones).none()", DRY_RUN_TESTS),
-    Mutant("dry-run-opt-out-any-client", "campaigns/ingest.py",
-           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)",
-           "OptOut.objects.filter(phone__in=phones)", DRY_RUN_TESTS),
-    Mutant("dry-run-opted-out-contact-any-client", "campaigns/ingest.py",
-           "Contact.objects.filter(client_id=self.campaign.client_id, wa_id__in=phones, opted_out=True)",
-           "Contact.objects.filter(wa_id__in=phones, opted_out=True)", DRY_RUN_TESTS),
+    Mutant("dry-run-opt-out-ignored", "campaigns/ingest.py",
+           "opted_out = opted_out_among(", "opted_out = set() if True else opted_out_among(", DRY_RUN_TESTS),
+    # --- the one opt-out read every send makes (messaging/sending/checks.py), and who writes it (contacts/) --
+    Mutant("opted-out-contact-any-client", "messaging/sending/checks.py",
+           "Contact.objects.filter(client_id=client_id, wa_id__in=phones, opted_out=True)",
+           "Contact.objects.filter(wa_id__in=phones, opted_out=True)", (*DRY_RUN_TESTS, *RUNNER_TESTS)),
+    Mutant("opted-out-contact-ignored", "messaging/sending/checks.py",
+           "wa_id__in=phones, opted_out=True)", "wa_id__in=phones, opted_out=True).none()",
+           (*DRY_RUN_TESTS, *RUNNER_TESTS, *CONSENT_TESTS)),
+    Mutant("opted-out-get-marketing", "contacts/consent.py",
+           "    if category not in (TemplateCategory.UTILITY, TemplateCategory.AUTHENTICATION):\n        return True",
+           "    if category not in (TemplateCategory.UTILITY, TemplateCategory.AUTHENTICATION):\n        return False",
+           CONSENT_TESTS),
+    Mutant("opt-out-keyword-ignored", "contacts/consent.py",
+           "    if said in {keyword_normal(k) for k in settings.opt_out_keywords or []}:\n        return True",
+           "    if said in {keyword_normal(k) for k in settings.opt_out_keywords or []}:\n        return None",
+           CONSENT_TESTS),
+    Mutant("contacts-import-upserts-any-client", "contacts/imports.py",
+           "existing = {c.wa_id: c for c in Contact.objects.filter(client_id=self.client_id,",
+           "existing = {c.wa_id: c for c in Contact.objects.filter(", ("tests/contacts/test_import.py",)),
     # --- secrets at rest (accounts/crypto.py, accounts/api/serializers.py) ------------------------
     Mutant("crypto-stored-in-clear", "accounts/crypto.py",
            "    return PREFIX + fernet().encrypt(value.encode()).decode()", "    return value", CRYPTO_TESTS),
@@ -227,17 +239,9 @@ MUTANTS: list[Mutant] = [
            "            ConversationDataPoint.objects.filter(\n                waba=waba,\n",
            "            ConversationDataPoint.objects.filter(\n", ANALYTICS_SYNC_TESTS),
     # --- campaign claims, pace, attempts, opt-out (campaigns/runner.py) ---------------------------
-    Mutant("runner-opt-out-list-ignored", "campaigns/runner.py",
-           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)",
-           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones).none()", RUNNER_TESTS),
-    Mutant("runner-opt-out-list-any-client", "campaigns/runner.py",
-           "OptOut.objects.filter(client_id=self.campaign.client_id, phone__in=phones)",
-           "OptOut.objects.filter(phone__in=phones)", RUNNER_TESTS),
-    Mutant("runner-opted-out-contact-ignored", "campaigns/runner.py",
-           "wa_id__in=phones, opted_out=True)", "wa_id__in=phones, opted_out=True).none()", RUNNER_TESTS),
-    Mutant("runner-opted-out-contact-any-client", "campaigns/runner.py",
-           "Contact.objects.filter(client_id=self.campaign.client_id, wa_id__in=phones, opted_out=True)",
-           "Contact.objects.filter(wa_id__in=phones, opted_out=True)", RUNNER_TESTS),
+    Mutant("runner-opt-out-ignored", "campaigns/runner.py",
+           "stopped = sending.opted_out_among(", "stopped = set() if True else sending.opted_out_among(",
+           RUNNER_TESTS),
     Mutant("runner-attempts-one-too-few", "campaigns/runner.py",
            "if claimed.attempts > self.max_attempts:", "if claimed.attempts >= self.max_attempts:", RUNNER_TESTS),
     Mutant("runner-attempts-one-too-many", "campaigns/runner.py",

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from accounts.models import PhoneNumber
 from campaigns import conf, selectors
 from campaigns.models import Campaign, CampaignRecipient
+from contacts.models import Segment
 from templates_mgr.models import Template
 
 
@@ -29,7 +30,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "id", "name", "status", "status_label", "client", "phone_number", "from_number", "template",
             "template_name", "template_language", "pace", "start_at", "default_country", "variables",
             "pause_kind", "pause_reason", "paused_at", "recipient_count", "counts", "percent", "report",
-            "source_campaign", "created_by", "created_at", "started_at", "finished_at", "updated_at",
+            "source_campaign", "segment", "created_by", "created_at", "started_at", "finished_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -108,13 +109,21 @@ class CampaignCreateSerializer(serializers.Serializer):
     phone_column = serializers.CharField(required=False, allow_blank=True, default="")
     mapping = serializers.JSONField(required=False, default=dict,
                                     help_text=_("For a CSV: the column of each slot, e.g. {\"body_1\": \"name\"}."))
+    segment = serializers.PrimaryKeyRelatedField(
+        queryset=Segment.objects.none(), required=False, allow_null=True,
+        help_text=_("Our id of a saved contact segment: its contacts, taken when the campaign is created."))
+    attribute_mapping = serializers.JSONField(
+        required=False, default=dict,
+        help_text=_("For a segment: the contact attribute of each slot, e.g. {\"body_1\": \"name\"}."))
 
-    def __init__(self, *args, phone_numbers=None, templates=None, **kwargs):
+    def __init__(self, *args, phone_numbers=None, templates=None, segments=None, **kwargs):
         super().__init__(*args, **kwargs)
         if phone_numbers is not None:
             self.fields["phone_number"].queryset = phone_numbers
         if templates is not None:
             self.fields["template"].queryset = templates
+        if segments is not None:
+            self.fields["segment"].queryset = segments
 
     def _string_dict(self, value, field: str) -> dict[str, str]:
         if not isinstance(value, dict):
@@ -124,10 +133,11 @@ class CampaignCreateSerializer(serializers.Serializer):
     def validate(self, attrs):
         attrs["variables"] = self._string_dict(attrs.get("variables") or {}, "variables")
         attrs["mapping"] = self._string_dict(attrs.get("mapping") or {}, "mapping")
+        attrs["attribute_mapping"] = self._string_dict(attrs.get("attribute_mapping") or {}, "attribute_mapping")
         has_file, has_list = attrs.get("file") is not None, attrs.get("recipients") is not None
-        if has_file == has_list:
+        if has_file + has_list + (attrs.get("segment") is not None) != 1:
             raise serializers.ValidationError(
-                {"recipients": [_("Give either a recipients list (JSON) or a CSV file (multipart), not both.")]}
+                {"recipients": [_("Give one of: a recipients list (JSON), a CSV file (multipart) or a segment.")]}
             )
         limit = int(conf.setting("CAMPAIGN_JSON_MAX_RECIPIENTS"))
         if has_list and len(attrs["recipients"]) > limit:

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from accounts.models import PhoneNumber
 from accounts.tenancy import scope
-from campaigns import selectors, services, tracking
+from campaigns import audiences, selectors, services, tracking
 from campaigns.api.serializers import (
     CampaignCreateSerializer,
     CampaignDetailSerializer,
@@ -29,6 +29,7 @@ from campaigns.api.serializers import (
     ReportIssueSerializer,
 )
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState
+from contacts.models import Segment
 from templates_mgr.models import Template
 
 
@@ -102,12 +103,16 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             phone_numbers=scope(PhoneNumber.objects.select_related("client__provider_account"), request.user,
                                 "client"),
             templates=scope(Template.objects.all(), request.user, "client"),
+            segments=scope(Segment.objects.all(), request.user, "client"),
         )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         fields = {name: data[name] for name in ("name", "phone_number", "template", "default_country", "variables")}
         fields.update({name: data[name] for name in ("pace", "start_at") if data.get(name) is not None})
-        if data.get("file") is not None:
+        if data.get("segment") is not None:
+            campaign = audiences.campaign_create_for_segment(
+                actor=request.user, segment=data["segment"], attribute_mapping=data["attribute_mapping"], **fields)
+        elif data.get("file") is not None:
             upload = data["file"]
             campaign = services.campaign_create_with_csv(
                 actor=request.user, file=upload, original_name=upload.name, phone_column=data["phone_column"],

@@ -30,7 +30,13 @@ outcome recorded). What other apps use is named here.
 """
 
 from messaging.sending.batch import BatchItem, TemplateBatch, messages_lost_in_flight
-from messaging.sending.checks import Blocker, recipient_opted_out, template_send_blockers
+from messaging.sending.checks import (
+    Blocker,
+    opted_out_among,
+    opted_out_policy_register,
+    recipient_opted_out,
+    template_send_blockers,
+)
 from messaging.sending.delivery import NUMBER_THROTTLE_CODES, RECIPIENT_THROTTLE_CODES, THROTTLED, number_slot
 from messaging.sending.send import RESENDABLE, message_resend, message_send, request_fingerprint
 
@@ -46,6 +52,8 @@ __all__ = [
     "message_send",
     "messages_lost_in_flight",
     "number_slot",
+    "opted_out_among",
+    "opted_out_policy_register",
     "recipient_opted_out",
     "request_fingerprint",
     "template_send_blockers",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import PhoneNumber
 from messaging.conversations import window_open
 from messaging.models import Contact, Conversation, Direction, Message
-from templates_mgr.models import Template, TemplateStatus
+from templates_mgr.models import Template, TemplateCategory, TemplateStatus
 from waportal.errors import ApplicationError
 
 
@@ -69,25 +70,59 @@ def template_send_blockers(*, phone_number: PhoneNumber, template: Template) -> 
     return blockers
 
 
-def recipient_opted_out(*, client_id: int, to: str) -> bool:
-    """Whether ``to`` asked this client not to be messaged (the contact's flag or the campaign opt-out list)."""
-    from campaigns.models import OptOut  # campaigns build on messaging; the read goes the other way lazily
-
-    return (Contact.objects.filter(client_id=client_id, wa_id=to, opted_out=True).exists()
-            or OptOut.objects.filter(client_id=client_id, phone=to).exists())
+def _marketing_only(*, client_id: int, category: str) -> bool:
+    """WhatsApp's policy: an opted-out person gets no marketing; utility and authentication still go."""
+    return category == TemplateCategory.MARKETING
 
 
-def require_not_opted_out(*, phone_number: PhoneNumber, to: str) -> None:
+# Which template categories an opted-out person is refused, per client: ``(client_id, category) -> bool``. The
+# contacts app registers the client's own rule at ready(); this default is WhatsApp's policy.
+_opted_out_refuses: list[Callable[..., bool]] = [_marketing_only]
+
+
+def opted_out_policy_register(policy: Callable[..., bool]) -> None:
+    """Replace the rule deciding which categories opted-out contacts are refused (keyword arguments
+    ``client_id``, ``category``; True refuses)."""
+    _opted_out_refuses[0] = policy
+
+
+def opted_out_refuses(*, client_id: int, category: str) -> bool:
+    return _opted_out_refuses[0](client_id=client_id, category=category)
+
+
+def opted_out_among(*, client_id: int, phones: Iterable[str], category: str = TemplateCategory.MARKETING) -> set[str]:
+    """The numbers among ``phones`` that opted out of this client's ``category`` templates (one query).
+
+    The contact's consent state (``Contact.opted_out``, kept by contacts' services with its history) is the one
+    source: campaign opt-out lists, keywords, the API and the admin all write it.
+    """
+    phones = list(phones)
+    if not phones or not opted_out_refuses(client_id=client_id, category=category):
+        return set()
+    return set(Contact.objects.filter(client_id=client_id, wa_id__in=phones, opted_out=True)
+               .values_list("wa_id", flat=True))
+
+
+def recipient_opted_out(*, client_id: int, to: str, category: str = TemplateCategory.MARKETING) -> bool:
+    """Whether ``to`` asked this client not to be sent ``category`` templates."""
+    return bool(opted_out_among(client_id=client_id, phones=[to], category=category))
+
+
+def require_not_opted_out(*, phone_number: PhoneNumber, to: str, template: Template | None = None) -> None:
     """Templates (what a business starts) are refused to a person who opted out, before anything is stored.
 
-    Free-form replies are not: they can only go inside the 24-hour window the
-    customer opened by writing, i.e. they answer the person.
+    Marketing always; utility and authentication as the client's rule says (by default they go, as WhatsApp's
+    policy allows). Free-form replies are not checked: they can only go inside the 24-hour window the customer
+    opened by writing, i.e. they answer the person.
     """
-    if recipient_opted_out(client_id=phone_number.client_id, to=to):
+    category = template.category if template is not None else TemplateCategory.MARKETING
+    if recipient_opted_out(client_id=phone_number.client_id, to=to, category=category):
         raise ApplicationError(
-            _("%(to)s asked not to receive messages from this business (opt-out); no template is sent to them.")
-            % {"to": to},
+            _("%(to)s asked not to receive messages from this business (opt-out); no %(category)s template is sent "
+              "to them.") % {"to": to, "category": TemplateCategory(category).label.lower()
+                             if category in TemplateCategory.values else category},
             field="to",
+            extra={"code": "opted_out"},
         )
 
 

@@ -93,7 +93,7 @@ def message_send(
         custom_field=custom_field,
     )
     if prepared.template is not None or type == "template":
-        require_not_opted_out(phone_number=phone_number, to=prepared.to)
+        require_not_opted_out(phone_number=phone_number, to=prepared.to, template=prepared.template)
     message, created = store(
         actor=actor, phone_number=phone_number, type=type, prepared=prepared, key=key, fingerprint=fingerprint
     )

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from campaigns.models import Campaign, CampaignStatus, OptOut
+from campaigns.models import Campaign, CampaignStatus
 from tests.campaigns.conftest import work
 from tests.factories import MembershipFactory
 from tests.messaging.factories import aldeamo_number
@@ -157,13 +157,6 @@ def test_wizard_shows_csv_problems_on_the_form(staff, number, template):
     assert response.status_code == 200
     assert "Column names must be unique" in response.content.decode()
     assert not Campaign.objects.exists()
-
-
-def test_opt_outs_are_normalised(staff, number):
-    response = staff.post(reverse("admin:campaigns_optout_add"), {
-        "client": number.client_id, "phone": "+57 300 000 0009", "reason": "Pidió no recibir"})
-    assert response.status_code == 302
-    assert OptOut.objects.get().phone == "573000000009"
 
 
 def test_delete_a_finished_campaign(staff, make_campaign, fake_send):

@@ -8,9 +8,10 @@ import pytest
 
 from accounts.models import AuditEntry
 from campaigns import ingest, services
-from campaigns.models import CampaignRecipient, CampaignStatus, OptOut, RecipientState, SkipReason
+from campaigns.models import CampaignRecipient, CampaignStatus, RecipientState, SkipReason
+from contacts.consent import consent_set_by_number
 from messaging.models import Contact
-from templates_mgr.models import TemplateStatus
+from templates_mgr.models import TemplateCategory, TemplateStatus
 from tests.campaigns.conftest import BODY
 from tests.factories import ClientFactory, TemplateFactory
 from tests.messaging.factories import ContactoVirtualTemplateFactory, contacto_virtual_number
@@ -24,11 +25,14 @@ def _rows(campaign):
 
 
 def test_every_reason_is_reported_with_counts(agent, number, template):
+    template.category = TemplateCategory.MARKETING  # opted-out contacts still get utility templates by default
+    template.save(update_fields=["category"])
     Contact.objects.create(client=number.client, wa_id="573000000004", opted_out=True)
-    OptOut.objects.create(client=number.client, phone="573000000005")
+    consent_set_by_number(actor=None, client_id=number.client_id, digits="573000000005", opted_out=True,
+                          source="campaign_list")
     elsewhere = ClientFactory()  # another client's opt-outs of row 1's number do not concern this campaign
     Contact.objects.create(client=elsewhere, wa_id="573000000001", opted_out=True)
-    OptOut.objects.create(client=elsewhere, phone="573000000001")
+    consent_set_by_number(actor=None, client_id=elsewhere.pk, digits="573000000001", opted_out=True)
     recipients = [
         {"phone": "573000000001", "variables": {"body_1": "Ana", "body_2": "lunes"}},  # 1 ok
         {"phone": "12345", "variables": {"body_1": "Ana", "body_2": "lunes"}},  # 2 bad number

@@ -124,15 +124,16 @@ def test_recipients_given_back_do_not_lose_an_attempt(make_campaign):
 
 def test_a_reclaimed_recipient_sent_before_opting_out_keeps_its_message(make_campaign, fake_send):
     """Its dead worker had sent it; the "stop" came after: it is linked as sent, not skipped, not sent again."""
-    from campaigns.models import OptOut
+    from contacts.consent import consent_set_by_number
 
     campaign = make_campaign(4)
+    _marketing(campaign)
     dead = runner.claim_chunk(campaign_id=campaign.pk, worker_id="dead", size=2, lease_seconds=120)
     sent_before = dead[0]
     fake_send(actor=None, phone_number=campaign.phone_number, to=sent_before.phone, type="template", content={},
               idempotency_key=CampaignRecipient.idempotency_key(campaign.pk, sent_before.id))
-    OptOut.objects.create(client=campaign.client, phone=sent_before.phone)
-    OptOut.objects.create(client=campaign.client, phone=dead[1].phone)
+    for phone in (sent_before.phone, dead[1].phone):
+        consent_set_by_number(actor=None, client_id=campaign.client_id, digits=phone, opted_out=True)
     CampaignRecipient.objects.filter(campaign=campaign, claimed_by="dead").update(
         lease_until=timezone.now() - timedelta(seconds=1))
     fake_send.calls = 0
@@ -356,23 +357,24 @@ def test_transitions_are_forward_only(make_campaign, fake_send, agent):
 
 @pytest.mark.parametrize("how", ["contact", "opt-out-list"])
 def test_someone_who_opts_out_mid_campaign_is_not_sent(make_campaign, fake_send, settings, how):
-    """A "stop" reply marks the contact; a do-not-contact list adds an ``OptOut`` row: both are re-checked."""
-    from campaigns.models import OptOut
+    """A "stop" reply marks the contact; a do-not-contact list records the consent: both are re-checked."""
+    from contacts.consent import consent_set_by_number
     from messaging.models import Contact
     from tests.factories import ClientFactory
 
     settings.CAMPAIGN_CHUNK_MAX = 2
     campaign = make_campaign(6)
+    _marketing(campaign)
     last = campaign.recipients.order_by("-row_number").first()
     if how == "contact":
         Contact.objects.create(client=campaign.client, wa_id=last.phone, opted_out=True)
     else:
-        OptOut.objects.create(client=campaign.client, phone=last.phone)
+        consent_set_by_number(actor=None, client_id=campaign.client_id, digits=last.phone, opted_out=True,
+                              source="campaign_list")
     # The same numbers opted out of another client's campaigns do not concern this one.
     other = ClientFactory()
     first = campaign.recipients.order_by("row_number").first()
-    OptOut.objects.create(client=other, phone=first.phone)
-    Contact.objects.create(client=other, wa_id=first.phone, opted_out=True)
+    consent_set_by_number(actor=None, client_id=other.pk, digits=first.phone, opted_out=True)
     work(campaign)
     last.refresh_from_db()
     assert last.state == RecipientState.SKIPPED and last.skip_reason == "opted_out"
@@ -380,3 +382,10 @@ def test_someone_who_opts_out_mid_campaign_is_not_sent(make_campaign, fake_send,
     assert first.phone in fake_send.provider_calls
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.COMPLETED
+
+
+def _marketing(campaign) -> None:
+    """Opted-out contacts are refused marketing (utility templates still go by default)."""
+    from templates_mgr.models import TemplateCategory
+
+    type(campaign.template).objects.filter(pk=campaign.template_id).update(category=TemplateCategory.MARKETING)

@@ -9,8 +9,9 @@ import uuid
 
 import pytest
 
-from campaigns.models import OptOut
+from contacts.consent import consent_set_by_number
 from messaging.models import Contact, Message
+from templates_mgr.models import TemplateCategory
 from tests.factories import TemplateFactory
 from tests.messaging.factories import ContactoVirtualTemplateFactory, contacto_virtual_number, member
 
@@ -33,7 +34,7 @@ def template_body(number, template) -> dict:
 
 
 def test_a_template_to_an_opted_out_contact_is_refused_naming_to(api_as, number, agent, fake):
-    template = TemplateFactory(waba=number.waba)
+    template = TemplateFactory(waba=number.waba, category=TemplateCategory.MARKETING)
     Contact.objects.create(client=number.client, wa_id=CUSTOMER, opted_out=True)
 
     response = api_as(agent).post(URL, template_body(number, template), format="json")
@@ -44,8 +45,9 @@ def test_a_template_to_an_opted_out_contact_is_refused_naming_to(api_as, number,
 
 
 def test_the_campaign_opt_out_list_counts_too(api_as, number, agent, fake):
-    template = TemplateFactory(waba=number.waba)
-    OptOut.objects.create(client=number.client, phone=CUSTOMER)
+    template = TemplateFactory(waba=number.waba, category=TemplateCategory.MARKETING)
+    consent_set_by_number(actor=None, client_id=number.client_id, digits=CUSTOMER, opted_out=True,
+                          source="campaign_list")
     response = api_as(agent).post(URL, template_body(number, template), format="json")
     assert response.status_code == 400 and "to" in response.json()
     assert fake.sent == []
@@ -75,7 +77,7 @@ def test_a_cv_template_without_id_template_is_refused_naming_it(api_as, fake):
 def test_the_composer_shows_the_missing_namespace_and_the_opt_out_on_their_fields(client, number, fake):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(member(number))
-    template = TemplateFactory(waba=number.waba, name="aviso")
+    template = TemplateFactory(waba=number.waba, name="aviso", category=TemplateCategory.MARKETING)
     data = {"idempotency_key": uuid.uuid4().hex, "phone_number": number.pk, "to": CUSTOMER, "type": "template",
             "template": template.pk, "tpl_body_1": "Ana", "interactive_type": "button"}
 

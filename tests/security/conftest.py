@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from campaigns import services as campaign_services
+from contacts.models import ContactImport, Segment
 from messaging.models import WebhookEvent
 from templates_mgr.models import TemplateStatus
 from tests.factories import (
@@ -52,6 +53,9 @@ class Side:
     agent: Any = None
     viewer: Any = None
     canned: Any = None
+    contact: Any = None
+    segment: Any = None
+    contact_import: Any = None
 
 
 @dataclass
@@ -94,9 +98,11 @@ def _side(account, client_id: str, name: str, *, with_staff: bool) -> Side:
     event = WebhookEventFactory(provider_account=account, client=client, state=WebhookEvent.State.PROCESSED,
                                 payload={"customer": f"secret customer of {name}"})
     canned = CannedResponse.objects.create(client=client, shortcut="hola", text=f"Hola from {name}")
+    segment = Segment.objects.create(client=client, name=f"Segment of {name}", filters={})
+    contact_import = ContactImport.objects.create(client=client, original_name=f"import of {name}.csv")
     return Side(client=client, waba=waba, number=number, template=template, conversation=conversation,
                 message=message, campaign=campaign, event=event, admin=admin, agent=agent, viewer=viewer,
-                canned=canned)
+                canned=canned, contact=conversation.contact, segment=segment, contact_import=contact_import)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, reverse
 
 from accounts.models import AuditEntry
-from campaigns.models import OptOut
+from contacts.models import AttributeDefinition, ConsentEvent, ConsentSettings, Segment, Tag
+from messaging.models import Contact
 
 STANDARD = ("changelist", "add", "history", "delete", "change")
 TENANT_USERS = ("admin_a", "agent_a", "viewer_a", "outsider")
@@ -37,7 +38,13 @@ def objects_of(world, side: str) -> dict[str, object]:
         "accounts.client": s.client, "accounts.whatsappbusinessaccount": s.waba, "accounts.phonenumber": s.number,
         "templates_mgr.template": s.template, "messaging.conversation": s.conversation,
         "messaging.message": s.message, "campaigns.campaign": s.campaign, "messaging.webhookevent": s.event,
-        "campaigns.optout": OptOut.objects.filter(client=s.client).first(),
+        "messaging.contact": Contact.objects.filter(client=s.client).first(),
+        "contacts.consentevent": ConsentEvent.objects.filter(client=s.client).first(),
+        "contacts.attributedefinition": AttributeDefinition.objects.filter(client=s.client).first(),
+        "contacts.consentsettings": ConsentSettings.objects.filter(client=s.client).first(),
+        "contacts.segment": Segment.objects.filter(client=s.client).first(),
+        "contacts.tag": Tag.objects.filter(client=s.client).first(),
+        "contacts.contactimport": s.contact_import,
         "accounts.auditentry": AuditEntry.objects.filter(client=s.client).first(),
         "workspace.cannedresponse": s.canned,
     }
@@ -109,8 +116,14 @@ def _reverse_custom(name: str, pattern: URLPattern, obj) -> str | None:
 
 @pytest.fixture
 def optouts(world):
+    from contacts.consent import consent_set_by_number
+
     for side in (world.a, world.b):
-        OptOut.objects.create(client=side.client, phone=f"57300000{side.client.client_id}"[:12])
+        consent_set_by_number(actor=None, client_id=side.client.pk, digits=f"57300000{side.client.client_id}"[:12],
+                              opted_out=True, detail=f"list of {side.client.name}", source="campaign_list")
+        AttributeDefinition.objects.create(client=side.client, key="plan", label=f"Plan of {side.client.name}")
+        ConsentSettings.objects.create(client=side.client, opt_out_confirmation=f"Bye from {side.client.name}")
+        Tag.objects.create(client=side.client, name=f"tag of {side.client.name}")
 
 
 def test_every_admin_page_for_every_role(world, optouts):

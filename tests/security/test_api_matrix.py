@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from accounts.models import ProviderAccount
 from campaigns.models import Campaign
-from messaging.models import Conversation, Message
+from contacts.models import Segment
+from messaging.models import Contact, Conversation, Message
 from templates_mgr.models import Template
 from workspace.models import CannedResponse
 
@@ -479,6 +480,106 @@ def _b_alerts_unread(world, response):
     assert AlertReceipt.objects.filter(alert__client=world.b.client, read_at__isnull=True).exists()
 
 
+# Contacts and segments (issue 23).
+COVERAGE.update({
+    ("contact-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/contacts/", {200}, then=lists_a_not_b("contact")),
+        "role": check(None, "GET", lambda w: "/api/v1/contacts/", ANONYMOUS),
+    },
+    ("contact-list", "POST"): {
+        "isolation": check("agent_a", "POST", lambda w: "/api/v1/contacts/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "number": "573001119999"},
+                           then=nothing_created_for_b(Contact, "contact")),
+        "role": check("viewer_a", "POST", lambda w: "/api/v1/contacts/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "number": "573001119999"}),
+    },
+    ("contact-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("contacts", "contact", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("contacts", "contact", "a"), NOT_FOUND),
+    },
+    ("contact-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("contacts", "contact", "b"), NOT_FOUND,
+                           body=lambda w: {"opted_out": True}),
+        "role": check("viewer_a", "PATCH", obj_url("contacts", "contact", "a"), REFUSED,
+                      body=lambda w: {"opted_out": True}, then=lambda w, r: _not_opted_out(w.a.contact)),
+    },
+    ("contact-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", obj_url("contacts", "contact", "b"), NOT_FOUND),
+        "role": check("agent_a", "DELETE", obj_url("contacts", "contact", "a"), REFUSED),
+    },
+    **{
+        (f"contact-{action}", "POST"): {
+            "isolation": check("admin_a", "POST", lambda w, a=action: f"/api/v1/contacts/{a}/", {200},
+                               body=lambda w: {"contacts": [w.b.contact.pk], "tags": ["vip"]},
+                               then=lambda w, r: _untagged(w.b.contact)),
+            "role": check("viewer_a", "POST", lambda w, a=action: f"/api/v1/contacts/{a}/", REFUSED,
+                          body=lambda w: {"contacts": [w.a.contact.pk], "tags": ["vip"]}),
+        }
+        for action in ("tag", "untag")
+    },
+    ("contact-import-csv", "POST"): {
+        "isolation": check("agent_a", "POST", lambda w: "/api/v1/contacts/import/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "mapping": {"phone": "number"}},
+                           then=nothing_created_for_b(Contact, "contact")),
+        "role": check("viewer_a", "POST", lambda w: "/api/v1/contacts/import/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "mapping": {"phone": "number"}}),
+    },
+    ("contact-import-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/contact-imports/", {200},
+                           then=lists_a_not_b("contact_import")),
+        "role": check(None, "GET", lambda w: "/api/v1/contact-imports/", ANONYMOUS),
+    },
+    ("contact-import-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("contact-imports", "contact_import", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("contact-imports", "contact_import", "a"), NOT_FOUND),
+    },
+    ("segment-list", "GET"): {
+        "isolation": check("viewer_a", "GET", lambda w: "/api/v1/segments/", {200}, then=lists_a_not_b("segment")),
+        "role": check(None, "GET", lambda w: "/api/v1/segments/", ANONYMOUS),
+    },
+    ("segment-list", "POST"): {
+        "isolation": check("agent_a", "POST", lambda w: "/api/v1/segments/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "name": "stolen", "filters": {}},
+                           then=nothing_created_for_b(Segment, "segment")),
+        "role": check("viewer_a", "POST", lambda w: "/api/v1/segments/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "name": "mine", "filters": {}}),
+    },
+    ("segment-detail", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("segments", "segment", "b"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("segments", "segment", "a"), NOT_FOUND),
+    },
+    ("segment-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", obj_url("segments", "segment", "b"), NOT_FOUND,
+                           body=lambda w: {"name": "renamed"}),
+        "role": check("viewer_a", "PATCH", obj_url("segments", "segment", "a"), REFUSED,
+                      body=lambda w: {"name": "renamed"}),
+    },
+    ("segment-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", obj_url("segments", "segment", "b"), NOT_FOUND),
+        "role": check("viewer_a", "DELETE", obj_url("segments", "segment", "a"), REFUSED),
+    },
+    ("segment-count", "GET"): {
+        "isolation": check("admin_a", "GET", obj_url("segments", "segment", "b", "count/"), NOT_FOUND),
+        "role": check("outsider", "GET", obj_url("segments", "segment", "a", "count/"), NOT_FOUND),
+    },
+    ("segment-preview-count", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/segments/count/", NOT_FOUND,
+                           body=lambda w: {"client": w.b.client.pk, "filters": {}}),
+        "role": check("outsider", "POST", lambda w: "/api/v1/segments/count/", NOT_FOUND,
+                      body=lambda w: {"client": w.a.client.pk, "filters": {}}),
+    },
+    # Analytics.
+    ("analytics-conversations", "GET"): {
+        "isolation": check("admin_a", "GET", lambda w: ANALYTICS_QUERY.format(w.b.waba.pk), NOT_FOUND),
+        "role": check("outsider", "GET", lambda w: ANALYTICS_QUERY.format(w.a.waba.pk), NOT_FOUND),
+    },
+    ("analytics-sync", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/analytics/sync/", NOT_FOUND, body=sync_body("b")),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/analytics/sync/", REFUSED, body=sync_body("a")),
+    },
+})
+
+
 COVERAGE.update({
     ("webhook-endpoint-list", "GET"): {"isolation": _list_endpoints("admin_a"), "role": _list_endpoints("agent_a")},
     ("webhook-endpoint-list", "POST"): {
@@ -596,3 +697,12 @@ def test_api_route(world, spec: Check):
     assert response.status_code < 500
     if spec.then:
         spec.then(world, response)
+
+
+def _not_opted_out(contact):
+    contact.refresh_from_db()
+    assert not contact.opted_out
+
+
+def _untagged(contact):
+    assert not contact.tags.exists()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "templates_mgr",
     "messaging",
+    "contacts",
     "analytics",
     "campaigns",
     "notifications",
