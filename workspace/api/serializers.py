@@ -11,7 +11,7 @@ from messaging.models import Contact, Conversation, ConversationStatus
 from workspace.models import CannedResponse, Note
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ConversationContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "wa_id", "profile_name", "opted_out"]
@@ -19,7 +19,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ConversationSerializer(serializers.ModelSerializer):
-    contact = ContactSerializer(read_only=True)
+    contact = ConversationContactSerializer(read_only=True)
     labels = serializers.SerializerMethodField()
     window_open = serializers.SerializerMethodField()
 
