@@ -2,7 +2,7 @@
 
 Every receiver runs in the caller's transaction and only writes rows: one SELECT of the subscribed endpoints
 and one INSERT into the outbox per batch (:func:`notifications.events.events_record`), an alert row now and
-then. ``contact.opted_out`` is a declared event type whose hook (contacts, issue 23) is wired when it lands;
+then. ``contact.opted_out`` comes from the contacts app's hook;
 ``conversation.assigned``/``resolved`` are recorded by the workspace's services themselves (it sits above this
 app and calls :func:`~notifications.events.events_record`).
 """
@@ -105,11 +105,26 @@ def on_events_unprocessed(*, events) -> None:
             "events": [event.pk for event in client_events[:20]]})
 
 
+def on_contact_opted_out(*, contact, event) -> None:
+    events_record(events=[OutEvent(
+        client_id=contact.client_id, type=EventType.CONTACT_OPTED_OUT, ordering_key=f"contact:{contact.pk}", data={
+            "contact": contact.pk, "wa_id": contact.wa_id, "source": event.source, "detail": event.detail,
+            "at": _iso(event.created_at)})])
+
+
 def register() -> None:
+    """Hear the apps below (called once from ``NotificationsConfig.ready``)."""
     from accounts import hooks as account_hooks
+    from contacts import hooks as contact_hooks
     from notifications.inventory import on_numbers_changed
 
     account_hooks.numbers_changed.register(on_numbers_changed)
+    messaging_hooks.inbound_stored.register(on_inbound_stored)
+    messaging_hooks.statuses_changed.register(on_statuses_changed)
+    messaging_hooks.templates_changed.register(on_templates_changed)
+    messaging_hooks.events_unprocessed.register(on_events_unprocessed)
+    campaign_hooks.campaign_status_changed.register(on_campaign_status_changed)
+    contact_hooks.contact_opted_out.register(on_contact_opted_out)
     _endpoint_changes_clear_cache()
 
 
@@ -122,8 +137,3 @@ def _endpoint_changes_clear_cache() -> None:
 
     post_save.connect(endpoints_cache.clear, sender=WebhookEndpoint, dispatch_uid="notifications.endpoints_cache")
     post_delete.connect(endpoints_cache.clear, sender=WebhookEndpoint, dispatch_uid="notifications.endpoints_cache_d")
-    messaging_hooks.inbound_stored.register(on_inbound_stored)
-    messaging_hooks.statuses_changed.register(on_statuses_changed)
-    messaging_hooks.templates_changed.register(on_templates_changed)
-    messaging_hooks.events_unprocessed.register(on_events_unprocessed)
-    campaign_hooks.campaign_status_changed.register(on_campaign_status_changed)
