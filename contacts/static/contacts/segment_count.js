@@ -19,6 +19,8 @@ document.addEventListener("DOMContentLoaded", () => {
         value.textContent = data.count === null || data.count === undefined ? "—" : String(data.count);
         error.textContent = data.error || "";
         error.hidden = !data.error;
+        // The admin's .errornote is display: block, which would show the empty box: the class only with words.
+        error.classList.toggle("errornote", Boolean(data.error));
       })
       .catch(() => { if (asked === latest) value.textContent = "—"; });
   };
