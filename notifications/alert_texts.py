@@ -9,7 +9,7 @@ from notifications.models import Alert, AlertKind
 
 def alert_title(alert: Alert) -> str:
     p = {"name": "", "language": "", "reason": "", "old": "", "new": "", "url": "", "number": "", "count": alert.count,
-         **alert.params}
+         "provider": "", "account": "", "events": 0, "minutes": 0, "tasks": 0, **alert.params}
     texts = {
         AlertKind.TEMPLATE_PAUSED: _("Template %(name)s (%(language)s) was paused by WhatsApp."),
         AlertKind.TEMPLATE_REJECTED: _("Template %(name)s (%(language)s) was rejected: %(reason)s"),
@@ -19,6 +19,12 @@ def alert_title(alert: Alert) -> str:
         AlertKind.WEBHOOK_UNPROCESSED: _("Provider events could not be processed: %(reason)s"),
         AlertKind.ENDPOINT_DISABLED: _("Webhook endpoint %(url)s was disabled: it kept failing."),
         AlertKind.NUMBER_QUALITY: _("The quality rating of number %(number)s changed from %(old)s to %(new)s."),
+        AlertKind.CREDENTIALS_REFUSED: _("Provider %(provider)s refused the credentials of account %(account)s: "
+                                         "check them."),
+        AlertKind.EVENTS_BACKLOG: _("%(events)s provider events have waited more than %(minutes)s minutes to be "
+                                    "processed: the background workers are stalled or behind."),
+        AlertKind.WORKERS_STALLED: _("%(tasks)s background tasks have waited more than %(minutes)s minutes and no "
+                                     "task worker is alive."),
     }
     text = texts.get(alert.kind, alert.kind) % p
     if alert.count > 1:

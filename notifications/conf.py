@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     # Inventory (numbers' quality and verification, templates) refreshed from the providers this often by the
     # task workers (0: never); the first worker to start schedules it.
     "INVENTORY_REFRESH_MINUTES": 60,
+    # Stall check, run by the task workers every STALL_CHECK_MINUTES (0: never): provider events still pending
+    # after STALL_EVENTS_MINUTES alert the operators and the clients of their accounts; tasks ready to run for
+    # STALL_TASKS_MINUTES while no worker heartbeat is alive alert the operators.
+    "STALL_CHECK_MINUTES": 5,
+    "STALL_EVENTS_MINUTES": 15,
+    "STALL_TASKS_MINUTES": 15,
     # Alerts: repeats of one kind for one object within this many seconds are grouped into one alert.
     "ALERT_GROUP_SECONDS": 3600,
     # The portal's address in alert emails' links (e.g. https://portal.example.com); empty: a relative link.

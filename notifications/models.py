@@ -162,6 +162,9 @@ class AlertKind(models.TextChoices):
     WEBHOOK_UNPROCESSED = "webhook.unprocessed", _("Provider events not processed")
     ENDPOINT_DISABLED = "endpoint.disabled", _("Webhook endpoint disabled")
     NUMBER_QUALITY = "number.quality", _("Number quality changed")
+    CREDENTIALS_REFUSED = "account.credentials", _("Provider refused the credentials")
+    EVENTS_BACKLOG = "ops.events_backlog", _("Provider events waiting too long")
+    WORKERS_STALLED = "ops.workers_stalled", _("Background work stalled")
 
 
 class Alert(models.Model):

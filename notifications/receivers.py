@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from accounts.models import Client
 from campaigns import hooks as campaign_hooks
 from campaigns.models import CampaignStatus, PauseKind
 from messaging import hooks as messaging_hooks
+from messaging.models import MessageStatus
 from notifications.alerts import alert_raise
 from notifications.events import OutEvent, events_record
 from notifications.models import AlertKind, EventType
@@ -45,6 +47,21 @@ def on_statuses_changed(*, messages) -> None:
             "status_at": _iso(m.status_at), "error_code": m.error_code, "error_title": m.error_title,
             "campaign_custom_field": m.custom_field,
         }) for m in messages])
+    refused = {m.client_id for m in messages if m.error_kind == "auth" and m.status == MessageStatus.FAILED}
+    if refused:
+        for client in Client.objects.filter(pk__in=refused).select_related("provider_account"):
+            _credentials_alert(client_id=client.pk, account=client.provider_account)
+
+
+def _credentials_alert(*, client_id: int, account) -> None:
+    """One grouped alert per client and account, whether a send, a sync or a connection test found it."""
+    alert_raise(client_id=client_id, kind=AlertKind.CREDENTIALS_REFUSED, object_key=f"account:{account.pk}",
+                params={"provider": account.get_provider_display(), "account": account.name})
+
+
+def on_credentials_refused(*, account, error) -> None:
+    for client_id in Client.objects.filter(provider_account=account, is_active=True).values_list("pk", flat=True):
+        _credentials_alert(client_id=client_id, account=account)
 
 
 TEMPLATE_ALERTS = {
@@ -119,6 +136,7 @@ def register() -> None:
     from notifications.inventory import on_numbers_changed
 
     account_hooks.numbers_changed.register(on_numbers_changed)
+    account_hooks.credentials_refused.register(on_credentials_refused)
     messaging_hooks.inbound_stored.register(on_inbound_stored)
     messaging_hooks.statuses_changed.register(on_statuses_changed)
     messaging_hooks.templates_changed.register(on_templates_changed)

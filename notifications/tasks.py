@@ -59,6 +59,28 @@ def inventory_refresh_kick() -> None:
         task_enqueue(inventory_refresh_task, run_after=due)
 
 
+@task()
+def stall_check_task() -> dict:
+    """Look for a stalled backlog or workers, then schedule the next check (one chain: see notifications.stall)."""
+    from notifications import stall
+
+    try:
+        return stall.stall_check()
+    finally:
+        due = stall.stall_check_claim(force=False)
+        if due is not None:
+            task_enqueue(stall_check_task, run_after=due)
+
+
+def stall_check_kick() -> None:
+    """A worker started or reconnected: check now, and start the check chain unless one is alive."""
+    from notifications import stall
+
+    due = stall.stall_check_claim(force=False)
+    if due is not None:
+        task_enqueue(stall_check_task, run_after=clock.now())
+
+
 def endpoint_delivery_schedule(*, endpoint_id: int) -> None:
     """Ask for the endpoint's delivery run at the start of the next second (coalesced); never raises."""
     second = int(clock.now().timestamp())

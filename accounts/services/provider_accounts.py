@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import conf
+from accounts import conf, hooks
 from accounts.audit import audit_record, changed_fields
 from accounts.gateway import provider_client
 from accounts.models import (
@@ -192,6 +192,8 @@ def provider_account_test_connection(*, account: ProviderAccount) -> ConnectionC
             message = _("%(provider)s accepted the credentials: “%(words)s”.") % {
                 "provider": account.get_provider_display(), "words": provider_client(account).check_connection()}
     except ProviderError as exc:
+        if exc.kind == "auth":
+            hooks.credentials_refused.fire(account=account, error=exc)
         return ConnectionCheck(ok=False, message=provider_error_words(exc, account=account))
     except ApplicationError as exc:
         return ConnectionCheck(ok=False, message=exc.message)

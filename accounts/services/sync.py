@@ -101,6 +101,8 @@ def provider_account_sync(*, account: ProviderAccount, actor=None) -> SyncResult
             result = _sync_single_line(account)
     except ProviderError as exc:
         ProviderAccount.objects.filter(pk=account.pk).update(last_sync_error=exc.message)
+        if exc.kind == "auth":
+            hooks.credentials_refused.fire(account=account, error=exc)
         raise
     result.templates = _sync_templates(account, result)
     now = timezone.now()

@@ -269,7 +269,8 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 
 # Called by a task worker after it reconnects to the database (waportal/workers): ask for the webhook events
 # stored while it was away to be processed.
-TASK_WORKER_RECONNECT_HOOKS = ["messaging.tasks.webhook_processing_kick", "notifications.tasks.inventory_refresh_kick"]
+TASK_WORKER_RECONNECT_HOOKS = ["messaging.tasks.webhook_processing_kick", "notifications.tasks.inventory_refresh_kick",
+                               "notifications.tasks.stall_check_kick"]
 
 LOGIN_URL = "workspace:login"
 LOGIN_REDIRECT_URL = "workspace:inbox"
