@@ -46,7 +46,8 @@ def refusing(monkeypatch):
 
 
 def test_sends_refused_for_credentials_make_one_grouped_alert_and_one_email(
-        api_as, line, client_admin, refusing, django_capture_on_commit_callbacks):
+        api_as, settings, line, client_admin, refusing, django_capture_on_commit_callbacks):
+    settings.LANGUAGE_CODE = "en"  # the recipients' language: assertions read the source strings
     open_window(line, CUSTOMER)
     agent = member(line, Role.AGENT)
     body = {"from": line.digits, "to": CUSTOMER, "type": "text", "text": {"body": "Hola"}}
@@ -125,6 +126,7 @@ def test_tasks_ready_too_long_without_a_live_worker_email_the_operators_once(set
     from notifications.tasks import alert_email_task as some_task
 
     settings.STALL_TASKS_MINUTES = 15
+    settings.LANGUAGE_CODE = "en"  # the operators' emails' language
     some_task.enqueue(alert_id=0)
     DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(
         enqueued_at=timezone.now() - timedelta(minutes=30), run_after=timezone.now() - timedelta(minutes=30))
