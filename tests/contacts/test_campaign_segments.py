@@ -95,3 +95,13 @@ def test_the_admin_form_writes_both_shapes(line, sent):
     again = SegmentForm(instance=form.save())
     assert again.fields["received_campaign"].initial == march.pk
     assert again.fields["replied_within_days"].initial == 7
+
+
+def test_the_contact_list_filters_by_campaign(api_as, agent, sent):
+    march = sent[0]
+    api = api_as(agent)
+    received = api.get(f"/api/v1/contacts/?received_campaign={march.pk}").json()["results"]
+    assert sorted(c["name"] for c in received) == ["ana", "beto"]
+    replied = api.get(f"/api/v1/contacts/?replied_to_campaign={march.pk}").json()["results"]
+    assert [c["name"] for c in replied] == ["ana"]
+    assert api.get("/api/v1/contacts/?received_campaign=abc").status_code == 400

@@ -94,3 +94,8 @@ def test_a_viewer_may_not_change_a_contact(browser, ana, viewer):
     assert client.post(f"/contacts/{ana.pk}/tag/", {"tag": "nuevo"}).status_code == 403
     assert client.post(f"/contacts/{ana.pk}/consent/", {"opted_out": "1"}).status_code == 403
     assert not Contact.objects.get(pk=ana.pk).opted_out and ana.tags.count() == 1
+
+
+def test_the_thread_links_to_the_contact(browser, ana, agent):
+    page = browser(agent).get(f"/c/{ana.conversations.get().pk}/")
+    assert f'href="/contacts/{ana.pk}/" id="thread-contact-link"'.encode() in page.content
