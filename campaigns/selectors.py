@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -22,6 +22,7 @@ from accounts.models import Role
 from accounts.tenancy import scope
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState, SkipReason
 from campaigns.variables import template_slots
+from messaging.models import Direction, Message
 from providers import registry, whatsapp
 
 # The progress groups the campaign page shows, in bar order.
@@ -230,3 +231,26 @@ def export_lines(*, campaign: Campaign) -> Iterator[str]:
             message_id or "", provider_id or "", message_status or "", code, _cell(error),
             finished.isoformat() if finished else "", skip, _cell(detail),
         ])
+
+
+# A recipient who got the message (or read or answered it): what the segment filter "received" means.
+RECEIVED_STATES = (RecipientState.SENT, RecipientState.DELIVERED, RecipientState.READ, RecipientState.REPLIED)
+
+
+def contacts_campaign_condition(*, kind: str, campaign_id: int | None, since=None):
+    """``contacts.hooks.campaign_condition``: contacts who received (``kind="received"``) or replied to
+    (``"replied"``: wrote to the campaign's number after it reached them) the client's campaign ``campaign_id``,
+    or any of its campaigns sent since ``since``."""
+    recipients = CampaignRecipient.objects.filter(
+        campaign__client_id=OuterRef("client_id"), phone=OuterRef("wa_id"), state__in=RECEIVED_STATES,
+        finished_at__isnull=False)
+    if campaign_id is not None:
+        recipients = recipients.filter(campaign_id=campaign_id)
+    if since is not None:
+        recipients = recipients.filter(finished_at__gte=since)
+    if kind == "replied":
+        replies = Message.objects.filter(
+            direction=Direction.INBOUND, phone_number_id=OuterRef("campaign__phone_number_id"),
+            from_number=OuterRef("phone"), created_at__gte=OuterRef("finished_at"))
+        recipients = recipients.filter(Q(state=RecipientState.REPLIED) | Exists(replies))
+    return Exists(recipients)

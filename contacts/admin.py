@@ -233,6 +233,10 @@ ATTRIBUTE_LINE = re.compile(r"^\s*([\w-]+)\s*(>=|<=|=)\s*(.*?)\s*$")
 CONSENT_CHOICES = [("", _("Any")), ("opted_in", _("Opted in")), ("opted_out", _("Opted out"))]
 
 
+# The campaign filters: their id field and their "any campaign in the last days" field.
+CAMPAIGN_FIELDS = {"received_campaign": "received_within_days", "replied_to_campaign": "replied_within_days"}
+
+
 class SegmentForm(forms.ModelForm):
     """A segment's filter as fields a person fills (tags, attributes, consent, country, activity)."""
 
@@ -249,6 +253,12 @@ class SegmentForm(forms.ModelForm):
                                              max_value=3650)
     outbound_within_days = forms.IntegerField(label=_("We wrote to them in the last … days"), required=False,
                                               min_value=0, max_value=3650)
+    received_campaign = forms.IntegerField(label=_("Received the campaign (id)"), required=False, min_value=1)
+    received_within_days = forms.IntegerField(label=_("Received any campaign in the last … days"), required=False,
+                                              min_value=0, max_value=3650)
+    replied_to_campaign = forms.IntegerField(label=_("Replied to the campaign (id)"), required=False, min_value=1)
+    replied_within_days = forms.IntegerField(label=_("Replied to any campaign of the last … days"), required=False,
+                                             min_value=0, max_value=3650)
 
     class Meta:
         model = Segment
@@ -268,6 +278,14 @@ class SegmentForm(forms.ModelForm):
         self.fields["attributes"].initial = "\n".join(lines)
         for name in ("consent", "country", "inbound_within_days", "no_inbound_for_days", "outbound_within_days"):
             self.fields[name].initial = filters.get(name)
+        for key, days_field in CAMPAIGN_FIELDS.items():
+            value = filters.get(key)
+            if isinstance(value, dict) and "days" in value:
+                self.fields[days_field].initial = value["days"]
+            elif isinstance(value, dict):
+                self.fields[key].initial = value.get("campaign")
+            else:
+                self.fields[key].initial = value
 
     def _attributes(self, text: str, client) -> dict:
         definitions = services.definitions_for(client.pk) if client is not None else {}
@@ -304,6 +322,11 @@ class SegmentForm(forms.ModelForm):
             self.add_error("attributes", exc)
         for name in ("consent", "country", "inbound_within_days", "no_inbound_for_days", "outbound_within_days"):
             filters[name] = data.get(name)
+        for key, days_field in CAMPAIGN_FIELDS.items():
+            if data.get(key) is not None:
+                filters[key] = data[key]
+            elif data.get(days_field) is not None:
+                filters[key] = {"days": data[days_field]}
         try:
             self.instance.filters = selectors.filters_clean(filters)
         except ApplicationError as exc:
@@ -321,7 +344,8 @@ class SegmentAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["name", "client", "updated_at"]
     list_select_related = ["client"]
     fields = ["client", "name", "tags", "attributes", "consent", "country", "inbound_within_days",
-              "no_inbound_for_days", "outbound_within_days"]
+              "no_inbound_for_days", "outbound_within_days", "received_campaign", "received_within_days",
+              "replied_to_campaign", "replied_within_days"]
 
     def get_urls(self):
         count = path("count/", self.admin_site.admin_view(self.count_view), name="contacts_segment_count")

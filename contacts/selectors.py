@@ -8,6 +8,9 @@ A filter is a JSON object (what ``Segment.filters`` stores and the contact list'
 - ``country``: an ISO region (``"CO"``) or a calling code (``"57"``);
 - ``inbound_within_days`` / ``no_inbound_for_days``: the contact's last message to the client;
 - ``outbound_within_days``: the client sent them something in that many days;
+- ``received_campaign``: the contact received a campaign: its id (``12`` or ``{"campaign": 12}``), or any campaign
+  in the last days (``{"days": 30}``); ``replied_to_campaign``: the same, and they wrote in after receiving it (the
+  conditions come from the campaigns app through ``contacts.hooks.campaign_condition``);
 - ``search``: part of the name or the number.
 """
 
@@ -22,11 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.tenancy import scope
+from contacts.hooks import campaign_condition
 from messaging.models import Contact, Conversation, Direction, Message
 from waportal.errors import ApplicationError
 
 FILTER_KEYS = {"tags", "any_tags", "attributes", "consent", "country", "inbound_within_days", "no_inbound_for_days",
-               "outbound_within_days", "search"}
+               "outbound_within_days", "received_campaign", "replied_to_campaign", "search"}
+CAMPAIGN_FILTERS = {"received_campaign": "received", "replied_to_campaign": "replied"}
 ATTRIBUTE_OPS = {"gte", "lte", "gt", "lt", "in", "contains"}
 
 
@@ -71,6 +76,20 @@ def _equals(key: str, wanted: Any) -> Q:
         if abs(number) < 2**53:  # also refuses nan and inf; a larger number is no id or count anyone typed
             condition |= Q(**{f"attributes__{key}": int(number) if number.is_integer() else number})
     return condition
+
+
+def _campaign_value(filters: dict, key: str) -> tuple[int | None, int | None]:
+    """``(campaign id, None)`` or ``(None, days)`` from ``12``, ``"12"``, ``{"campaign": 12}`` or ``{"days": 30}``."""
+    value = filters[key]
+    if isinstance(value, dict) and set(value) == {"days"}:
+        return None, _days(value, "days").days
+    if isinstance(value, dict) and set(value) == {"campaign"}:
+        value = value["campaign"]
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit() \
+            or not 0 < int(value) < 2**63:
+        raise ApplicationError(_("%(key)s must be a campaign id or {\"days\": N}.") % {"key": key},
+                               field=f"filters.{key}")
+    return int(value), None
 
 
 def filters_clean(filters: Any) -> dict:
@@ -130,6 +149,15 @@ def contacts_filter(queryset: QuerySet, filters: dict) -> QuerySet:
         queryset = queryset.filter(Exists(Message.objects.filter(
             client_id=OuterRef("client_id"), to_number=OuterRef("wa_id"), direction=Direction.OUTBOUND,
             created_at__gte=since)))
+    for key, kind in CAMPAIGN_FILTERS.items():
+        if filters.get(key) in (None, "", {}):
+            continue
+        campaign_id, days = _campaign_value(filters, key)
+        since = now - timedelta(days=days) if days is not None else None
+        conditions = [c for c in campaign_condition.collect(kind=kind, campaign_id=campaign_id, since=since) if c]
+        queryset = queryset.none() if not conditions else queryset
+        for condition in conditions:
+            queryset = queryset.filter(condition)
     search = str(filters.get("search") or "").strip()
     if search:
         queryset = queryset.filter(Q(profile_name__icontains=search) | Q(wa_id__contains=search.lstrip("+")))

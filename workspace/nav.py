@@ -1,8 +1,8 @@
 """The workspace's navigation by task, from what the user may open.
 
-Campaigns, Templates, Contacts and Analytics lead to today's admin pages; each appears only when the admin
-itself lists that page for the user (``admin.site.get_app_list``: the same role rules, so a link never leads
-to a refusal). Settings lists every other admin page the user may use.
+Contacts is the workspace's own page (every role reads it). Campaigns, Templates and Analytics lead to today's
+admin pages; each appears only when the admin itself lists that page for the user (``admin.site.get_app_list``:
+the same role rules, so a link never leads to a refusal). Settings lists every other admin page the user may use.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 # (key, label, app label, model object name) of the task links that open an admin page.
 TASK_PAGES = [
-    ("contacts", _("Contacts"), "messaging", "Contact"),
     ("campaigns", _("Campaigns"), "campaigns", "Campaign"),
     ("templates", _("Templates"), "templates_mgr", "Template"),
     ("analytics", _("Analytics"), "analytics", "ConversationDataPoint"),
@@ -43,7 +42,8 @@ def admin_pages(request) -> dict[tuple[str, str], dict]:
 
 def nav_items(request) -> list[NavItem]:
     pages = admin_pages(request)
-    items = [NavItem("inbox", str(_("Inbox")), reverse("workspace:inbox"))]
+    items = [NavItem("inbox", str(_("Inbox")), reverse("workspace:inbox")),
+             NavItem("contacts", str(_("Contacts")), reverse("workspace:contacts"))]
     for key, label, app_label, object_name in TASK_PAGES:
         page = pages.get((app_label, object_name))
         if page:

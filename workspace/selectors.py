@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import PhoneNumber, Role
 from accounts.tenancy import scope
+from campaigns.models import CampaignRecipient
+from contacts.models import ConsentEvent, Tag
+from contacts.selectors import contacts_filter, contacts_visible
 from messaging.models import Conversation, ConversationStatus, Label
 from workspace import conf
 from workspace.models import CannedResponse, ConversationActivity, Note
@@ -153,3 +157,39 @@ def assignees_for(client_id: int):
     return (get_user_model().objects.filter(is_active=True, memberships__client_id=client_id,
                                             memberships__role__in=[Role.AGENT, Role.ADMIN])
             .order_by("username").distinct())
+
+
+# --- contacts ---------------------------------------------------------------------------------------
+
+CONTACTS_PER_PAGE = 50
+CONSENT_FILTERS = ("opted_in", "opted_out")
+
+
+def contacts_listed(user, *, search: str = "", tag: str = "", consent: str = "") -> QuerySet:
+    """The user's contacts (every client they see) for the list: newest change first, tags prefetched."""
+    filters = {"search": search.strip()[:100], "tags": [tag] if tag.strip() else [],
+               "consent": consent if consent in CONSENT_FILTERS else ""}
+    queryset = contacts_visible(user).select_related("client").prefetch_related("tags")
+    return contacts_filter(queryset, {k: v for k, v in filters.items() if v}).order_by("-updated_at", "-pk")
+
+
+def contact_tags(user) -> QuerySet:
+    return scope(Tag.objects.all(), user, "client").order_by("name").values_list("name", flat=True).distinct()
+
+
+def contact_detail(user, pk: int):
+    """The contact (404 outside the user's clients), with its tags and consent history read once."""
+    queryset = contacts_visible(user).select_related("client").prefetch_related(
+        "tags", Prefetch("consent_events", queryset=ConsentEvent.objects.select_related("actor")))
+    return get_object_or_404(queryset, pk=pk)
+
+
+def contact_conversations(user, contact) -> QuerySet[Conversation]:
+    return conversations_visible(user).filter(contact=contact).select_related("phone_number", "assignee").order_by(
+        "-last_message_at", "-pk")
+
+
+def contact_campaigns(contact, limit: int = 100) -> QuerySet[CampaignRecipient]:
+    """The campaigns' rows for the contact's number in its client, newest first (with their outcome)."""
+    return (CampaignRecipient.objects.filter(campaign__client_id=contact.client_id, phone=contact.wa_id)
+            .select_related("campaign").order_by("-campaign__created_at", "-pk")[:limit])

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workspace.views import frame, inbox, thread
+from workspace.views import contacts, frame, inbox, thread
 
 app_name = "workspace"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("login/", frame.LoginView.as_view(), name="login"),
     path("logout/", frame.LogoutView.as_view(), name="logout"),
     path("settings/", frame.settings_view, name="settings"),
+    path("contacts/", contacts.contact_list, name="contacts"),
+    path("contacts/<int:pk>/", contacts.contact_detail, name="contact"),
+    path("contacts/<int:pk>/tag/", contacts.contact_tag, name="contact-tag"),
+    path("contacts/<int:pk>/consent/", contacts.contact_consent, name="contact-consent"),
     path("c/<int:pk>/", thread.thread, name="thread"),
     path("c/<int:pk>/changes/", thread.thread_changes, name="thread-changes"),
     path("c/<int:pk>/reply/", thread.reply, name="reply"),

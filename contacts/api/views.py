@@ -31,7 +31,7 @@ from messaging.models import Contact
 from waportal.errors import ApplicationError
 
 LIST_FILTERS = ("tags", "any_tags", "consent", "country", "search", "inbound_within_days", "no_inbound_for_days",
-                "outbound_within_days")
+                "outbound_within_days", "received_campaign", "replied_to_campaign")
 
 
 def client_for(request, given: int | None) -> int:
@@ -63,7 +63,8 @@ def query_filters(params) -> dict:
 
 class ContactViewSet(viewsets.GenericViewSet):
     """Contacts per client. Filters: ``tags``, ``any_tags`` (comma-separated), ``attr.<key>``, ``consent``
-    (opted_in / opted_out), ``country``, ``search``, ``inbound_within_days``, ``no_inbound_for_days``."""
+    (opted_in / opted_out), ``country``, ``search``, ``inbound_within_days``, ``no_inbound_for_days``,
+    ``received_campaign`` / ``replied_to_campaign`` (a campaign id)."""
 
     serializer_class = ContactSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
