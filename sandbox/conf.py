@@ -33,6 +33,12 @@ DEFAULTS: dict[str, Any] = {
     # The wall clock of getAnalytics' naive dates; empty: the portal's ANALYTICS_PROVIDER_TIME_ZONE (analytics/conf.py,
     # America/Bogota by default), so both sides agree.
     "SANDBOX_ANALYTICS_TIME_ZONE": "",
+    # The demo's living inbox (``demo_activity.py``): demo_setup seeds earlier conversations and a finished
+    # campaign and starts the customers' script. Off unless a settings file turns it on (dev.py does; test.py
+    # turns it off again so the suite stays quiet, and a test enables it).
+    "SANDBOX_DEMO_ACTIVITY": False,
+    # After the first minute's script, one simulated customer writes every this many seconds; 0 stops there.
+    "SANDBOX_DEMO_TRICKLE_SECONDS": 90,
 }
 
 

@@ -8,6 +8,8 @@ the outbox claim makes them safe to run alongside each other and
 ``sandbox_deliver_due``.
 """
 
+from datetime import datetime
+
 from django.tasks import task
 
 from waportal.queueing import task_enqueue
@@ -35,3 +37,15 @@ def sandbox_deliver_due_callbacks() -> int:
     if done >= BATCH:
         task_enqueue(sandbox_deliver_due_callbacks)
     return done
+
+
+@task()
+def sandbox_demo_activity(started_at: str = "", step: int = 0) -> int:
+    """The demo's customers writing in (``demo_activity``); enqueues itself for the next one. Returns messages."""
+    from .demo_activity import demo_activity_step
+
+    outcome = demo_activity_step(started_at=datetime.fromisoformat(started_at) if started_at else None, step=step)
+    if outcome.next_at is not None:
+        task_enqueue(sandbox_demo_activity, run_after=outcome.next_at,
+                     started_at=outcome.started_at.isoformat(), step=outcome.step)
+    return len(outcome.written)

@@ -28,6 +28,8 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[]) or [
     _local_secret("field_encryption_key", lambda: Fernet.generate_key().decode())
 ]
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+# make demo opens on a living inbox: earlier conversations, a finished campaign, customers writing in.
+SANDBOX_DEMO_ACTIVITY = env.bool("SANDBOX_DEMO_ACTIVITY", default=True)
 # Alert emails are printed by the process that sends them (a task worker), never sent, in the demo.
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 # Plain static storage: no collectstatic needed for the demo or tests.

@@ -56,7 +56,7 @@ class Command(BaseCommand):
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The sandbox is disabled (SANDBOX_ENABLED=false): the demo needs it.")
         base_url = base_url.rstrip("/")
-        self._admin_user()
+        admin = self._admin_user()
 
         from sandbox.services import sandbox_account_update_webhook, sandbox_provision
 
@@ -95,6 +95,7 @@ class Command(BaseCommand):
                 )
             self._namespaces()
             self._analytics(history_days)
+            self._living_inbox(base_url, admin)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {base_url}/admin/"))
 
     def _analytics(self, history_days: int) -> None:
@@ -108,6 +109,36 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"Analytics sync failed: {exc.message}"))
         schedule_daily_sync()
         self.stdout.write(f"Analytics: {history_days} days synced; the daily sync is scheduled.")
+
+    def _living_inbox(self, base_url: str, admin) -> None:
+        """Earlier conversations and a finished campaign, then the customers who write in once serving.
+
+        Only with ``SANDBOX_DEMO_ACTIVITY`` (on in the demo's settings, off in the tests').
+        """
+        import requests
+
+        from sandbox.demo_activity import activity_enabled, demo_activity_start
+        from sandbox.demo_history import demo_history_seed
+        from sandbox.transport import InProcessTransport
+
+        if not activity_enabled():
+            return
+        session = requests.Session()
+        session.mount(f"{base_url}/", InProcessTransport())
+        try:
+            report = demo_history_seed(actor=admin, session=session)
+        except ProviderError as exc:
+            self.stdout.write(self.style.WARNING(f"Demo history failed: {exc.message}"))
+            report = None
+        finally:
+            session.close()
+        if report is not None:
+            self.stdout.write(
+                f"Demo history: {report.conversations} conversations, {report.replies} replies, "
+                f"a campaign ({report.campaign})."
+            )
+        if demo_activity_start():
+            self.stdout.write("Simulated customers start writing in once the workers run.")
 
     def _namespaces(self) -> None:
         """Fill each WABA's template namespace, as an admin copies it from the provider's console.
@@ -123,22 +154,24 @@ class Command(BaseCommand):
             waba.name = waba.name or known.get(waba.waba_id, "")
             waba.save(update_fields=["namespace", "name", "updated_at"])
 
-    def _admin_user(self) -> None:
+    def _admin_user(self):
         User = get_user_model()
         username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
-        if User.objects.filter(username=username).exists():
+        existing = User.objects.filter(username=username).first()
+        if existing is not None:
             self.stdout.write(f"Admin user '{username}' exists; its password is unchanged.")
-            return
+            return existing
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
         generated = not password
         password = password or secrets.token_urlsafe(12)
-        User.objects.create_superuser(
+        user = User.objects.create_superuser(
             username=username, email=os.environ.get("DJANGO_SUPERUSER_EMAIL", "admin@example.com"), password=password
         )
         if generated:
             self.stdout.write(self.style.WARNING(f"Admin user: {username}  password: {password}  (shown once)"))
         else:
             self.stdout.write(f"Admin user '{username}' created with DJANGO_SUPERUSER_PASSWORD.")
+        return user
 
     @transaction.atomic
     def _account(self, name: str, **data) -> ProviderAccount:
