@@ -4,7 +4,8 @@ Fired inside the transaction that stored the change, after it is written:
 - ``inbound_stored(messages=[Message, …])``: new customer messages (a webhook batch; replays are not fired again);
 - ``statuses_changed(messages=[Message, …])``: outbound messages whose status fields changed (webhooks and send
   outcomes): the status moved forward, or a late report filled the time of a step it skipped;
-- ``templates_changed(changes=[TemplateChange, …])``: template status or category changes a provider reported.
+
+Template changes a provider reports go through ``templates_mgr.hooks.templates_changed`` (a sync finds them too).
 - ``events_unprocessed(events=[WebhookEvent, …])``: stored provider events that processing could not apply
   (state unprocessed or error, ``client`` set when attributed); fired after their outcome is written.
 """
@@ -13,5 +14,4 @@ from waportal.hooks import Hook
 
 inbound_stored = Hook("messaging.inbound_stored", "New customer messages were stored.")
 statuses_changed = Hook("messaging.statuses_changed", "Outbound messages' statuses moved forward.")
-templates_changed = Hook("messaging.templates_changed", "A provider reported template changes.")
 events_unprocessed = Hook("messaging.events_unprocessed", "Stored provider events could not be processed.")

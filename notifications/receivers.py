@@ -134,12 +134,13 @@ def register() -> None:
     from accounts import hooks as account_hooks
     from contacts import hooks as contact_hooks
     from notifications.inventory import on_numbers_changed
+    from templates_mgr import hooks as template_hooks
 
     account_hooks.numbers_changed.register(on_numbers_changed)
     account_hooks.credentials_refused.register(on_credentials_refused)
     messaging_hooks.inbound_stored.register(on_inbound_stored)
     messaging_hooks.statuses_changed.register(on_statuses_changed)
-    messaging_hooks.templates_changed.register(on_templates_changed)
+    template_hooks.templates_changed.register(on_templates_changed)
     messaging_hooks.events_unprocessed.register(on_events_unprocessed)
     campaign_hooks.campaign_status_changed.register(on_campaign_status_changed)
     contact_hooks.contact_opted_out.register(on_contact_opted_out)

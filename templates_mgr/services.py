@@ -13,6 +13,7 @@ from accounts.models import Client, ProviderAccount, WhatsAppBusinessAccount
 from providers.base import ProviderError
 from providers.contract import ProviderSpec
 from providers.types import TemplateInfo
+from templates_mgr import hooks
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
 
 # getTemplates' ``limit``: WhatsApp allows at most 6,000 templates per WABA.
@@ -112,6 +113,9 @@ def templates_upsert(*, client: Client, waba: WhatsAppBusinessAccount | None, li
         template.updated_at = now
     Template.objects.bulk_update(to_update + gone, fields, batch_size=500)
     TemplateChange.objects.bulk_create(history, batch_size=1000)
+    found = [change for change in history if change.field in ("status", "category")]
+    if found:
+        hooks.templates_changed.fire(changes=found)
 
 
 def _record(template: Template, *, field: str, old: str, new: str, source: str, actor=None, reason: str = "") -> None:

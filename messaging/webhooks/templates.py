@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from django.db.models import Q
 from django.utils import timezone
 
-from messaging import hooks
 from messaging.webhooks.batch import BatchContext, Item, attribute, bulk_update_rows, language_key
 from providers.types import TemplateEvent
+from templates_mgr import hooks as template_hooks
 from templates_mgr.models import Template, TemplateChange, TemplateStatus
 
 # Template webhook "event" values that are not statuses of our list.
@@ -47,7 +47,7 @@ def template_events_apply(items: list[Item], context: BatchContext, problems: di
         )
     if changes:
         TemplateChange.objects.bulk_create(changes)
-        hooks.templates_changed.fire(changes=changes)
+        template_hooks.templates_changed.fire(changes=changes)
 
 
 def _match_template(candidates: Sequence[Template], context: BatchContext, account_id: int,

@@ -168,3 +168,22 @@ def test_provider_events_that_cannot_be_processed_alert_their_client(line, clien
     alert = Alert.objects.get()
     assert alert.kind == AlertKind.WEBHOOK_UNPROCESSED and alert.count == 2
     assert alert.receipts.filter(user=client_admin).exists()
+
+
+def test_a_template_paused_found_by_a_sync_alerts_like_a_webhook(line, template, client_admin, receiver):
+    """The scheduled refresh (a sync) finds what no webhook told: the same alert and outgoing event."""
+    from notifications import services as notification_services
+    from notifications.models import OutboxEvent
+    from providers.types import TemplateInfo
+    from templates_mgr.services import templates_upsert
+
+    notification_services.webhook_endpoint_create(actor=None, client=line.client, url=receiver.url)
+    listed = TemplateInfo(name=template.name, language=template.language, status="PAUSED",
+                          category=template.category, id=template.provider_template_id,
+                          components=tuple(template.components))
+    templates_upsert(client=line.client, waba=line.waba, listed=[listed])
+    templates_upsert(client=line.client, waba=line.waba, listed=[listed])  # nothing changed: nothing new
+
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.count) == (AlertKind.TEMPLATE_PAUSED, 1)
+    assert list(OutboxEvent.objects.values_list("type", flat=True)) == ["template.status"]
