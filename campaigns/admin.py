@@ -63,6 +63,15 @@ BUTTON_STATUSES = {
     "cancel": (CampaignStatus.DRAFT, CampaignStatus.VALIDATED, *ACTIVE_STATUSES),
     "retry": (CampaignStatus.PAUSED, CampaignStatus.COMPLETED, CampaignStatus.CANCELLED),
 }
+
+
+def _buttons(campaign: Campaign, progress: dict[str, Any]) -> dict[str, bool]:
+    """Which control buttons the page shows now; "retry failed" only when some recipient failed."""
+    buttons = {name: campaign.status in statuses for name, statuses in BUTTON_STATUSES.items()}
+    buttons["retry"] = buttons["retry"] and progress["counts"].get("failed", 0) > 0
+    return buttons
+
+
 ACTIONS = {
     "start": services.campaign_start,
     "pause": services.campaign_pause,
@@ -283,7 +292,7 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
             bar=progress_svg(progress["segments"], label=gettext("Progress"), css_class="wa-camp-bar wa-camp-bar-big"),
             can_change=self.has_change_permission(request, campaign),
             can_delete=self.has_delete_permission(request, campaign),
-            buttons={name: campaign.status in statuses for name, statuses in BUTTON_STATUSES.items()},
+            buttons=_buttons(campaign, progress),
             button_statuses={name: " ".join(statuses) for name, statuses in BUTTON_STATUSES.items()},
             status_tone=STATUS_TONES.get(campaign.status, "grey"),
         )

@@ -168,3 +168,18 @@ def test_delete_a_finished_campaign(staff, make_campaign, fake_send):
     assert page.status_code == 200 and "3" in page.content.decode()
     assert staff.post(delete_url, {"post": "yes"}).status_code == 302
     assert not Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_retry_is_offered_only_when_a_recipient_failed(staff, make_campaign, fake_send):
+    from messaging.models import MessageStatus
+
+    clean = make_campaign(2)
+    work(clean)
+    page = staff.get(reverse("admin:campaigns_campaign_change", args=[clean.pk])).content.decode()
+    assert 'data-needs-failures="1" hidden' in page
+
+    fake_send.outcome = lambda to: (MessageStatus.FAILED, "131026", "Not a WhatsApp user")
+    failing = make_campaign(2)
+    work(failing)
+    page = staff.get(reverse("admin:campaigns_campaign_change", args=[failing.pk])).content.decode()
+    assert 'data-needs-failures="1">' in page and 'id="wa-campaign-retry"' in page

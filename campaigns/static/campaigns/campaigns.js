@@ -56,8 +56,11 @@ document.addEventListener("DOMContentLoaded", () => {
         failures.appendChild(item);
       });
     }
+    const failed = (data.counts && data.counts.failed) || 0;
     root.querySelectorAll("[data-show-when]").forEach((node) => {
-      node.hidden = !node.dataset.showWhen.split(" ").includes(data.status);
+      // "Retry failed recipients" only when some recipient failed.
+      node.hidden = !node.dataset.showWhen.split(" ").includes(data.status) ||
+        (node.dataset.needsFailures === "1" && failed === 0);
     });
     root.dataset.status = data.status;
     root.dataset.finished = data.finished ? "1" : "0";
