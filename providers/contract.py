@@ -71,12 +71,13 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class CredentialField:
-    """One account field a provider needs: the account column, whether it is required, what to say when missing."""
+    """One account field a provider needs: the account column, whether it is required, what to say when missing.
+
+    Whether it is a secret is the column's own fact (``EncryptedTextField``, ``ProviderAccount.SECRET_FIELDS``)."""
 
     name: str
     required: bool = True
     missing: str = ""
-    secret: bool = False
 
 
 class ProviderClient:

@@ -2,8 +2,8 @@
 
 The packages named in ``settings.WAPORTAL_PROVIDERS`` are imported on first
 use; importing one registers it (``registry.register`` at the bottom of its
-``provider.py``). The apps ask here — ``spec(account.provider)``,
-``capabilities(...)``, ``choices()`` — and never compare provider names.
+``provider.py``). The apps ask here — ``spec(account.provider)``
+(and its capabilities), ``choices()`` — and never compare provider names.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import threading
 
-from providers.contract import Capabilities, ProviderSpec
+from providers.contract import ProviderSpec
 
 DEFAULT_PROVIDERS = ("providers.aldeamo", "providers.contacto_virtual")
 
@@ -62,10 +62,6 @@ def spec(provider_id: str) -> ProviderSpec:
         return _registry[provider_id]
     except KeyError:
         raise UnknownProvider(provider_id) from None
-
-
-def capabilities(provider_id: str) -> Capabilities:
-    return spec(provider_id).capabilities
 
 
 def by_webhook_slug(slug: str) -> ProviderSpec | None:

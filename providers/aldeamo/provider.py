@@ -24,9 +24,9 @@ class AldeamoProvider(ProviderSpec):
     # Seed 000 §3.1: the test and production hosts.
     base_urls = {"test": "https://apitellitwatest.aldeamo.com", "production": "https://apitellitwa.aldeamo.com"}
     credential_fields = (
-        CredentialField("api_key", secret=True, missing=_("Aldeamo needs the API key (the ApiKey header).")),
+        CredentialField("api_key", missing=_("Aldeamo needs the API key (the ApiKey header).")),
         CredentialField("user_id", missing=_("Aldeamo needs the user id (the UserId header).")),
-        CredentialField("analytics_token", required=False, secret=True),
+        CredentialField("analytics_token", required=False),
         CredentialField("templates_list_path", required=False),
     )
     capabilities = Capabilities(

@@ -36,7 +36,7 @@ class ContactoVirtualProvider(ProviderSpec):
     base_urls = {"test": PRODUCTION_BASE_URL, "production": PRODUCTION_BASE_URL}
     credential_fields = (
         CredentialField("login", missing=_("Contacto Virtual needs the platform login.")),
-        CredentialField("token", secret=True,
+        CredentialField("token",
                         missing=_("Contacto Virtual needs the API token (not the login password).")),
         CredentialField("line_number", required=False),
     )

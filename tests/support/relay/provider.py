@@ -69,7 +69,7 @@ class RelayProvider(ProviderSpec):
     base_urls = {"test": BASE_URL, "production": BASE_URL}
     credential_fields = (
         CredentialField("login", missing="Relay needs the login."),
-        CredentialField("token", secret=True, missing="Relay needs the token."),
+        CredentialField("token", missing="Relay needs the token."),
         CredentialField("line_number", required=False),
     )
     capabilities = Capabilities(
