@@ -49,10 +49,12 @@ class RecipientFilter(django_filters.FilterSet):
         fields = ["state", "skip_reason"]
 
 
-def export_response(campaign: Campaign) -> StreamingHttpResponse:
-    """The per-recipient results as a streamed CSV download (states refreshed first)."""
+def export_response(campaign: Campaign, *, localized: bool = False) -> StreamingHttpResponse:
+    """The per-recipient results as a streamed CSV download (states refreshed first), times in the requesting
+    user's zone; ``localized``: headers and words in their language too (the pages' download, for a person)."""
     tracking.campaigns_refresh(campaign_ids=[campaign.pk], force=True)
-    response = StreamingHttpResponse(selectors.export_lines(campaign=campaign), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(selectors.export_lines(campaign=campaign, localized=localized),
+                                     content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-results.csv"'
     return response
 
