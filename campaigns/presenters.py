@@ -97,6 +97,16 @@ def campaign_fresh(campaign: Campaign, *, always: bool = False) -> Campaign:
     return campaign
 
 
+def counts_refreshed(campaigns: list[Campaign]) -> list[Campaign]:
+    """A list page's campaigns with stale cached counts brought up to date (a fixed number of queries)."""
+    refreshed = set(tracking.campaigns_refresh(campaign_ids=[c.pk for c in campaigns]))
+    if refreshed:
+        counts = dict(Campaign.objects.filter(pk__in=refreshed).values_list("pk", "counts"))
+        for campaign in campaigns:
+            campaign.counts = counts.get(campaign.pk, campaign.counts)
+    return campaigns
+
+
 def progress_payload(campaign: Campaign) -> dict[str, Any]:
     """What a campaign page shows and polls (JSON): the selector's progress plus words for the time and rate."""
     progress = selectors.campaign_progress(campaign=campaign)

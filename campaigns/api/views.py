@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from accounts.models import PhoneNumber
 from accounts.tenancy import scope
-from campaigns import audiences, selectors, services, tracking
+from campaigns import audiences, presenters, selectors, services, tracking
 from campaigns.api.serializers import (
     CampaignCreateSerializer,
     CampaignDetailSerializer,
@@ -83,12 +83,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        items = page if page is not None else list(queryset)
-        refreshed = set(tracking.campaigns_refresh(campaign_ids=[c.pk for c in items]))
-        if refreshed:
-            counts = dict(Campaign.objects.filter(pk__in=refreshed).values_list("pk", "counts"))
-            for campaign in items:
-                campaign.counts = counts.get(campaign.pk, campaign.counts)
+        items = presenters.counts_refreshed(page if page is not None else list(queryset))
         data = self.get_serializer(items, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
