@@ -257,3 +257,33 @@ def test_services_answer_the_same_as_the_pages(number, template, agent):
         actor=agent, phone_number=number, template=template, name="Por servicio",
         recipients=[{"phone": "573001112233", "variables": {"body_1": "x"}}])
     assert campaign.status == CampaignStatus.VALIDATED
+
+
+def test_throttled_by_the_provider_shows_while_it_happens(browser, number, template, agent):
+    import time
+
+    from accounts.models import NumberRate
+
+    campaign = finished_campaign(number, template, failed=0)
+    campaign.status = CampaignStatus.RUNNING
+    campaign.save(update_fields=["status"])
+    client = browser(agent)
+    assert re.search(r'id="wa-throttled" hidden>', client.get(f"/campaigns/{campaign.pk}/").content.decode())
+    NumberRate.objects.update_or_create(phone_number=number, defaults={"throttled_until": time.time() + 60})
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert re.search(r'id="wa-throttled">Throttled by the provider', page)
+    assert client.get(f"/campaigns/{campaign.pk}/progress/").json()["throttled"] is True
+
+
+def test_a_campaign_for_a_segment_goes_straight_to_its_report(browser, number, template, agent):
+    from contacts.models import Segment
+    from tests.messaging.factories import ContactFactory
+
+    ContactFactory(client=number.client, wa_id="573001230001", profile_name="Ana")
+    segment = Segment.objects.create(client=number.client, name="Todos", filters={})
+    response = browser(agent).post("/campaigns/new/", {
+        "name": "Segmento", "phone_number": number.pk, "template": template.pk, "pace": 10,
+        "default_country": "CO", "segment": segment.pk, "attribute_mapping": "body_1=name"})
+    campaign = Campaign.objects.get(name="Segmento")
+    assert response.status_code == 302 and response["Location"] == f"/campaigns/{campaign.pk}/report/"
+    assert campaign.recipient_count == 1
