@@ -77,17 +77,21 @@ def test_every_page_renders_for_every_role_and_links_only_to_allowed_pages(brows
     running = finished_campaign(number, template, name="Running one", failed=0)
     running.status = CampaignStatus.RUNNING
     running.save(update_fields=["status"])
+    checked = services.campaign_create_with_recipients(
+        actor=admin_user, phone_number=number, template=template, name="Checked one",
+        recipients=[{"phone": "573001112233", "variables": {"body_1": "x"}}, {"phone": "12", "variables": {}}])
     for user in (viewer, agent, admin_user, operator):
         client = browser(user)
         home = client.get("/")
         assert b'data-nav="campaigns"' in home.content and b'href="/campaigns/"' in home.content
-        seen, todo = set(), ["/campaigns/", f"/campaigns/{done.pk}/", f"/campaigns/{running.pk}/"]
+        seen, todo = set(), ["/campaigns/", f"/campaigns/{done.pk}/", f"/campaigns/{running.pk}/",
+                             f"/campaigns/{checked.pk}/"]
         while todo:
             url = todo.pop()
             if url in seen or not url.startswith("/campaigns/"):
                 continue
             seen.add(url)
-            page = client.get(url)
+            page = client.get(url, follow=True)
             assert page.status_code == 200, (user, url, page.status_code)
             if page["Content-Type"].startswith("text/html"):
                 todo += links(page.content)
@@ -97,6 +101,8 @@ def test_every_page_renders_for_every_role_and_links_only_to_allowed_pages(brows
         detail = client.get(f"/campaigns/{done.pk}/").content
         assert (b'id="wa-campaign-retry"' in detail) == may_run
         assert (b"/do/pause/" in client.get(f"/campaigns/{running.pk}/").content) == may_run
+        report = client.get(f"/campaigns/{checked.pk}/report/").content
+        assert b"Not a valid phone number" in report and (b'id="wa-campaign-start"' in report) == may_run
     assert browser(viewer).get("/campaigns/new/").status_code == 403
 
 

@@ -119,13 +119,13 @@ def campaign_mapping(request, pk: int):
 @require_GET
 def campaign_report(request, pk: int):
     campaign = _campaign(request, pk)
+    can_run = has_role(request.user, campaign.client_id, Role.AGENT)
     if campaign.report_at is None:
-        return redirect("workspace:campaign-mapping" if campaign.status == CampaignStatus.DRAFT
+        return redirect("workspace:campaign-mapping" if campaign.status == CampaignStatus.DRAFT and can_run
                         else "workspace:campaign", campaign.pk)
     services.campaign_report_seen(actor=request.user, campaign=campaign)
     summary = selectors.report_summary(campaign=campaign)
     upload = CampaignUpload.objects.filter(campaign=campaign).first()
-    can_run = has_role(request.user, campaign.client_id, Role.AGENT)
     return _page(
         request, "report.html", title=_("Check report: %(name)s") % {"name": campaign.name}, campaign=campaign,
         summary=summary, step=3, can_run=can_run,
