@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -215,7 +216,9 @@ def export_lines(*, campaign: Campaign, localized: bool = False, zone: tzinfo | 
     Times are in ``zone`` (default: the active one, the user's). ``localized=False`` keeps the API's contract:
     column keys and codes (``state``, ``not_sent_because``), ISO 8601 times with their offset.
     ``localized=True`` is for a person opening it in a spreadsheet: headers, states and reasons in the active
-    language, failures in words, times as ``YYYY-MM-DD HH:MM:SS`` with the zone named in the header.
+    language, failures in words, times as ``YYYY-MM-DD HH:MM:SS`` with the zone named in the header, and the
+    separator the language's spreadsheets expect (``;`` where the decimal mark is a comma, as in Spanish: Excel
+    there splits columns on semicolons).
     Words and zone are taken now, not while the response streams (the request's language and zone are gone by
     then).
     """
@@ -225,7 +228,8 @@ def export_lines(*, campaign: Campaign, localized: bool = False, zone: tzinfo | 
     if not localized:
         header = ["row", "phone", "state", *keys, "message_id", "provider_message_id", "message_status",
                   "error_code", "error", "sent_at", "not_sent_because", "detail"]
-        return _export_rows(campaign=campaign, header=header, keys=keys, zone=zone, words=None, failure=None)
+        return _export_rows(campaign=campaign, header=header, keys=keys, zone=zone, words=None, failure=None,
+                            delimiter=",")
     header = [_("Row"), _("Phone"), _("State"), *[str(slot.label) for slot in slots], _("Message id"),
               _("Provider message id"), _("Message status"), _("Error code"), _("Error"),
               _("Sent at (%(zone)s)") % {"zone": str(zone)}, _("Not sent because"), _("Detail")]
@@ -237,7 +241,9 @@ def export_lines(*, campaign: Campaign, localized: bool = False, zone: tzinfo | 
     def failure(code: str, error: str) -> str:
         return _failure_in(language, code, error, provider)
 
-    return _export_rows(campaign=campaign, header=header, keys=keys, zone=zone, words=words, failure=failure)
+    delimiter = ";" if get_format("DECIMAL_SEPARATOR") == "," else ","
+    return _export_rows(campaign=campaign, header=header, keys=keys, zone=zone, words=words, failure=failure,
+                        delimiter=delimiter)
 
 
 @lru_cache(maxsize=512)
@@ -246,8 +252,8 @@ def _failure_in(language: str, code: str, error: str, provider: str) -> str:
         return failure_words(code=code, error=error, provider=provider) if (code or error) else ""
 
 
-def _export_rows(*, campaign, header, keys, zone, words, failure) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+def _export_rows(*, campaign, header, keys, zone, words, failure, delimiter) -> Iterator[str]:
+    writer = csv.writer(_Echo(), delimiter=delimiter)
     yield "\ufeff" + writer.writerow(header)
     rows = (
         CampaignRecipient.objects.filter(campaign=campaign).order_by("row_number")
