@@ -39,6 +39,10 @@ def test_client_admin_creates_starts_watches_and_exports_a_campaign(page, demo, 
     expect(page.locator("#ws-form-errors")).to_contain_text("Name")
     expect(page.locator("#ws-form-errors")).to_contain_text("Recipients (CSV)")
     screenshot(page, "workspace-campaign-new-errors")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "workspace-campaign-new-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
     page.fill("#id_name", "Pedidos de la semana")
     page.select_option("#id_phone_number", str(number.pk))
     page.select_option("#id_template", str(template.pk))
@@ -53,6 +57,10 @@ def test_client_admin_creates_starts_watches_and_exports_a_campaign(page, demo, 
     expect(page.locator("#wa-report-sendable")).to_have_text("20")
     expect(page.locator("#wa-report-issues")).to_contain_text("Duplicate number")
     screenshot(page, "workspace-campaign-report")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "workspace-campaign-report-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
     page.click("#wa-campaign-start")
 
     expect(page.locator("#wa-status")).to_have_text("Sending")
