@@ -21,19 +21,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from campaigns import audiences, selectors, services, tracking
+from campaigns import audiences, presenters, selectors, services, tracking
 from campaigns.api.views import export_response
 from campaigns.forms import CampaignNewForm, MappingForm
 from campaigns.models import (
@@ -43,73 +41,15 @@ from campaigns.models import (
     CampaignStatus,
     CampaignUpload,
 )
+from campaigns.presenters import STATUS_TONES
 from campaigns.variables import template_slots
 from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
-STATUS_TONES = {
-    CampaignStatus.DRAFT: "grey",
-    CampaignStatus.VALIDATED: "blue",
-    CampaignStatus.SCHEDULED: "blue",
-    CampaignStatus.RUNNING: "green",
-    CampaignStatus.PAUSED: "yellow",
-    CampaignStatus.COMPLETED: "green",
-    CampaignStatus.CANCELLED: "grey",
-}
-# Which control buttons show in which status (the page's script hides the others as the status moves).
-BUTTON_STATUSES = {
-    "pause": (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
-    "resume": (CampaignStatus.PAUSED,),
-    "cancel": (CampaignStatus.DRAFT, CampaignStatus.VALIDATED, *ACTIVE_STATUSES),
-    "retry": (CampaignStatus.PAUSED, CampaignStatus.COMPLETED, CampaignStatus.CANCELLED),
-}
-
-
-def _buttons(campaign: Campaign, progress: dict[str, Any]) -> dict[str, bool]:
-    """Which control buttons the page shows now; "retry failed" only when some recipient failed."""
-    buttons = {name: campaign.status in statuses for name, statuses in BUTTON_STATUSES.items()}
-    buttons["retry"] = buttons["retry"] and progress["counts"].get("failed", 0) > 0
-    return buttons
-
-
-ACTIONS = {
-    "start": services.campaign_start,
-    "pause": services.campaign_pause,
-    "resume": services.campaign_resume,
-    "cancel": services.campaign_cancel,
-    "retry": services.campaign_retry_failed,
-}
 REPORT_PAGE_SIZE = 100
 # List pages refresh the counts of campaigns that can still change: active, or finished lately
 # (delivered/read statuses keep arriving for a while after the last send).
 LIST_REFRESH_WINDOW = timedelta(days=3)
-
-
-def format_duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds <= 0:
-        return gettext("done")
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return gettext("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    if minutes:
-        return gettext("%(m)d min %(s)d s") % {"m": minutes, "s": secs}
-    return gettext("%(s)d s") % {"s": secs}
-
-
-def progress_svg(segments: list[dict[str, Any]], *, label: str, css_class: str = "wa-camp-bar") -> str:
-    """A stacked bar as SVG rects (attributes, not inline styles: the CSP allows no inline style)."""
-    rects = format_html_join(
-        "", '<rect class="wa-seg wa-seg-{}" data-seg="{}" x="{}" width="{}" y="0" height="10"><title>{}: {}</title></rect>',
-        ((s["key"], s["key"], s["x"], s["width"], s["label"], s["count"]) for s in segments),
-    )
-    return format_html(
-        '<svg class="{}" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label="{}">'
-        '<rect class="wa-seg-bg" x="0" y="0" width="100" height="10"></rect>{}</svg>',
-        css_class, label, rects,
-    )
 
 
 @admin.register(Campaign)
@@ -146,10 +86,7 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("progress"))
     def progress(self, obj: Campaign) -> str:
-        percent = selectors.percent_done(obj)
-        label = gettext("%(percent)d%% done") % {"percent": percent}
-        return format_html('{} <span class="wa-camp-percent">{}%</span>',
-                           progress_svg(selectors.bar_segments(obj), label=label), percent)
+        return presenters.list_bar(obj)
 
     def changelist_view(self, request, extra_context=None):
         recent = timezone.now() - LIST_REFRESH_WINDOW
@@ -197,32 +134,13 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         form = CampaignNewForm(request.POST or None, request.FILES or None, user=request.user)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            if data.get("segment") is not None:
-                try:
-                    campaign = audiences.campaign_create_for_segment(
-                        actor=request.user, segment=data["segment"], attribute_mapping=data["attribute_mapping"],
-                        phone_number=data["phone_number"], template=data["template"], name=data["name"],
-                        pace=data["pace"], start_at=data["start_at"], default_country=data["default_country"])
-                except ApplicationError as exc:
-                    self._error_to_form(form, exc)
-                else:
-                    return HttpResponseRedirect(self._url("report", campaign.pk))
-                return TemplateResponse(request, "admin/campaigns/campaign/new.html", self._context(
-                    request, title=gettext("New campaign"), form=form, step=1))
             try:
-                with transaction.atomic():
-                    campaign = services.campaign_create(
-                        actor=request.user, phone_number=data["phone_number"], template=data["template"],
-                        name=data["name"], pace=data["pace"], start_at=data["start_at"],
-                        default_country=data["default_country"],
-                    )
-                    services.campaign_upload_attach(actor=request.user, campaign=campaign, file=data["file"],
-                                                    original_name=data["file"].name)
+                campaign = audiences.campaign_create_from_form(actor=request.user, data=form.cleaned_data)
             except ApplicationError as exc:
                 self._error_to_form(form, exc)
             else:
-                return HttpResponseRedirect(self._url("mapping", campaign.pk))
+                next_step = "report" if form.cleaned_data.get("segment") is not None else "mapping"
+                return HttpResponseRedirect(self._url(next_step, campaign.pk))
         context = self._context(request, title=gettext("New campaign"), form=form, step=1)
         return TemplateResponse(request, "admin/campaigns/campaign/new.html", context)
 
@@ -283,79 +201,39 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
             return HttpResponseRedirect(self._url("mapping", campaign.pk))
         if campaign.status == CampaignStatus.VALIDATED:
             return HttpResponseRedirect(self._url("report", campaign.pk))
-        services.campaigns_recover(campaign_ids=[campaign.pk])
-        tracking.campaigns_refresh(campaign_ids=[campaign.pk])
-        campaign.refresh_from_db()
-        progress = self._progress(campaign)
+        presenters.campaign_fresh(campaign, always=True)
+        progress = presenters.progress_payload(campaign)
         context = self._context(
             request, title=campaign.name, campaign=campaign, original=campaign, progress=progress,
-            bar=progress_svg(progress["segments"], label=gettext("Progress"), css_class="wa-camp-bar wa-camp-bar-big"),
+            bar=presenters.progress_svg(progress["segments"], label=gettext("Progress"),
+                                        css_class="wa-camp-bar wa-camp-bar-big"),
             can_change=self.has_change_permission(request, campaign),
             can_delete=self.has_delete_permission(request, campaign),
-            buttons=_buttons(campaign, progress),
-            button_statuses={name: " ".join(statuses) for name, statuses in BUTTON_STATUSES.items()},
+            buttons=presenters.campaign_buttons(campaign, progress),
+            button_statuses=presenters.button_statuses(),
             status_tone=STATUS_TONES.get(campaign.status, "grey"),
         )
         return TemplateResponse(request, "admin/campaigns/campaign/detail.html", context)
 
-    @staticmethod
-    def _progress(campaign: Campaign) -> dict[str, Any]:
-        progress = selectors.campaign_progress(campaign=campaign)
-        progress["eta_text"] = format_duration(progress["eta_seconds"])
-        progress["status_tone"] = STATUS_TONES.get(campaign.status, "grey")
-        progress["rate_text"] = (gettext("%(rate)s messages/s") % {"rate": progress["rate_per_second"]}
-                                 if progress["rate_per_second"] is not None else "—")
-        return progress
-
     def progress_view(self, request: HttpRequest, pk: int) -> JsonResponse:
         """What the campaign page polls every 2 seconds."""
-        campaign = self._campaign(request, pk)
-        services.campaigns_recover(campaign_ids=[campaign.pk])
-        if tracking.campaigns_refresh(campaign_ids=[campaign.pk]):
-            campaign.refresh_from_db()
-        return JsonResponse(self._progress(campaign))
+        campaign = presenters.campaign_fresh(self._campaign(request, pk))
+        return JsonResponse(presenters.progress_payload(campaign))
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return export_response(self._campaign(request, pk))
+        return export_response(self._campaign(request, pk), localized=True)
 
     def action_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         campaign = self._campaign(request, pk)
-        if request.method != "POST" or action not in ACTIONS:
+        if request.method != "POST" or action not in presenters.ACTIONS:
             return HttpResponseRedirect(self._url("change", campaign.pk))
         self._require_change(request, campaign)
-        kwargs: dict[str, Any] = {}
-        if action == "start" and request.POST.get("start_at"):
-            field = forms.DateTimeField()
-            try:
-                kwargs["start_at"] = field.clean(request.POST["start_at"])
-            except forms.ValidationError:
-                self.message_user(request, gettext("The start time is not a valid date and time."), messages.ERROR)
-                return HttpResponseRedirect(self._url("report", campaign.pk))
-        if action == "retry":
-            kwargs["include_unknown"] = request.POST.get("include_unknown") == "1"
         try:
-            result = ACTIONS[action](actor=request.user, campaign=campaign, **kwargs)
+            result, words = presenters.campaign_control(actor=request.user, campaign=campaign, action=action,
+                                                        data=request.POST)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             back = "report" if action == "start" else "change"
             return HttpResponseRedirect(self._url(back, campaign.pk))
-        done = {
-            "start": gettext("The campaign started."),
-            "pause": gettext("The campaign is paused; sending stops within a second or two."),
-            "resume": gettext("The campaign resumed."),
-            "cancel": gettext("The campaign was cancelled."),
-        }
-        if action == "retry":
-            self.message_user(
-                request,
-                ngettext("A follow-up campaign with %(n)d recipient was created: read its report, then start it.",
-                         "A follow-up campaign with %(n)d recipients was created: read its report, then start it.",
-                         result.recipient_count) % {"n": result.recipient_count},
-                messages.SUCCESS,
-            )
-            return HttpResponseRedirect(self._url("report", result.pk))
-        if action == "start" and result.status == CampaignStatus.SCHEDULED:
-            self.message_user(request, gettext("The campaign is scheduled."), messages.SUCCESS)
-        else:
-            self.message_user(request, done[action], messages.SUCCESS)
-        return HttpResponseRedirect(self._url("change", campaign.pk))
+        self.message_user(request, words, messages.SUCCESS)
+        return HttpResponseRedirect(self._url("report" if action == "retry" else "change", result.pk))

@@ -70,3 +70,18 @@ def campaign_create_for_segment(*, actor, segment: Segment, attribute_mapping: M
         if exc.field == "recipients":
             raise ApplicationError(_("The segment matches no contact."), field="segment")
         raise
+
+
+def campaign_create_from_form(*, actor, data: Mapping[str, Any]) -> Campaign:
+    """The pages' first step (``campaigns.forms.CampaignNewForm``'s data): a campaign for a segment, checked at
+    once (its report is next), or one with its CSV attached (the column matching is next)."""
+    fields = {name: data[name] for name in ("phone_number", "template", "name", "pace", "start_at",
+                                            "default_country")}
+    if data.get("segment") is not None:
+        return campaign_create_for_segment(actor=actor, segment=data["segment"],
+                                           attribute_mapping=data["attribute_mapping"], **fields)
+    with transaction.atomic():
+        campaign = services.campaign_create(actor=actor, **fields)
+        services.campaign_upload_attach(actor=actor, campaign=campaign, file=data["file"],
+                                        original_name=data["file"].name)
+    return campaign

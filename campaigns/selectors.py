@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -22,7 +24,7 @@ from accounts.models import Role
 from accounts.tenancy import scope
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState, SkipReason
 from campaigns.variables import template_slots
-from messaging.models import Direction, Message
+from messaging.models import Direction, Message, MessageStatus
 from providers import registry, whatsapp
 
 # The progress groups the campaign page shows, in bar order.
@@ -208,14 +210,51 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def export_lines(*, campaign: Campaign) -> Iterator[str]:
-    """The per-recipient results as CSV lines, read from the database in batches."""
-    slots = [slot.key for slot in template_slots(campaign.template)]
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(
-        ["row", "phone", "state", *slots, "message_id", "provider_message_id", "message_status", "error_code",
-         "error", "sent_at", "not_sent_because", "detail"]
-    )
+def export_lines(*, campaign: Campaign, localized: bool = False, zone: tzinfo | None = None) -> Iterator[str]:
+    """The per-recipient results as CSV lines (UTF-8 BOM first, so Excel reads the accents), read in batches.
+
+    Times are in ``zone`` (default: the active one, the user's). ``localized=False`` keeps the API's contract:
+    column keys and codes (``state``, ``not_sent_because``), ISO 8601 times with their offset.
+    ``localized=True`` is for a person opening it in a spreadsheet: headers, states and reasons in the active
+    language, failures in words, times as ``YYYY-MM-DD HH:MM:SS`` with the zone named in the header, and the
+    separator the language's spreadsheets expect (``;`` where the decimal mark is a comma, as in Spanish: Excel
+    there splits columns on semicolons).
+    Words and zone are taken now, not while the response streams (the request's language and zone are gone by
+    then).
+    """
+    zone = zone or timezone.get_current_timezone()
+    slots = template_slots(campaign.template)
+    keys = [slot.key for slot in slots]
+    if not localized:
+        header = ["row", "phone", "state", *keys, "message_id", "provider_message_id", "message_status",
+                  "error_code", "error", "sent_at", "not_sent_because", "detail"]
+        return _export_rows(campaign=campaign, header=header, keys=keys, zone=zone, words=None, failure=None,
+                            delimiter=",")
+    header = [_("Row"), _("Phone"), _("State"), *[str(slot.label) for slot in slots], _("Message id"),
+              _("Provider message id"), _("Message status"), _("Error code"), _("Error"),
+              _("Sent at (%(zone)s)") % {"zone": str(zone)}, _("Not sent because"), _("Detail")]
+    words = {name: {value: str(label) for value, label in choices.choices}
+             for name, choices in (("state", RecipientState), ("skip", SkipReason), ("status", MessageStatus))}
+    provider = campaign.phone_number.client.provider_account.provider
+    language = translation.get_language()
+
+    def failure(code: str, error: str) -> str:
+        return _failure_in(language, code, error, provider)
+
+    delimiter = ";" if get_format("DECIMAL_SEPARATOR") == "," else ","
+    return _export_rows(campaign=campaign, header=header, keys=keys, zone=zone, words=words, failure=failure,
+                        delimiter=delimiter)
+
+
+@lru_cache(maxsize=512)
+def _failure_in(language: str, code: str, error: str, provider: str) -> str:
+    with translation.override(language):
+        return failure_words(code=code, error=error, provider=provider) if (code or error) else ""
+
+
+def _export_rows(*, campaign, header, keys, zone, words, failure, delimiter) -> Iterator[str]:
+    writer = csv.writer(_Echo(), delimiter=delimiter)
+    yield "\ufeff" + writer.writerow(header)
     rows = (
         CampaignRecipient.objects.filter(campaign=campaign).order_by("row_number")
         .values_list("row_number", "phone", "state", "variables", "message_id", "message__provider_message_id",
@@ -226,10 +265,21 @@ def export_lines(*, campaign: Campaign) -> Iterator[str]:
     for (row, phone, state, variables, message_id, provider_id, message_status, code, error, finished, skip,
          detail) in rows:
         values = {**fixed, **(variables or {})}
+        when = finished.astimezone(zone) if finished else None
+        if words is None:
+            state_text, status_text, skip_text = state, message_status or "", skip
+            error_text, when_text = error, when.isoformat() if when else ""
+        else:
+            state_text = words["state"].get(state, state)
+            status_text = words["status"].get(message_status, message_status or "")
+            skip_text = words["skip"].get(skip, skip) if skip else ""
+            error_text = failure(code or "", error or "") if state in (RecipientState.FAILED,
+                                                                       RecipientState.UNKNOWN) else error
+            when_text = when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
         yield writer.writerow([
-            row, _cell(phone), state, *[_cell(values.get(key, "")) for key in slots],
-            message_id or "", provider_id or "", message_status or "", code, _cell(error),
-            finished.isoformat() if finished else "", skip, _cell(detail),
+            row, _cell(phone), state_text, *[_cell(values.get(key, "")) for key in keys],
+            message_id or "", provider_id or "", status_text, code, _cell(error_text),
+            when_text, skip_text, _cell(detail),
         ])
 
 

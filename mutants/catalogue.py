@@ -115,7 +115,9 @@ MUTANTS: list[Mutant] = [
     Mutant("campaigns-api-any-template", "campaigns/api/views.py",
            'templates=scope(Template.objects.all(), request.user, "client"),',
            "templates=Template.objects.all(),", CAMPAIGN_API_TESTS),
-    # (campaigns.selectors.campaigns_visible is not mutated: nothing calls it.)
+    Mutant("workspace-campaigns-unscoped", "campaigns/selectors.py",
+           'return scope(Campaign.objects.all(), user, "client", min_role)', "return Campaign.objects.all()",
+           ("tests/workspace/test_campaigns_pages.py",), note="the workspace's campaigns pages read through it"),
     Mutant("analytics-api-any-waba", "analytics/api/views.py",
            'scope(WhatsAppBusinessAccount.objects.select_related("client__provider_account"), user, "client", '
            'min_role)', 'WhatsAppBusinessAccount.objects.select_related("client__provider_account")',

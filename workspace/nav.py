@@ -1,6 +1,7 @@
 """The workspace's navigation by task, from what the user may open.
 
-Contacts is the workspace's own page (every role reads it). Campaigns, Templates and Analytics lead to today's
+Contacts is the workspace's own page (every role reads it); so is Campaigns, for whoever belongs to a client
+(viewers read, agents and admins run them, like the admin's rules). Templates and Analytics lead to today's
 admin pages; each appears only when the admin itself lists that page for the user (``admin.site.get_app_list``:
 the same role rules, so a link never leads to a refusal). Settings lists every other admin page the user may use.
 """
@@ -13,14 +14,15 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.tenancy import client_ids_for
+
 # (key, label, app label, model object name) of the task links that open an admin page.
 TASK_PAGES = [
-    ("campaigns", _("Campaigns"), "campaigns", "Campaign"),
     ("templates", _("Templates"), "templates_mgr", "Template"),
     ("analytics", _("Analytics"), "analytics", "ConversationDataPoint"),
 ]
 # Admin pages the workspace's own screens replace: not repeated under Settings.
-REPLACED = {("messaging", "Conversation")}
+REPLACED = {("messaging", "Conversation"), ("campaigns", "Campaign")}
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ def nav_items(request) -> list[NavItem]:
     pages = admin_pages(request)
     items = [NavItem("inbox", str(_("Inbox")), reverse("workspace:inbox")),
              NavItem("contacts", str(_("Contacts")), reverse("workspace:contacts"))]
+    if client_ids_for(request.user) != set():  # None: an operator, every client
+        items.append(NavItem("campaigns", str(_("Campaigns")), reverse("workspace:campaigns")))
     for key, label, app_label, object_name in TASK_PAGES:
         page = pages.get((app_label, object_name))
         if page:

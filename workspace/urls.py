@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workspace.views import contacts, frame, inbox, thread
+from workspace.views import campaigns, contacts, frame, inbox, thread
 
 app_name = "workspace"
 
@@ -16,6 +16,15 @@ urlpatterns = [
     path("contacts/<int:pk>/", contacts.contact_detail, name="contact"),
     path("contacts/<int:pk>/tag/", contacts.contact_tag, name="contact-tag"),
     path("contacts/<int:pk>/consent/", contacts.contact_consent, name="contact-consent"),
+    # campaigns (issue 22)
+    path("campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaigns.campaign_new, name="campaign-new"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/mapping/", campaigns.campaign_mapping, name="campaign-mapping"),
+    path("campaigns/<int:pk>/report/", campaigns.campaign_report, name="campaign-report"),
+    path("campaigns/<int:pk>/progress/", campaigns.campaign_progress, name="campaign-progress"),
+    path("campaigns/<int:pk>/export/", campaigns.campaign_export, name="campaign-export"),
+    path("campaigns/<int:pk>/do/<str:action>/", campaigns.campaign_action, name="campaign-action"),
     path("c/<int:pk>/", thread.thread, name="thread"),
     path("c/<int:pk>/changes/", thread.thread_changes, name="thread-changes"),
     path("c/<int:pk>/reply/", thread.reply, name="reply"),

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from accounts.models import PhoneNumber
 from accounts.tenancy import scope
-from campaigns import audiences, selectors, services, tracking
+from campaigns import audiences, presenters, selectors, services, tracking
 from campaigns.api.serializers import (
     CampaignCreateSerializer,
     CampaignDetailSerializer,
@@ -49,10 +49,12 @@ class RecipientFilter(django_filters.FilterSet):
         fields = ["state", "skip_reason"]
 
 
-def export_response(campaign: Campaign) -> StreamingHttpResponse:
-    """The per-recipient results as a streamed CSV download (states refreshed first)."""
+def export_response(campaign: Campaign, *, localized: bool = False) -> StreamingHttpResponse:
+    """The per-recipient results as a streamed CSV download (states refreshed first), times in the requesting
+    user's zone; ``localized``: headers and words in their language too (the pages' download, for a person)."""
     tracking.campaigns_refresh(campaign_ids=[campaign.pk], force=True)
-    response = StreamingHttpResponse(selectors.export_lines(campaign=campaign), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(selectors.export_lines(campaign=campaign, localized=localized),
+                                     content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-results.csv"'
     return response
 
@@ -81,12 +83,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        items = page if page is not None else list(queryset)
-        refreshed = set(tracking.campaigns_refresh(campaign_ids=[c.pk for c in items]))
-        if refreshed:
-            counts = dict(Campaign.objects.filter(pk__in=refreshed).values_list("pk", "counts"))
-            for campaign in items:
-                campaign.counts = counts.get(campaign.pk, campaign.counts)
+        items = presenters.counts_refreshed(page if page is not None else list(queryset))
         data = self.get_serializer(items, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
