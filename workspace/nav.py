@@ -19,6 +19,8 @@ TASK_PAGES = [
     ("templates", _("Templates"), "templates_mgr", "Template"),
     ("analytics", _("Analytics"), "analytics", "ConversationDataPoint"),
 ]
+# Task links the workspace serves itself (shown on the same admin rule), by key → URL name.
+WORKSPACE_PAGES = {"templates": "workspace:templates", "analytics": "workspace:analytics"}
 # Admin pages the workspace's own screens replace: not repeated under Settings.
 REPLACED = {("messaging", "Conversation")}
 
@@ -47,7 +49,8 @@ def nav_items(request) -> list[NavItem]:
     for key, label, app_label, object_name in TASK_PAGES:
         page = pages.get((app_label, object_name))
         if page:
-            items.append(NavItem(key, str(label), page["admin_url"]))
+            url = reverse(WORKSPACE_PAGES[key]) if key in WORKSPACE_PAGES else page["admin_url"]
+            items.append(NavItem(key, str(label), url))
     if settings_groups(request, pages):
         items.append(NavItem("settings", str(_("Settings")), reverse("workspace:settings")))
     return items
