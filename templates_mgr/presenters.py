@@ -9,7 +9,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from providers.base import ProviderError
 from templates_mgr.builder import components_from_plain_text, render_preview
-from templates_mgr.models import Template, TemplateStatus
+from templates_mgr.models import Template, TemplateCategory, TemplateStatus
 
 STATUS_TONES = {
     TemplateStatus.APPROVED: "green",
@@ -38,6 +38,30 @@ QUALITY_WORDS = {
     "RED": gettext_lazy("Low"), "LOW": gettext_lazy("Low"),
     "UNKNOWN": gettext_lazy("Not rated yet"),
 }
+# WhatsApp's older categories (before 2023), still on some providers' listings.
+LEGACY_CATEGORIES = {
+    "ACCOUNT_UPDATE": gettext_lazy("Account update"),
+    "ALERT_UPDATE": gettext_lazy("Alert update"),
+    "APPOINTMENT_UPDATE": gettext_lazy("Appointment update"),
+    "AUTO_REPLY": gettext_lazy("Auto-reply"),
+    "ISSUE_RESOLUTION": gettext_lazy("Issue resolution"),
+    "PAYMENT_UPDATE": gettext_lazy("Payment update"),
+    "PERSONAL_FINANCE_UPDATE": gettext_lazy("Personal finance update"),
+    "RESERVATION_UPDATE": gettext_lazy("Reservation update"),
+    "SHIPPING_UPDATE": gettext_lazy("Shipping update"),
+    "TICKET_UPDATE": gettext_lazy("Ticket update"),
+    "TRANSACTIONAL": gettext_lazy("Transactional"),
+    "TRANSPORTATION_UPDATE": gettext_lazy("Transportation update"),
+    "OTP": gettext_lazy("One-time password"),
+}
+
+
+def category_words(category: str) -> str:
+    """A category in words, today's and WhatsApp's older ones; anything else as it came."""
+    value = (category or "").strip().upper()
+    if value in TemplateCategory.values:
+        return str(TemplateCategory(value).label)
+    return str(LEGACY_CATEGORIES.get(value, category or ""))
 
 
 def reason_words(reason: str) -> str:

@@ -67,8 +67,7 @@ def template_list(request):
     context.update({
         "page": page,
         "rows": [{"t": t, "status": presenters.status_words(t), "tone": presenters.status_tone(t),
-                  "category": TemplateCategory(t.category).label if t.category in TemplateCategory.values
-                  else t.category} for t in page.object_list],
+                  "category": presenters.category_words(t.category)} for t in page.object_list],
         "params": params, "waba": waba,
         "query": urlencode({k: v for k, v in params.items() if v}),
         "statuses": [*TemplateStatus.choices, ("deleted", _("Deleted"))],
@@ -99,8 +98,8 @@ def _status_context(template: Template) -> dict:
 def _value_words(field: str, value: str) -> str:
     if field in ("status", "deleted"):
         return presenters.status_label(value)
-    if field == "category" and value in TemplateCategory.values:
-        return TemplateCategory(value).label
+    if field == "category":
+        return presenters.category_words(value)
     return value
 
 
@@ -115,8 +114,7 @@ def template_detail(request, pk: int):
         "preview": presenters.template_preview(template),
         "can_delete": _model_admin().has_delete_permission(request, template),
         "can_sync": _sync_clients(request).filter(pk=template.client_id).exists(),
-        "category": TemplateCategory(template.category).label if template.category in TemplateCategory.values
-        else template.category,
+        "category": presenters.category_words(template.category),
     })
     return render(request, "workspace/templates/detail.html", context)
 
