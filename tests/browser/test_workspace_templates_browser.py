@@ -72,6 +72,7 @@ def test_admin_builds_with_live_checks_sees_the_status_change_live_and_opens_ana
         expect(error).to_be_visible(timeout=5_000)
         expect(page.locator("#ws-check-state")).to_have_attribute("data-state", "problems")
         assert page.url == f"{demo.url}/templates/new/"
+        screenshot(page, "workspace-template-builder-error")
 
         # Fixed: the error goes away while typing, and the preview shows the example.
         page.fill("#id_body_text", "")
@@ -97,6 +98,10 @@ def test_admin_builds_with_live_checks_sees_the_status_change_live_and_opens_ana
         expect(page.locator("#template-status-badge")).to_have_text("Approved", timeout=4_000)
         assert page.evaluate("window.wsNotReloaded") is True
         expect(page.locator("#template-history")).to_contain_text("Approved")
+        screenshot(page, "workspace-template-1366")
+        page.set_viewport_size(PHONE)
+        screenshot(page, "workspace-template-390")
+        page.set_viewport_size(DESKTOP)
 
         # Analytics: the sandbox's history synced, charted in the workspace frame.
         report = analytics_sync_recent(days=3, granularities=["DAILY"])
