@@ -31,7 +31,14 @@ from templates_mgr import selectors, services
 from templates_mgr.builder import components_from_plain_text, form_initial_from_components
 from templates_mgr.forms import BUTTONS_HELP, LIMITS, TemplateBuilderForm, initial_from_builder
 from templates_mgr.models import Template, TemplateChange
-from templates_mgr.presenters import delete_error_words, status_label, status_tone, status_words, template_preview
+from templates_mgr.presenters import (
+    category_words,
+    delete_error_words,
+    status_label,
+    status_tone,
+    status_words,
+    template_preview,
+)
 from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
 
@@ -91,7 +98,7 @@ def _clean_cv_template_id(form) -> str:
 class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     client_path = "client"
     change_role = Role.ADMIN
-    list_display = ["name", "language", "waba", "category", "status_badge", "problem_flag", "messages_sent_7d",
+    list_display = ["name", "language", "waba", "category_label", "status_badge", "problem_flag", "messages_sent_7d",
                     "messages_opened_7d", "synced_at"]
     list_filter = [("waba", admin.RelatedOnlyFieldListFilter), "status", "category", "language", DeletedFilter]
     search_fields = ["name"]
@@ -115,6 +122,10 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: Template) -> str:
         return badge(status_words(obj), status_tone(obj))
+
+    @admin.display(description=_("category"), ordering="category")
+    def category_label(self, obj: Template) -> str:
+        return category_words(obj.category)
 
     @admin.display(description=_("problem"), ordering="status")
     def problem_flag(self, obj: Template) -> str:
