@@ -16,18 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Role, WhatsAppBusinessAccount
-from accounts.tenancy import scope
 from analytics import services
 from analytics.dashboard import CHART_KEYS, build_dashboard, csv_for
 from analytics.models import AnalyticsSync, ConversationDataPoint, Granularity
-from analytics.ranges import date_range
-from providers.base import ProviderError
 from waportal.admin_base import TenantAdminMixin, badge
-from waportal.errors import ApplicationError
 
-# A page-initiated sync runs in the request: keep it to a handful of WABAs.
-MAX_SYNC_WABAS = 10
+MAX_SYNC_WABAS = services.MAX_SYNC_WABAS
+LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 STATE_TONES = {"ok": "green", "empty": "grey", "error": "red", "running": "blue"}
 
 
@@ -118,43 +113,13 @@ class ConversationDataPointAdmin(_ReadOnly, TenantAdminMixin, admin.ModelAdmin):
         back = reverse("admin:analytics_conversationdatapoint_changelist")
         query = QueryDict(request.POST.get("query", "")).urlencode()
         back_url = f"{back}?{query}" if query else back
-        tz = timezone.get_current_timezone()
-        try:
-            span = date_range(start=request.POST.get("start"), end=request.POST.get("end"), tz=tz)
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(back_url)
-        granularity = request.POST.get("granularity") or Granularity.HALF_HOUR
-        pks = [int(pk) for pk in request.POST.getlist("waba") if pk.isdigit()][: MAX_SYNC_WABAS + 1]
-        wabas = list(
-            scope(
-                WhatsAppBusinessAccount.objects.select_related("client__provider_account"),
-                request.user,
-                "client",
-                Role.ADMIN,
-            ).filter(pk__in=pks)
+        said = services.analytics_sync_wabas(
+            actor=request.user, waba_ids=request.POST.getlist("waba"), start=request.POST.get("start"),
+            end=request.POST.get("end"), granularity=request.POST.get("granularity"),
+            tz=timezone.get_current_timezone(),
         )
-        if not wabas:
-            self.message_user(request, _("Choose a WABA whose client you administer to sync it."), messages.ERROR)
-            return HttpResponseRedirect(back_url)
-        if len(wabas) > MAX_SYNC_WABAS:
-            self.message_user(
-                request,
-                _("Sync at most %(max)d WABAs at once from this page: choose a client or WABAs first.")
-                % {"max": MAX_SYNC_WABAS},
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(back_url)
-        for waba in wabas:
-            try:
-                result = services.analytics_sync(
-                    waba=waba, start=span.start, end=span.end, granularity=granularity, actor=request.user
-                )
-            except (ApplicationError, ProviderError) as exc:
-                self.message_user(request, f"{waba}: {exc.message}", messages.ERROR)
-                continue
-            level = messages.SUCCESS if result.points else messages.WARNING
-            self.message_user(request, result.message, level)
+        for level, words in said:
+            self.message_user(request, words, LEVELS[level])
         return HttpResponseRedirect(back_url)
 
 

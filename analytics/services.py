@@ -406,3 +406,40 @@ def _finish(log: AnalyticsSync, result: SyncResult, *, state: str, message: str)
     )
 
 
+
+
+# A page-initiated sync runs in the request: keep it to a handful of WABAs.
+MAX_SYNC_WABAS = 10
+
+
+def analytics_sync_wabas(*, actor, waba_ids: Iterable[str], start: str | None, end: str | None,
+                         granularity: str | None, tz) -> list[tuple[str, str]]:
+    """The charts pages' "Sync now" (admin and workspace): the posted WABAs of clients ``actor`` administers, for
+    the posted range, now. Returns what to tell the person, as (level, words): ``success``, ``warning``, ``error``.
+    Refusals (bad range, no WABA, too many) are one error; each WABA's outcome is its own line."""
+    from accounts.models import Role
+    from accounts.tenancy import scope
+    from analytics.ranges import date_range
+
+    try:
+        span = date_range(start=start, end=end, tz=tz)
+    except ApplicationError as exc:
+        return [("error", exc.message)]
+    pks = [int(pk) for pk in waba_ids if str(pk).isdigit()][: MAX_SYNC_WABAS + 1]
+    wabas = list(scope(WhatsAppBusinessAccount.objects.select_related("client__provider_account"), actor, "client",
+                       Role.ADMIN).filter(pk__in=pks))
+    if not wabas:
+        return [("error", _("Choose a WABA whose client you administer to sync it."))]
+    if len(wabas) > MAX_SYNC_WABAS:
+        return [("error", _("Sync at most %(max)d WABAs at once from this page: choose a client or WABAs first.")
+                 % {"max": MAX_SYNC_WABAS})]
+    said = []
+    for waba in wabas:
+        try:
+            result = analytics_sync(waba=waba, start=span.start, end=span.end,
+                                    granularity=granularity or "HALF_HOUR", actor=actor)
+        except (ApplicationError, ProviderError) as exc:
+            said.append(("error", f"{waba}: {exc.message}"))
+            continue
+        said.append(("success" if result.points else "warning", result.message))
+    return said

@@ -25,40 +25,22 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, WhatsAppBusinessAccount
-from accounts.tenancy import scope
-from providers import registry
+from accounts.models import Role
 from providers.base import ProviderError
-from templates_mgr import services
-from templates_mgr.builder import components_from_plain_text, form_initial_from_components, render_preview
+from templates_mgr import selectors, services
+from templates_mgr.builder import components_from_plain_text, form_initial_from_components
 from templates_mgr.forms import BUTTONS_HELP, LIMITS, TemplateBuilderForm, initial_from_builder
-from templates_mgr.models import Template, TemplateChange, TemplateStatus
+from templates_mgr.models import Template, TemplateChange
+from templates_mgr.presenters import (
+    category_words,
+    delete_error_words,
+    status_label,
+    status_tone,
+    status_words,
+    template_preview,
+)
 from waportal.admin_base import TenantAdminMixin, badge
 from waportal.errors import ApplicationError
-
-STATUS_TONES = {
-    TemplateStatus.APPROVED: "green",
-    TemplateStatus.PENDING: "yellow",
-    TemplateStatus.IN_APPEAL: "yellow",
-    TemplateStatus.PENDING_DELETION: "yellow",
-    TemplateStatus.REJECTED: "red",
-    TemplateStatus.PAUSED: "red",
-    TemplateStatus.DISABLED: "red",
-    TemplateStatus.FLAGGED: "red",
-}
-
-
-def status_tone(template: Template) -> str:
-    """The badge colour: green approved, yellow waiting, red refused or stopped, grey deleted or unknown."""
-    if template.is_deleted:
-        return "grey"
-    return STATUS_TONES.get(template.status, "grey")
-
-
-def template_preview(template: Template) -> dict[str, Any]:
-    """The bubble for a stored template; Contacto Virtual's have only their approved text."""
-    components = template.components or (components_from_plain_text(template.text) if template.text else [])
-    return render_preview(components)
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -116,7 +98,7 @@ def _clean_cv_template_id(form) -> str:
 class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     client_path = "client"
     change_role = Role.ADMIN
-    list_display = ["name", "language", "waba", "category", "status_badge", "problem_flag", "messages_sent_7d",
+    list_display = ["name", "language", "waba", "category_label", "status_badge", "problem_flag", "messages_sent_7d",
                     "messages_opened_7d", "synced_at"]
     list_filter = [("waba", admin.RelatedOnlyFieldListFilter), "status", "category", "language", DeletedFilter]
     search_fields = ["name"]
@@ -139,8 +121,11 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: Template) -> str:
-        text = gettext("deleted") if obj.is_deleted else obj.get_status_display()
-        return badge(text, status_tone(obj))
+        return badge(status_words(obj), status_tone(obj))
+
+    @admin.display(description=_("category"), ordering="category")
+    def category_label(self, obj: Template) -> str:
+        return category_words(obj.category)
 
     @admin.display(description=_("problem"), ordering="status")
     def problem_flag(self, obj: Template) -> str:
@@ -250,12 +235,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     # --- builder -----------------------------------------------------------------
 
     def builder_wabas(self, request: HttpRequest):
-        """The WABAs this user may create templates in: active, of a provider that creates templates by API
-        (Contacto Virtual has no createTemplate)."""
-        wabas = WhatsAppBusinessAccount.objects.filter(
-            is_active=True, client__provider_account__provider__in=registry.with_capability("template_write")
-        ).select_related("client")
-        return scope(wabas, request.user, "client", Role.ADMIN)
+        return selectors.builder_wabas(request.user)
 
     def _builder_initial(self, request: HttpRequest, wabas) -> dict[str, Any]:
         initial: dict[str, Any] = {"language": "es"}
@@ -287,7 +267,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
         if request.method == "POST":
             form = TemplateBuilderForm(request.POST, wabas=wabas)
             if form.is_valid():
-                template = self._submit(request, form)
+                template = form.submit(actor=request.user)
                 if template is not None:
                     self.message_user(request, gettext(
                         "%(name)s (%(language)s) was sent to WhatsApp for review; its status is pending until the "
@@ -309,29 +289,6 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
             media=self.media + form.media,
         )
         return TemplateResponse(request, "admin/templates_mgr/template/build.html", context)
-
-    def _submit(self, request: HttpRequest, form: TemplateBuilderForm) -> Template | None:
-        """Create at the provider; on refusal, put the reason on the form (which keeps every input)."""
-        data = form.cleaned_data
-        try:
-            return services.template_create(
-                actor=request.user, waba=data["waba"], name=data["name"], language=data["language"],
-                category=data["category"], components=data["components"],
-            )
-        except ApplicationError as exc:
-            problems = exc.extra.get("problems")
-            if problems:
-                form.add_problems(problems)
-            else:
-                form.add_error(form.field_for(exc.field), exc.message)
-        except ProviderError as exc:
-            if exc.maybe_delivered:
-                form.add_error(None, gettext(
-                    "The provider did not answer in time, so the template may have been created. Sync the templates "
-                    "before submitting again. (%(words)s)") % {"words": exc.message})
-            else:
-                form.add_error(None, gettext("The provider refused the template: %(words)s") % {"words": exc.message})
-        return None
 
     # --- delete at the provider ----------------------------------------------------------
 
@@ -355,10 +312,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
                               % {"provider": template.client.provider_account.get_provider_display()},
                               messages.WARNING)
             return HttpResponseRedirect(change_url)
-        siblings = list(
-            Template.objects.filter(waba=template.waba, name=template.name, deleted_at__isnull=True)
-            .order_by("language").values_list("language", "status")
-        )
+        siblings = selectors.template_siblings(template)
         error = ""
         if request.method == "POST":
             try:
@@ -366,11 +320,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
             except ApplicationError as exc:
                 error = exc.message
             except ProviderError as exc:
-                if exc.maybe_delivered:
-                    error = gettext("The provider did not answer in time, so the template may have been deleted. "
-                                    "Sync the templates to see. (%(words)s)") % {"words": exc.message}
-                else:
-                    error = gettext("The provider did not delete the template: %(words)s") % {"words": exc.message}
+                error = delete_error_words(exc)
             else:
                 self.message_user(request, gettext(
                     "%(name)s was deleted at the provider from WABA %(waba)s (languages: %(languages)s).")
@@ -383,8 +333,7 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
             title=gettext("Delete a template at the provider"),
             object=template,
             original=template,
-            languages=[{"code": code, "status": TemplateStatus(status).label if status in TemplateStatus.values
-                        else status} for code, status in siblings],
+            languages=[{"code": code, "status": status_label(status)} for code, status in siblings],
             error=error,
             change_url=change_url,
         )

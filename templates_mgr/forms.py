@@ -21,6 +21,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import WhatsAppBusinessAccount
+from providers.base import ProviderError
 from templates_mgr.builder import (
     HEADER_NONE,
     HEADER_TEXT,
@@ -29,7 +30,8 @@ from templates_mgr.builder import (
     example_slots,
     render_preview,
 )
-from templates_mgr.models import TemplateCategory
+from templates_mgr.models import Template, TemplateCategory
+from templates_mgr.presenters import create_error_words
 from templates_mgr.validation import (
     BODY_MAX,
     BUTTON_TEXT_MAX,
@@ -276,6 +278,27 @@ class TemplateBuilderForm(forms.Form):
         self.add_problems(template_problems(name=data["name"], language=data["language"], category=data["category"],
                                            components=components))
         return cleaned
+
+    def submit(self, *, actor) -> Template | None:
+        """After a valid ``clean()``: create at the provider through ``services.template_create``; on refusal, put
+        the reason on the form (which keeps every input) and return None."""
+        from templates_mgr import services
+        from waportal.errors import ApplicationError
+
+        data = self.cleaned_data
+        try:
+            return services.template_create(actor=actor, waba=data["waba"], name=data["name"],
+                                            language=data["language"], category=data["category"],
+                                            components=data["components"])
+        except ApplicationError as exc:
+            problems = exc.extra.get("problems")
+            if problems:
+                self.add_problems(problems)
+            else:
+                self.add_error(self.field_for(exc.field), exc.message)
+        except ProviderError as exc:
+            self.add_error(None, create_error_words(exc))
+        return None
 
     def add_problems(self, problems: Iterable[Problem | dict[str, str]]) -> None:
         """Show each problem (from validation or from the service's ``ApplicationError``) on its field."""

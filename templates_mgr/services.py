@@ -52,6 +52,32 @@ def templates_sync_for_account(*, account: ProviderAccount, warnings: list[str] 
     return total
 
 
+def templates_sync_for_client(*, actor, client: Client, warnings: list[str] | None = None) -> int:
+    """"Sync templates" from a client's own pages: only that client's WABAs (or, where templates are not per WABA,
+    the account's listing stored for that client). Client admins and operators. Returns how many were listed."""
+    from accounts.models import Role
+    from accounts.tenancy import require_role
+
+    require_role(actor, client.pk, Role.ADMIN)
+    warnings = warnings if warnings is not None else []
+    account = client.provider_account
+    provider = provider_client(account)
+    if not account.capabilities.templates_per_waba:
+        listed = provider.templates_list()
+        templates_upsert(client=client, waba=None, listed=listed, spec=account.spec)
+        return len(listed)
+    total = 0
+    for waba in WhatsAppBusinessAccount.objects.filter(client=client, is_active=True):
+        try:
+            listed = provider.templates_list(waba_id=waba.waba_id, limit=SYNC_LIMIT)
+        except ProviderError as exc:
+            warnings.append(_("Templates of WABA %(waba)s: %(words)s") % {"waba": waba.waba_id, "words": exc.message})
+            continue
+        templates_upsert(client=client, waba=waba, listed=listed, spec=account.spec)
+        total += len(listed)
+    return total
+
+
 @transaction.atomic
 def templates_upsert(*, client: Client, waba: WhatsAppBusinessAccount | None, listed: Iterable[TemplateInfo],
                      spec: ProviderSpec | None = None) -> None:

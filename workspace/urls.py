@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workspace.views import campaigns, contacts, frame, inbox, thread
+from workspace.views import analytics, campaigns, contacts, frame, inbox, templates, thread
 
 app_name = "workspace"
 
@@ -25,6 +25,16 @@ urlpatterns = [
     path("campaigns/<int:pk>/progress/", campaigns.campaign_progress, name="campaign-progress"),
     path("campaigns/<int:pk>/export/", campaigns.campaign_export, name="campaign-export"),
     path("campaigns/<int:pk>/do/<str:action>/", campaigns.campaign_action, name="campaign-action"),
+    # Templates and analytics (issue 22)
+    path("templates/", templates.template_list, name="templates"),
+    path("templates/new/", templates.template_new, name="template-new"),
+    path("templates/new/check/", templates.template_check, name="template-check"),
+    path("templates/sync/", templates.templates_sync, name="templates-sync"),
+    path("templates/<int:pk>/", templates.template_detail, name="template"),
+    path("templates/<int:pk>/status/", templates.template_status, name="template-status"),
+    path("templates/<int:pk>/delete/", templates.template_delete, name="template-delete"),
+    path("analytics/", analytics.analytics_page, name="analytics"),
+    path("analytics/sync/", analytics.analytics_sync, name="analytics-sync"),
     path("c/<int:pk>/", thread.thread, name="thread"),
     path("c/<int:pk>/changes/", thread.thread_changes, name="thread-changes"),
     path("c/<int:pk>/reply/", thread.reply, name="reply"),
