@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from accounts.gateway import provider_client
 from accounts.models import WhatsAppBusinessAccount
 from analytics.filters import PointFilters, checked_granularity, point_filters
-from analytics.models import POINT_KEY_FIELDS, AnalyticsSync, ConversationDataPoint
+from analytics.models import POINT_KEY_FIELDS, AnalyticsSync, ConversationDataPoint, Granularity
 from analytics.periods import MAX_RANGES, ONE_SECOND, as_utc, provider_time_zone, sync_chunks, to_provider_clock
 from providers.base import ProviderAuthError, ProviderError, ProviderRejected
 from providers.types import ConversationPoint
@@ -371,18 +371,18 @@ def _summary(result: SyncResult, *, chunks: int, tz: zoneinfo.ZoneInfo) -> str:
         "start": result.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         "end": result.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         "zone": tz.key,
-        "granularity": result.granularity,
+        "granularity": str(Granularity(result.granularity).label).lower(),
     }
     if result.points == 0:
         return (
             _(
-                "Aldeamo has no conversation data for WABA %(waba)s from %(start)s to %(end)s (%(zone)s) with "
-                "these filters: it answered “Data not found for search criteria”."
+                "The provider has no conversation data for WABA %(waba)s from %(start)s to %(end)s (%(zone)s) "
+                "with these filters."
             )
             % span
         )
     return _(
-        "Synced %(points)d %(granularity)s points (%(conversations)d conversations) for WABA %(waba)s from "
+        "Synced %(points)d points (%(granularity)s, %(conversations)d conversations) for WABA %(waba)s from "
         "%(start)s to %(end)s (%(zone)s) in %(requests)d requests; %(removed)d points the provider no longer "
         "reports were removed."
     ) % {

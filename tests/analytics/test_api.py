@@ -160,7 +160,7 @@ def test_sync_needs_the_admin_role(api_as, waba, member_of, fake_aldeamo):
 @pytest.mark.django_db
 def test_sync_reports_data_not_found_in_words(api_as, superuser, waba, fake_aldeamo):
     body = api_as(superuser).post(SYNC, {"waba": waba.pk, "granularity": "DAILY"}, format="json").json()
-    assert body["state"] == "empty" and "Data not found" in body["message"]
+    assert body["state"] == "empty" and "no tiene datos de conversaciones" in body["message"]
 
 
 @pytest.mark.django_db

@@ -201,7 +201,7 @@ def test_the_sync_button_syncs_the_charted_wabas_and_comes_back(admin_client_, w
     assert response.redirect_chain[-1][0] == f"{URL}?granularity=DAILY&start=2024-03-01&end=2024-03-02"
     assert len(fake_aldeamo.calls) == 1 and fake_aldeamo.calls[0]["granularity"] == "DAILY"
     html = response.content.decode()
-    assert "Synced 1 DAILY points" in html
+    assert "Synced 1 points (daily, 4 conversations)" in html
     assert sum(sum(d["data"]) for d in chart_data(response)["over_time"]["datasets"]) == 4 * 1
 
 

@@ -118,10 +118,10 @@ def test_data_not_found_is_zero_points_and_says_so(fake_aldeamo, waba):
 
     assert result.points == 0 and result.empty_requests == 1
     assert result.state == AnalyticsSync.State.EMPTY
-    assert "Data not found for search criteria" in result.message
+    assert "The provider has no conversation data for WABA" in result.message
     assert waba.waba_id in result.message
     log = AnalyticsSync.objects.get()
-    assert log.state == AnalyticsSync.State.EMPTY and "Data not found" in log.message
+    assert log.state == AnalyticsSync.State.EMPTY and "has no conversation data" in log.message
 
 
 @pytest.mark.django_db
