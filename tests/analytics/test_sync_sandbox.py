@@ -55,7 +55,7 @@ def test_sync_brings_the_sandbox_history_once_at_every_granularity(sandbox):
 def test_the_sandbox_answers_data_not_found_for_an_empty_range(sandbox):
     waba = WhatsAppBusinessAccount.objects.get(waba_id=WABA_ID)
     result = analytics_sync(waba=waba, start=date(2019, 1, 1), end=date(2019, 1, 2), granularity="DAILY")
-    assert result.points == 0 and "has no conversation data" in result.message
+    assert result.points == 0 and "no tiene datos de conversaciones" in result.message
 
 
 @pytest.mark.django_db
