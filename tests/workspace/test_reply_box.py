@@ -246,3 +246,43 @@ def test_the_frame_has_the_bell_with_its_words_and_the_thread_marks_customer_bub
     inbound = _inbound(conversation, text="Hola, ¿sigue disponible?")
     thread = client.get(f"/c/{conversation.pk}/").content.decode()
     assert f'data-inbound="{inbound.pk}" data-preview="Hola, ¿sigue disponible?"' in thread
+
+
+def test_the_thread_poll_brings_other_conversations_news_only_when_the_bell_asks(browser, agent, number,
+                                                                                django_assert_max_num_queries):
+    opened = ConversationFactory(phone_number=number)
+    other = ConversationFactory(phone_number=number)
+    stranger = ConversationFactory()  # another tenant's customer writes too
+    Conversation.objects.update(updated_at=timezone.now() - timedelta(minutes=1),
+                                last_inbound_at=timezone.now() - timedelta(minutes=1))
+    client = browser(agent)
+    cursor = cursor_of(timezone.now())
+    for conversation in (opened, other, stranger):
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_inbound_at=timezone.now(), updated_at=timezone.now(), last_message_preview="¿Hay stock?")
+    quiet = client.get(f"/c/{opened.pk}/changes/?cursor={cursor}").content.decode()
+    assert "ws-alerts" not in quiet  # the bell is off: the poll costs what it did
+    with django_assert_max_num_queries(14):
+        body = client.get(f"/c/{opened.pk}/changes/?cursor={cursor}&alerts=1").content.decode()
+    assert '<div id="ws-alerts" hidden hx-swap-oob="true">' in body
+    assert f'data-alert-conversation="{other.pk}"' in body and 'data-preview="¿Hay stock?"' in body
+    assert f'data-alert-conversation="{opened.pk}"' not in body  # the open one alerts through its own bubbles
+    assert f'data-alert-conversation="{stranger.pk}"' not in body
+
+
+def test_a_template_sent_as_a_reply_carries_the_quoted_message(browser, agent, number, fake):
+    from templates_mgr.models import TemplateStatus
+    from tests.factories import TemplateFactory
+
+    conversation = ConversationFactory(phone_number=number, last_inbound_at=timezone.now() - timedelta(days=2))
+    asked = _inbound(conversation, provider_id="wamid.OLD")
+    template = TemplateFactory(client=number.client, waba=number.waba, status=TemplateStatus.APPROVED,
+                               components=[{"type": "BODY", "text": "Hola {{1}}"}])
+    client = browser(agent)
+    page = client.get(f"/c/{conversation.pk}/").content.decode()
+    assert f'data-quote="{asked.pk}"' in page and 'id="reply-quote"' in page
+    answer = client.post(f"/c/{conversation.pk}/template/", {"template": template.pk, "tpl_body_1": "Ana",
+                                                            "token": "tq", "context": str(asked.pk)})
+    assert answer.status_code == 200, answer.content.decode()[:500]
+    sent = Message.objects.get(conversation=conversation, direction=Direction.OUTBOUND)
+    assert sent.context_id == "wamid.OLD" and sent.reply_to == asked

@@ -150,6 +150,8 @@ def thread_changes(request, pk: int):
     }
     if context["panel_changed"]:
         context.update(_panel(request, conversation))
+    if request.GET.get("alerts") == "1":  # the page's bell is on: customers writing in other conversations
+        context["alerts"] = selectors.inbound_alerts(request.user, since=since, exclude=conversation.pk)
     return render(request, "workspace/thread_changes.html", context)
 
 

@@ -2,8 +2,9 @@
  *
  * The bell (#notify-toggle, in the frame) stores the choice in localStorage and asks the browser's permission.
  * The polls already bring what is new: the inbox's rows carry data-new-inbound (with data-contact,
- * data-preview, data-inbound-at), the thread's new customer bubbles data-inbound and data-preview; no request
- * of its own. Words come from the page's data attributes; the sound is made with the Web Audio API (no file).
+ * data-preview, data-inbound-at), the thread's new customer bubbles data-inbound and data-preview, and the
+ * thread's poll, asked with alerts=1 while the bell is on, fills #ws-alerts with other conversations a customer
+ * wrote in. No request of its own. Words come from the page's data attributes; the sound is made with the Web Audio API (no file).
  */
 (function () {
   "use strict";
@@ -112,6 +113,23 @@
     });
   }
 
+  // Any other page with a poll (the thread): the poll asks for other conversations' news while the bell is on.
+  function scanAlerts(alerting) {
+    var links = document.querySelectorAll("#ws-alerts [data-alert-conversation]");
+    Array.prototype.forEach.call(links, function (link) {
+      var id = link.dataset.alertConversation;
+      var at = link.dataset.inboundAt || "";
+      var known = seenRows[id];
+      seenRows[id] = at;
+      if (!alerting || known === at) return;
+      alertAgent(link.dataset.contact || "", link.dataset.preview || "", link.getAttribute("href"), "conversation-" + id);
+    });
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "thread-poll" && active()) event.detail.parameters.alerts = "1";
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     scanRows(false);
     scanThread(false);
@@ -139,6 +157,7 @@
   function afterPoll() {
     scanRows(true);
     scanThread(true);
+    scanAlerts(true);
   }
 
   document.addEventListener("htmx:oobAfterSwap", afterPoll);
