@@ -286,3 +286,10 @@ def test_a_template_sent_as_a_reply_carries_the_quoted_message(browser, agent, n
     assert answer.status_code == 200, answer.content.decode()[:500]
     sent = Message.objects.get(conversation=conversation, direction=Direction.OUTBOUND)
     assert sent.context_id == "wamid.OLD" and sent.reply_to == asked
+
+
+def test_the_quote_strip_and_the_picker_need_a_login_and_another_tenants_message_is_a_404(browser, agent, client):
+    elsewhere = _inbound(ConversationFactory())
+    assert client.get("/emoji/").status_code == 302
+    assert client.get(f"/c/{elsewhere.conversation_id}/quote/?message={elsewhere.pk}").status_code == 302
+    assert browser(agent).get(f"/c/{elsewhere.conversation_id}/quote/?message={elsewhere.pk}").status_code == 404
