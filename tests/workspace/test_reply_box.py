@@ -293,3 +293,10 @@ def test_the_quote_strip_and_the_picker_need_a_login_and_another_tenants_message
     assert client.get("/emoji/").status_code == 302
     assert client.get(f"/c/{elsewhere.conversation_id}/quote/?message={elsewhere.pk}").status_code == 302
     assert browser(agent).get(f"/c/{elsewhere.conversation_id}/quote/?message={elsewhere.pk}").status_code == 404
+
+
+def test_new_bubbles_in_the_thread_poll_offer_reply(browser, agent, number, conversation):
+    cursor = cursor_of(timezone.now() - timedelta(seconds=30))
+    inbound = _inbound(conversation, text="Otra pregunta")
+    body = browser(agent).get(f"/c/{conversation.pk}/changes/?cursor={cursor}").content.decode()
+    assert f'data-quote="{inbound.pk}"' in body and 'data-action="quote"' in body

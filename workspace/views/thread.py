@@ -145,7 +145,8 @@ def thread_changes(request, pk: int):
         "oldest": cursor_of(oldest),
         "poll_seconds": conf.setting("WORKSPACE_POLL_SECONDS"),
         "panel_changed": conversation.updated_at > after,
-        "quoting": replybox.quoting_allowed(
+        # Bubbles coming in offer "Reply" like the page's (asked only when some come: an idle poll stays cheap).
+        "quoting": bool(items or ticked) and replybox.quoting_allowed(
             conversation, can_act=has_role(request.user, conversation.client_id, Role.AGENT)),
     }
     if context["panel_changed"]:
@@ -153,10 +154,6 @@ def thread_changes(request, pk: int):
     if request.GET.get("alerts") == "1":  # the page's bell is on: customers writing in other conversations
         context["alerts"] = selectors.inbound_alerts(request.user, since=since, exclude=conversation.pk)
     return render(request, "workspace/thread_changes.html", context)
-
-
-def _error_words(exc: Exception) -> str:
-    return getattr(exc, "message", "") or str(exc)
 
 
 @login_required
@@ -253,7 +250,7 @@ def template_send(request, pk: int):
                                    field="template")
         message = message_send(actor=request.user, **form.send_kwargs())
     except (ApplicationError, ProviderError) as exc:
-        context = _reply_context(request, conversation, reply_error=_error_words(exc), token=token,
+        context = _reply_context(request, conversation, reply_error=replybox.error_words(exc), token=token,
                                  quoted=replybox.quote_item(quoted))
         return render(request, "workspace/_reply.html", context, status=_status_of(exc))
     return _sent(request, conversation, message)
