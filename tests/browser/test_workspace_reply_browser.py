@@ -155,6 +155,7 @@ def test_agent_is_alerted_replies_to_a_message_with_an_emoji_and_sends_an_image(
     page.click("[data-action=attach]")
     page.select_option("#attach-type", "document")
     expect(page.locator("[data-attach-filename]")).to_be_visible()
+    screenshot(page, "workspace-reply-attach-1366")  # test-artifacts only
     page.set_viewport_size(PHONE)
     screenshot(page, "workspace-reply-390", readme=True)
     page.set_viewport_size(DESKTOP)

@@ -140,5 +140,15 @@
     if (target.id === "reply-box" || target.id === "reply-text") syncAttachment();
   });
 
+  // An image that finishes loading in the newest bubble keeps the newest bubble in sight.
+  document.addEventListener("load", function (event) {
+    var image = event.target;
+    if (!image || image.tagName !== "IMG") return;
+    var timeline = document.getElementById("timeline");
+    if (!timeline || !timeline.contains(image)) return;
+    var last = timeline.lastElementChild;
+    if (last && last.contains(image)) timeline.scrollTop = timeline.scrollHeight;
+  }, true);
+
   document.addEventListener("DOMContentLoaded", syncAttachment);
 })();
