@@ -32,6 +32,20 @@ NOTIFICATION_STUB = """
     }
   }
   Object.defineProperty(window, "Notification", { value: FakeNotification, configurable: true, writable: true });
+  // The chime: Web Audio observed (a headless browser has no speakers to listen to).
+  window.__chimes = 0;
+  class FakeAudioContext {
+    constructor() { this.state = "running"; this.currentTime = 0; this.destination = {}; }
+    resume() { return Promise.resolve(); }
+    createOscillator() {
+      return { type: "", frequency: { value: 0 }, connect: (node) => node, start: () => { window.__chimes += 1; },
+               stop: () => {} };
+    }
+    createGain() {
+      return { gain: { setValueAtTime: () => {}, exponentialRampToValueAtTime: () => {} }, connect: (node) => node };
+    }
+  }
+  window.AudioContext = FakeAudioContext;
 })();
 """
 
@@ -96,6 +110,7 @@ def test_agent_is_alerted_replies_to_a_message_with_an_emoji_and_sends_an_image(
     name = conversation.contact.profile_name or conversation.contact.wa_id
     assert [note["title"] for note in notes] == [name], notes
     assert notes[0]["body"] == conversation.last_message_preview
+    assert page.evaluate("window.__chimes") == 2  # one chime: two short tones
 
     # Reply to that very message: the strip shows it, the send carries its id to the provider.
     asked = Message.objects.get(conversation=conversation, direction=Direction.INBOUND)
@@ -166,5 +181,6 @@ def test_agent_is_alerted_replies_to_a_message_with_an_emoji_and_sends_an_image(
     other = Conversation.objects.select_related("contact").get(contact__wa_id="573137006677")
     wait_until(page, "window.__notifications.length >= 1", 6_000)
     assert page.evaluate("window.__notifications[0].title") == (other.contact.profile_name or other.contact.wa_id)
+    assert page.evaluate("window.__chimes") == 2  # the sound works after a click on this page too
     assert not [error for error in page.console_errors
                 if "Content Security Policy" in error or "htmx" in error], page.console_errors
