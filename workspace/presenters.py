@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from messaging.models import ConversationStatus, Message, MessageType
-from messaging.presenters import bubble
+from messaging.presenters import bubble, quote_text
 from templates_mgr.spec import template_spec
 from workspace.models import ActivityKind, ConversationActivity, Note
 
@@ -58,7 +58,7 @@ def template_typed(template, values) -> dict[str, str]:
 
 def message_item(message: Message) -> dict[str, Any]:
     return {"kind": "message", "id": f"msg-{message.pk}", "time": message.created_at, "b": bubble(message),
-            "read_as": template_read(message)}
+            "read_as": template_read(message), "preview": quote_text(message)}
 
 
 def note_item(note: Note) -> dict[str, Any]:

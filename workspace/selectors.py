@@ -123,6 +123,16 @@ def unread_conversations(user, *, cap: int = 99) -> int:
     return conversations_visible(user).filter(unread_count__gt=0).values("pk")[: cap + 1].count()
 
 
+def inbound_alerts(user, *, since: datetime, exclude: int | None = None, limit: int = 10) -> list[Conversation]:
+    """Conversations a customer wrote in since ``since`` (minus the poll's overlap), for the alerts of a page that
+    shows another one: the ``(client, updated_at)`` index, one query, bounded."""
+    after = since - POLL_OVERLAP
+    queryset = conversations_visible(user).filter(updated_at__gt=after, last_inbound_at__gt=after)
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude)
+    return list(queryset.select_related("contact").order_by("-updated_at")[:limit])
+
+
 def labels_visible(user) -> QuerySet[Label]:
     return scope(Label.objects.all(), user, "client").order_by("name")
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workspace.views import analytics, campaigns, contacts, frame, inbox, templates, thread
+from workspace.views import analytics, campaigns, contacts, frame, inbox, replybox, templates, thread
 
 app_name = "workspace"
 
@@ -41,6 +41,8 @@ urlpatterns = [
     path("c/<int:pk>/template/", thread.template_send, name="template-send"),
     path("c/<int:pk>/template/form/", thread.template_form, name="template-form"),
     path("c/<int:pk>/canned/", thread.canned_suggest, name="canned-suggest"),
+    path("c/<int:pk>/quote/", replybox.quote, name="quote"),
+    path("emoji/", replybox.emoji_picker, name="emoji"),
     path("c/<int:pk>/assign/", thread.assign, name="assign"),
     path("c/<int:pk>/status/", thread.status, name="status"),
     path("c/<int:pk>/labels/", thread.labels, name="labels"),

@@ -105,6 +105,9 @@ def inbox_changes(request):
         # New activity moves a row to the top; a row the page lacks is added there too; others refresh in place.
         item["moved"] = not item["shown"] or (
             conversation.last_message_at is not None and conversation.last_message_at > fresh_after)
+        # A customer wrote since the last poll (the page's alerts read this; they skip what they already saw).
+        item["new_inbound"] = conversation.last_inbound_at is not None and conversation.last_inbound_at > fresh_after
+        item["new_conversation"] = item["new_inbound"] and not item["shown"]
         rows.append(item)
     unread = selectors.unread_conversations(request.user)
     return render(request, "workspace/inbox_changes.html", {

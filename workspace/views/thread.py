@@ -28,6 +28,7 @@ from providers.base import ProviderError
 from waportal.errors import ApplicationError
 from workspace import conf, presenters, selectors, services
 from workspace.context import frame
+from workspace.views import replybox
 from workspace.views.inbox import cursor_of, cursor_parse
 
 OVERLAP = timedelta(seconds=5)
@@ -64,14 +65,20 @@ def _reply_context(request, conversation: Conversation, **extra: Any) -> dict[st
     window = window_state(conversation)
     capabilities = conversation.phone_number.client.provider_account.capabilities
     templates_only = not window["open"] or not capabilities.free_form_sends
+    can_act = has_role(request.user, conversation.client_id, Role.AGENT)
     context = {
         "conversation": conversation,
-        "can_act": has_role(request.user, conversation.client_id, Role.AGENT),
+        "can_act": can_act,
         "templates_only": templates_only,
         "token": uuid.uuid4().hex,
         "text": "",
         "reply_error": "",
         "text_limit": TEXT_LIMIT,
+        "quoting": replybox.quoting_allowed(conversation, can_act=can_act),
+        "quoted": None,
+        "attach": replybox.attachment_values({}),
+        "attach_open": False,
+        "attach_kinds": [(kind, MessageType(kind).label) for kind in replybox.ATTACHABLE],
     }
     if templates_only:
         context["templates"] = composer_templates(request.user).filter(client_id=conversation.client_id)
@@ -138,37 +145,53 @@ def thread_changes(request, pk: int):
         "oldest": cursor_of(oldest),
         "poll_seconds": conf.setting("WORKSPACE_POLL_SECONDS"),
         "panel_changed": conversation.updated_at > after,
+        # Bubbles coming in offer "Reply" like the page's (asked only when some come: an idle poll stays cheap).
+        "quoting": bool(items or ticked) and replybox.quoting_allowed(
+            conversation, can_act=has_role(request.user, conversation.client_id, Role.AGENT)),
     }
     if context["panel_changed"]:
         context.update(_panel(request, conversation))
+    if request.GET.get("alerts") == "1":  # the page's bell is on: customers writing in other conversations
+        context["alerts"] = selectors.inbound_alerts(request.user, since=since, exclude=conversation.pk)
     return render(request, "workspace/thread_changes.html", context)
-
-
-def _error_words(exc: Exception) -> str:
-    return getattr(exc, "message", "") or str(exc)
 
 
 @login_required
 @require_POST
 def reply(request, pk: int):
-    """Send a text reply; answers a fresh reply box and the new bubble (or the box with the error, text kept)."""
+    """Send a text reply, or an attachment by URL, optionally answering one message (``context``).
+
+    Answers a fresh reply box and the new bubble, or the box with the error (what was typed kept).
+    """
     conversation = _conversation(request, pk)
     text = request.POST.get("text", "").strip()
     token = "".join(ch for ch in request.POST.get("token", "") if ch.isalnum())[:64]
+    quoted = None
     try:
         require_role(request.user, conversation.client_id, Role.AGENT)
-        if not text:
-            raise ApplicationError(_("Write a message first."), field="text")
-        if len(text) > TEXT_LIMIT:
-            raise ApplicationError(_("A message has at most %(limit)d characters.") % {"limit": TEXT_LIMIT},
-                                   field="text")
-        message = message_send(
-            actor=request.user, phone_number=conversation.phone_number, to=conversation.contact.wa_id,
-            type=MessageType.TEXT, content={"body": text},
-            idempotency_key=f"workspace-{conversation.pk}-{token}" if token else "",
-        )
+        quoted = replybox.quoted_message(conversation, request.POST.get("context", ""))
+        key = f"workspace-{conversation.pk}-{token}" if token else ""
+        if request.POST.get("media_link", "").strip():
+            message = message_send(actor=request.user, **replybox.attachment_send_kwargs(
+                user=request.user, conversation=conversation, post=request.POST, text=text,
+                key=key or f"workspace-{conversation.pk}-{uuid.uuid4().hex}",
+                context_id=replybox.context_id_of(quoted)))
+        else:
+            if not text:
+                raise ApplicationError(_("Write a message first."), field="text")
+            if len(text) > TEXT_LIMIT:
+                raise ApplicationError(_("A message has at most %(limit)d characters.") % {"limit": TEXT_LIMIT},
+                                       field="text")
+            message = message_send(
+                actor=request.user, phone_number=conversation.phone_number, to=conversation.contact.wa_id,
+                type=MessageType.TEXT, content={"body": text}, context_message_id=replybox.context_id_of(quoted),
+                idempotency_key=key,
+            )
     except (ApplicationError, ProviderError) as exc:
-        context = _reply_context(request, conversation, text=text, reply_error=_error_words(exc), token=token)
+        context = _reply_context(request, conversation, text=text, reply_error=replybox.error_words(exc),
+                                 token=token, quoted=replybox.quote_item(quoted),
+                                 attach=replybox.attachment_values(request.POST),
+                                 attach_open=bool(request.POST.get("media_link", "").strip()))
         return render(request, "workspace/_reply.html", context, status=_status_of(exc))
     return _sent(request, conversation, message)
 
@@ -216,15 +239,19 @@ def template_send(request, pk: int):
     data.update({"idempotency_key": f"workspace-{conversation.pk}-{token}",
                  "phone_number": conversation.phone_number_id, "to": conversation.contact.wa_id,
                  "type": "template", "template": request.POST.get("template", "")})
-    form = ComposeForm(data, user=request.user)
+    quoted = None
     try:
         require_role(request.user, conversation.client_id, Role.AGENT)
+        quoted = replybox.quoted_message(conversation, request.POST.get("context", ""))
+        data["context_message_id"] = replybox.context_id_of(quoted)
+        form = ComposeForm(data, user=request.user)
         if not form.is_valid():
             raise ApplicationError(" ".join(str(error) for errors in form.errors.values() for error in errors),
                                    field="template")
         message = message_send(actor=request.user, **form.send_kwargs())
     except (ApplicationError, ProviderError) as exc:
-        context = _reply_context(request, conversation, reply_error=_error_words(exc), token=token)
+        context = _reply_context(request, conversation, reply_error=replybox.error_words(exc), token=token,
+                                 quoted=replybox.quote_item(quoted))
         return render(request, "workspace/_reply.html", context, status=_status_of(exc))
     return _sent(request, conversation, message)
 
