@@ -1018,21 +1018,33 @@ def standin_profile(url: str, *, latency: float, count: int, dump: str = "") -> 
     cProfile of it (cProfile follows one thread; the pool's threads would mix
     into its stacks).
     """
+    from collections import Counter
+
     from django.test import override_settings
 
     from campaigns import conf
     from campaigns.models import Campaign
 
     in_flight = int(conf.setting("CAMPAIGN_SENDS_IN_FLIGHT"))
+    from django.db import connection
+
     campaign_id, generation = _started_campaign(count, "process CPU")
-    process, thread = time.process_time(), time.thread_time()
-    _work_here(campaign_id, generation, "process CPU")
-    process, thread = time.process_time() - process, time.thread_time() - thread
+    statements: Counter = Counter()
+
+    def count_statements(execute, sql, params, many, context):
+        statements[sql.split(None, 1)[0].upper()] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count_statements):
+        process, thread = time.process_time(), time.thread_time()
+        _work_here(campaign_id, generation, "process CPU")
+        process, thread = time.process_time() - process, time.thread_time() - thread
     sent = messages_of(Campaign(pk=campaign_id)).count()
     close_db()
     lines = [f"worked in this process, {sent} messages, {in_flight} in flight, stand-in {latency:g} ms: "
              f"process CPU {process * 1000 / sent:.2f} ms/msg (the worker's thread {thread * 1000 / sent:.2f}, "
-             f"the others {(process - thread) * 1000 / sent:.2f})"]
+             f"the others {(process - thread) * 1000 / sent:.2f}); the worker's SQL statements per message: "
+             + ", ".join(f"{kind} {n / sent:.2f}" for kind, n in statements.most_common(6))]
     log(lines[0])
     standin_call(url, "/config", {"latency_ms": 0})
     set_number_limit(1000)
