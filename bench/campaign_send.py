@@ -1006,6 +1006,62 @@ def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int,
     return result
 
 
+def standin_profile(url: str, *, latency: float, count: int, dump: str = "") -> list[str]:
+    """``--standin --profile``: where a worker's CPU goes, campaigns worked in this process against the stand-in.
+
+    First as production runs it (``CAMPAIGN_SENDS_IN_FLIGHT`` calls in a thread
+    pool, the stand-in answering in ``latency`` ms): the process's CPU per
+    message, the worker's own thread apart from the rest (the pool's threads,
+    the lease keeper). Then the stand-in answers at once and the calls run in
+    the worker's thread (``CAMPAIGN_SENDS_IN_FLIGHT`` = 1, the number's limit
+    raised) so that one thread does all of a message's work: the stages and a
+    cProfile of it (cProfile follows one thread; the pool's threads would mix
+    into its stacks).
+    """
+    from collections import Counter
+
+    from django.test import override_settings
+
+    from campaigns import conf
+    from campaigns.models import Campaign
+
+    in_flight = int(conf.setting("CAMPAIGN_SENDS_IN_FLIGHT"))
+    from django.db import connection
+
+    campaign_id, generation = _started_campaign(count, "process CPU")
+    statements: Counter = Counter()
+
+    def count_statements(execute, sql, params, many, context):
+        statements[sql.split(None, 1)[0].upper()] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count_statements):
+        process, thread = time.process_time(), time.thread_time()
+        _work_here(campaign_id, generation, "process CPU")
+        process, thread = time.process_time() - process, time.thread_time() - thread
+    sent = messages_of(Campaign(pk=campaign_id)).count()
+    close_db()
+    lines = [f"worked in this process, {sent} messages, {in_flight} in flight, stand-in {latency:g} ms: "
+             f"process CPU {process * 1000 / sent:.2f} ms/msg (the worker's thread {thread * 1000 / sent:.2f}, "
+             f"the others {(process - thread) * 1000 / sent:.2f}); the worker's SQL statements per message: "
+             + ", ".join(f"{kind} {n / sent:.2f}" for kind, n in statements.most_common(6))]
+    log(lines[0])
+    standin_call(url, "/config", {"latency_ms": 0})
+    set_number_limit(1000)
+    close_db()
+    try:
+        portal_http, bare_http = http_floor()
+        lines.append(f"HTTP floor against the stand-in: the adapter (requests, urllib3) {portal_http:.2f} ms of CPU per "
+                     f"template send, bare http.client {bare_http:.2f} ms (one kept-alive connection, 20 ms apart)")
+        log(lines[-1])
+        with override_settings(CAMPAIGN_SENDS_IN_FLIGHT=1):
+            breakdown, _per_stage = stage_breakdown(count=count)
+            profile = profile_sends(count=count, dump=dump)
+    finally:
+        standin_call(url, "/config", {"latency_ms": latency})
+    return [*lines, "in one thread, stand-in answering at once: " + breakdown, profile]
+
+
 def standin_scenario(env: dict[str, str], args: argparse.Namespace) -> None:
     """``--standin``: one campaign, one number at its limit, the stand-in answering in ``--latency-ms``."""
     port = free_port()
@@ -1037,11 +1093,15 @@ def standin_scenario(env: dict[str, str], args: argparse.Namespace) -> None:
             cpu.runs.append(r["cpu_ms"])
             problems += [f"stand-in run {run + 1}: {p}" for p in r["problems"]]
         figures += [rate, peak, cpu]
+        if args.profile:
+            profile_notes = standin_profile(url, latency=latency, count=min(args.recipients, 400),
+                                            dump=args.profile_out)
     reference.runs.append(reference_ms())
     invariants = Figure("invariant failures (duplicates, left claimed, unlinked)", "", target="== 0")
     invariants.runs = [float(len(problems))]
     figures += [reference, invariants]
-    notes = [f"stand-in answering in {latency:g} ms, {args.rate_limit_share:.0%} answered 429; campaign pace "
+    notes = [*(profile_notes if args.profile else []),
+             f"stand-in answering in {latency:g} ms, {args.rate_limit_share:.0%} answered 429; campaign pace "
              f"{args.standin_pace}, number limit {args.limit}/s; {args.workers} db_worker process(es); "
              f"{args.recipients:,} recipients, " + ("to the end" if args.complete else
                                                     f"a {args.window:g} s window after {args.warmup:g} s"), *problems]

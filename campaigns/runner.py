@@ -101,6 +101,10 @@ FIRST_CHUNK = 10
 # After a throttled answer without Retry-After: wait BASE * 2^(n-1) seconds (n in a row), at most CAP.
 THROTTLE_BASE_SECONDS = 0.25
 THROTTLE_CAP_SECONDS = 8.0
+# Sends due within SEND_AHEAD_SECONDS are marked ``sending`` about this many seconds of slots at a time (one
+# UPDATE for the group); a group whose first slot is closer than URGENT_SECONDS leaves at once.
+GROUP_SECONDS = 0.1
+URGENT_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,7 @@ class CampaignWorker:
         self.done: list[RecipientOutcome] = []  # outcomes of calls returned, recorded at the chunk's end
         self.gate: rates.NumberGate | None = None
         self.throttles = 0  # consecutive throttled answers: the backoff's exponent
+        self.group: list[tuple[Claimed, Message, float]] = []  # due sends not yet marked (_begin_group)
 
     # -- the loop --
 
@@ -384,19 +389,21 @@ class CampaignWorker:
                 now = time.time()
                 if result.auth_failure:
                     self.flight.stop()
-                    give_back = [c.id for c in chunk[index:]]
+                    give_back = self._ungroup() + [c.id for c in chunk[index:]]
                     break
                 if now > cutoff:
+                    self._begin_group(result)
                     give_back = [c.id for c in chunk[index:]]
                     break
                 if now >= control_at:
                     if not self._still_running():
                         self.flight.stop()  # the calls waiting for their slot are not made
-                        give_back = [c.id for c in chunk[index:]]
+                        give_back = self._ungroup() + [c.id for c in chunk[index:]]
                         break
                     control_at = now + self.control_seconds
                 if now > lease_renew_at:
-                    flying = [item[0].id for item in self.flight.running.values()]
+                    flying = [item[0].id for item in self.flight.running.values()] + [
+                        claimed.id for claimed, _message, _at in self.group]
                     extend_lease(recipient_ids=[c.id for c in chunk[index:]] + flying, worker_id=self.worker_id,
                                  lease_seconds=self.lease)
                     lease_renew_at = now + self.lease / 2
@@ -404,11 +411,19 @@ class CampaignWorker:
                 # for a send that waits for its campaign's turn.
                 slot = self.gate.next(wanted=len(chunk) - index,
                                       not_before=share.next(wanted=len(chunk) - index))
-                self._idle_until(slot - SEND_AHEAD_SECONDS, result)
+                if slot - SEND_AHEAD_SECONDS > time.time():  # not due yet: the group due now leaves first
+                    self._begin_group(result)
+                    self._idle_until(slot - SEND_AHEAD_SECONDS + GROUP_SECONDS, result)
                 sends += 1
-                self._begin(claimed, entry, result, at=slot)
+                self.group.append((claimed, entry, slot))
+                if (len(self.group) + len(self.flight.running) >= self.flight.size
+                        or self.group[0][2] - time.time() < URGENT_SECONDS):
+                    self._begin_group(result)
                 self._harvest(result, timeout=0)
+            else:
+                self._begin_group(result)
         finally:
+            self.group = []  # (an error: their messages, never marked, go with finish; their claims with the lease)
             self.batch.finish()  # before giving recipients back: their unsent messages are gone first
         if sends:
             elapsed = (time.time() - began) / sends
@@ -423,17 +438,30 @@ class CampaignWorker:
         while (delay := moment - time.time()) > 0:
             self._harvest(result, timeout=delay)
 
-    def _begin(self, claimed: Claimed, message: Message, result: ChunkResult, *, at: float) -> None:
-        """Mark the message ``sending`` and put its provider call in flight (or record why not)."""
-        try:
-            call = self.batch.begin(message)
-        except ApplicationError as exc:
-            self._count(self._failed(claimed, "refused", exc.message), result)
+    def _begin_group(self, result: ChunkResult) -> None:
+        """Mark the grouped messages ``sending`` (one UPDATE) and put their calls in flight (or record why not).
+
+        Messages join the group when their slot is within ``SEND_AHEAD_SECONDS``
+        and leave it together, about ``GROUP_SECONDS`` of slots at a time (one
+        statement for ~8 sends at 80/s instead of one each); one whose slot is
+        closer than ``URGENT_SECONDS`` makes the group leave at once.
+        """
+        group, self.group = self.group, []
+        if not group:
             return
-        if isinstance(call, Message):  # another worker took it meanwhile: linked, not sent again
-            self.done.append(self._outcome_of(claimed, call))
-            return
-        self.flight.submit(call, (claimed, message), at=at)
+        calls = self.batch.begin_many([message for _claimed, message, _at in group])
+        for (claimed, message, at), call in zip(group, calls, strict=True):
+            if isinstance(call, ApplicationError):
+                self._count(self._failed(claimed, "refused", call.message), result)
+            elif isinstance(call, Message):  # another worker took it meanwhile: linked, not sent again
+                self.done.append(self._outcome_of(claimed, call))
+            else:
+                self.flight.submit(call, (claimed, message), at=at)
+
+    def _ungroup(self) -> list[int]:
+        """Forget the grouped sends (stopping: never marked, their calls never made); their recipients' ids."""
+        group, self.group = self.group, []
+        return [claimed.id for claimed, _message, _at in group]
 
     def _harvest(self, result: ChunkResult, *, timeout: float) -> None:
         """Record the calls that returned (waiting up to ``timeout`` for one): outcomes, or a throttle."""

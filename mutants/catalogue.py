@@ -307,7 +307,7 @@ MUTANTS: list[Mutant] = [
     Mutant("batch-replay-ignores-fingerprint", "messaging/sending/batch.py",
            "                    replay(first, fingerprint)\n", "", BATCH_TESTS),
     Mutant("batch-send-ignores-the-queued-mark", "messaging/sending/batch.py",
-           "        if not self._write(mark=message):", "        if not self._write(mark=message) and False:",
+           "            if message.pk not in marked:", "            if message.pk not in marked and False:",
            BATCH_TESTS),
     Mutant("batch-finish-deletes-taken-messages", "messaging/sending/batch.py",
            "Message.objects.filter(pk__in=unsent, status=MessageStatus.QUEUED).delete()",

@@ -187,7 +187,7 @@ class TemplateBatch:
             outcome = call()
         except Exception:
             self.complete(message, None)
-            self._write(mark=None)
+            self._write()
             raise
         return self.complete(message, outcome)
 
@@ -202,19 +202,36 @@ class TemplateBatch:
         comes back at once as a ``throttled`` outcome, for the caller to slow
         down and try later (:meth:`withdraw`); otherwise it is retried here.
         """
-        wire = self._wires.pop(message.pk)
-        if not self._write(mark=message):
-            taken = message_for_key(client_id=self.phone_number.client_id, key=message.idempotency_key)
-            if taken is None:
-                raise ApplicationError(_("The message was deleted before it could be sent."), field="message")
-            taken.replayed = True
-            return taken
-        client, account, label, throttle_back = self.client, self.account, message.pk, self.throttle_back
-
-        def call() -> Outcome:
-            return call_provider(client=client, wire=wire, account=account, label=label,
-                                  throttle_back=throttle_back)
+        [call] = self.begin_many([message])
+        if isinstance(call, ApplicationError):
+            raise call
         return call
+
+    def begin_many(self, messages: list[Message]) -> list[Callable[[], Outcome] | Message | ApplicationError]:
+        """:meth:`begin` for several messages about to leave together: one UPDATE marks them all ``sending``.
+
+        Per message, in order: its provider call, the message another worker
+        took meanwhile, or why it cannot be sent (deleted meanwhile). Every
+        mark is written before any call is returned, so each message is
+        ``sending`` before its call leaves.
+        """
+        wires = [self._wires.pop(message.pk) for message in messages]
+        marked = self._write(marks=messages)
+        client, account, throttle_back = self.client, self.account, self.throttle_back
+        calls: list[Callable[[], Outcome] | Message | ApplicationError] = []
+        for message, wire in zip(messages, wires, strict=True):
+            if message.pk not in marked:
+                taken = message_for_key(client_id=self.phone_number.client_id, key=message.idempotency_key)
+                if taken is None:
+                    calls.append(ApplicationError(_("The message was deleted before it could be sent."),
+                                                  field="message"))
+                    continue
+                taken.replayed = True
+                calls.append(taken)
+                continue
+            calls.append(_provider_call(client=client, wire=wire, account=account, label=message.pk,
+                                        throttle_back=throttle_back))
+        return calls
 
     def complete(self, message: Message, outcome: Outcome | None) -> Message:
         """Put a call's outcome (None: the call raised) on the message; written with the next UPDATE or finish."""
@@ -254,7 +271,7 @@ class TemplateBatch:
         left, and whoever sends those recipients later stores them afresh. Call
         it before giving those recipients back.
         """
-        self._write(mark=None)
+        self._write()
         unsent, self._wires = list(self._wires), {}
         if unsent:
             Message.objects.filter(pk__in=unsent, status=MessageStatus.QUEUED).delete()
@@ -270,8 +287,9 @@ class TemplateBatch:
             if message.provider_message_id in early:
                 record(message, account=self.account, outcome=None)
 
-    def _write(self, *, mark: Message | None) -> bool:
-        """One UPDATE: the unrecorded outcome (if any), and ``mark`` moved queued -> sending; whether the mark took.
+    def _write(self, *, marks: list[Message] = ()) -> set:
+        """One UPDATE: the unrecorded outcomes (if any), and ``marks`` moved queued -> sending; the ids of the
+        marks that took.
 
         Each row only applies while the message is in the status it left us in
         (``sending`` for an outcome, ``queued`` for the mark): both moves are
@@ -285,12 +303,13 @@ class TemplateBatch:
         for message, _outcome in unrecorded:
             rows.append((db_id(message.pk, db), MessageStatus.SENDING,
                          *(db_param(getattr(message, name)) for name in self._FIELDS)))
-        if mark is not None:
+        if marks:
             now = timezone.now()
-            rows.append((db_id(mark.pk, db), MessageStatus.QUEUED, MessageStatus.SENDING, db_param(now),
-                         *([None] * (len(self._FIELDS) - 2))))
+            mark_columns = (MessageStatus.QUEUED, MessageStatus.SENDING, db_param(now),
+                            *([None] * (len(self._FIELDS) - 2)))
+            rows += [(db_id(mark.pk, db), *mark_columns) for mark in marks]
         if not rows:
-            return True
+            return set()
         table = Message._meta.db_table
         values, params, (pk, expected, *columns) = values_table(
             rows, ["uuid", None, None, *(["timestamp with time zone"] * 3), None, None, None, None, None])
@@ -310,10 +329,19 @@ class TemplateBatch:
                 self._answered.append(message)
         if moved:
             hooks.statuses_changed.fire(messages=moved)
-        if mark is not None and mark.pk in written:
-            mark.status, mark.status_at = MessageStatus.SENDING, now
-            return True
-        return mark is None
+        marked = set()
+        for mark in marks:
+            if mark.pk in written:
+                mark.status, mark.status_at = MessageStatus.SENDING, now
+                marked.add(mark.pk)
+        return marked
+
+
+def _provider_call(*, client, wire, account, label, throttle_back: bool) -> Callable[[], Outcome]:
+    """The provider call of one message (no database: it may run in any thread)."""
+    def call() -> Outcome:
+        return call_provider(client=client, wire=wire, account=account, label=label, throttle_back=throttle_back)
+    return call
 
 
 def messages_lost_in_flight(*, message_ids: list, words: str) -> int:

@@ -107,6 +107,9 @@ class FakeBatch:
         self.unsent.discard(message.pk)
         return lambda: self.send(message)
 
+    def begin_many(self, messages):
+        return [self.begin(message) for message in messages]
+
     def complete(self, message, outcome):
         return outcome if isinstance(outcome, Message) else Message.objects.get(pk=message.pk)
 

@@ -95,6 +95,26 @@ def test_each_send_is_one_statement_and_records_the_previous_outcome(number, tem
     assert message.request_body["template"]["name"] == "aviso" and message.idempotency_key == "k:0"
 
 
+def test_sends_leaving_together_are_all_marked_sending_in_one_statement_before_any_call(number, template, fake):
+    batch = TemplateBatch(phone_number=number, template=template)
+    stored = batch.store(items(template, 4))
+    batch.send(stored[0])  # an answer waiting to be recorded rides with the group's statement
+    Message.objects.filter(pk=stored[3].pk).update(status=MessageStatus.SENDING)  # another worker took it
+    with CaptureQueriesContext(connection) as queries:
+        calls = batch.begin_many(stored[1:])
+    assert len(queries) == 2  # the one UPDATE, then the lookup of the message another worker took
+    assert not [wire for wire in fake.sent if wire.to != "573130000000"]  # no call made yet ...
+    statuses = dict(Message.objects.values_list("pk", "status"))
+    assert statuses[stored[0].pk] == MessageStatus.SENT  # ... the previous answer recorded ...
+    assert statuses[stored[1].pk] == statuses[stored[2].pk] == MessageStatus.SENDING  # ... and both marked
+    assert isinstance(calls[2], Message) and calls[2].replayed  # taken elsewhere: linked, no call
+    for message, call in zip(stored[1:3], calls[:2], strict=True):
+        batch.complete(message, call())
+    batch.finish()
+    assert [wire.to for wire in fake.sent] == ["573130000000", "573130000001", "573130000002"]
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 3
+
+
 def test_a_key_already_sent_is_returned_not_sent_again(number, template, fake):
     batch = TemplateBatch(phone_number=number, template=template)
     send_all(batch, batch.store(items(template, 4)))
