@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workspace.views import contacts, frame, inbox, thread
+from workspace.views import contacts, frame, inbox, teams, thread
 
 app_name = "workspace"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("c/<int:pk>/template/form/", thread.template_form, name="template-form"),
     path("c/<int:pk>/canned/", thread.canned_suggest, name="canned-suggest"),
     path("c/<int:pk>/assign/", thread.assign, name="assign"),
+    path("c/<int:pk>/team/", teams.team_assign, name="team"),
     path("c/<int:pk>/status/", thread.status, name="status"),
     path("c/<int:pk>/labels/", thread.labels, name="labels"),
     path("c/<int:pk>/notes/", thread.note_add, name="note-add"),
