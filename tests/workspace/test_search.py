@@ -50,3 +50,10 @@ def test_the_inbox_search_costs_the_same_queries_with_more_conversations(client,
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get("/?status=all&q=factura").content.decode()
     assert page.count('class="ws-conv-row"') == 16
+
+
+def test_a_common_word_is_matched_row_by_row_instead_of_by_ids(agent, number, monkeypatch):
+    monkeypatch.setattr(selectors, "MESSAGE_MATCHES", 2)
+    said = [talk(number, "envío listo", "gracias") for _ in range(4)]
+    talk(number, "nada que ver")
+    assert set(selectors.inbox_page(agent, InboxFilter(status="all", q="envío"))) == set(said)
