@@ -151,28 +151,28 @@ def conversations_route_on_inbound(*, messages: Sequence[Message], **_ignored) -
     """``messaging.hooks.inbound_stored``: a new customer's conversation goes to the team serving its number.
 
     New: no customer message before this batch, no assignee and no team yet. With round-robin the team's next
-    member is its assignee. One read when nothing is new; the history records each routing.
+    member is its assignee. One read per batch when no team serves its numbers; the history records each routing.
     """
-    new_ids = {message.pk for message in messages if message.direction == Direction.INBOUND}
-    ids = {message.conversation_id for message in messages if message.direction == Direction.INBOUND}
-    if not ids:
+    inbound = [message for message in messages if message.direction == Direction.INBOUND]
+    if not inbound:
         return
-    earlier = Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INBOUND).exclude(
-        pk__in=new_ids)
-    fresh = list(Conversation.objects.filter(pk__in=ids, assignee__isnull=True, team_link__isnull=True)
-                 .exclude(Exists(earlier)).values_list("pk", "phone_number_id", "client_id"))
-    if not fresh:
-        return
-    teams: dict[int, Team] = {}
-    for team in (Team.objects.filter(phone_numbers__in={number for _pk, number, _c in fresh})
+    teams: dict[int, Team] = {}  # business number id → the team serving it (the oldest, when several do)
+    for team in (Team.objects.filter(phone_numbers__in={message.phone_number_id for message in inbound})
                  .prefetch_related("phone_numbers").order_by("pk")):
         for number in team.phone_numbers.all():
             teams.setdefault(number.pk, team)
+    if not teams:
+        return
+    earlier = Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INBOUND).exclude(
+        pk__in={message.pk for message in inbound})
+    fresh = list(Conversation.objects.filter(pk__in={message.conversation_id for message in inbound},
+                                             phone_number_id__in=teams, assignee__isnull=True,
+                                             team_link__isnull=True)
+                 .exclude(Exists(earlier)).values_list("pk", "phone_number_id", "client_id"))
     for pk, number_id, client_id in fresh:
-        team = teams.get(number_id)
-        if team is None or team.client_id != client_id:
-            continue
-        _route(conversation_id=pk, team=team)
+        team = teams[number_id]
+        if team.client_id == client_id:
+            _route(conversation_id=pk, team=team)
 
 
 def _route(*, conversation_id: int, team: Team) -> None:
