@@ -43,6 +43,24 @@ class MessageType(models.TextChoices):
     UNSUPPORTED = "unsupported", _("Unsupported")
 
 
+# A message in a few words, whole phrases so each language agrees them ("Plantilla enviada", "Texto enviado").
+SENT_TITLES = {
+    MessageType.TEXT: _("Text sent"), MessageType.TEMPLATE: _("Template sent"), MessageType.IMAGE: _("Image sent"),
+    MessageType.AUDIO: _("Audio sent"), MessageType.VIDEO: _("Video sent"), MessageType.DOCUMENT: _("Document sent"),
+    MessageType.STICKER: _("Sticker sent"), MessageType.LOCATION: _("Location sent"),
+    MessageType.CONTACTS: _("Contacts sent"), MessageType.INTERACTIVE: _("Interactive message sent"),
+}
+RECEIVED_TITLES = {
+    MessageType.TEXT: _("Text received"), MessageType.IMAGE: _("Image received"),
+    MessageType.AUDIO: _("Audio received"), MessageType.VIDEO: _("Video received"),
+    MessageType.DOCUMENT: _("Document received"), MessageType.STICKER: _("Sticker received"),
+    MessageType.LOCATION: _("Location received"), MessageType.CONTACTS: _("Contacts received"),
+    MessageType.INTERACTIVE: _("Choice received"), MessageType.VOICE: _("Voice note received"),
+    MessageType.BUTTON: _("Quick reply received"), MessageType.ORDER: _("Order received"),
+    MessageType.REFERRAL: _("Message from an ad received"), MessageType.TEMPLATE: _("Template received"),
+}
+
+
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
@@ -254,7 +272,12 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_direction_display()} {self.type} {self.to_number if self.direction == 'out' else self.from_number}"
+        """"Template sent to +57…" / "Text received from +57…" in the reader's language (an admin title, a picker)."""
+        if self.direction == Direction.OUTBOUND:
+            what = SENT_TITLES.get(self.type) or _("Message sent")
+            return _("%(what)s to +%(number)s") % {"what": what, "number": self.to_number}
+        what = RECEIVED_TITLES.get(self.type) or _("Message received")
+        return _("%(what)s from +%(number)s") % {"what": what, "number": self.from_number}
 
     def can_become(self, status: str) -> bool:
         """Whether ``status`` moves this message forward (never backwards, never sideways)."""

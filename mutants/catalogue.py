@@ -349,4 +349,14 @@ MUTANTS: list[Mutant] = [
            WEBHOOK_TESTS),
     Mutant("webhook-dedupe-per-second", "messaging/webhooks/record.py",
            "    key = body_sha256(body)\n", "    key = body_sha256(body + str(time.time()).encode())\n", WEBHOOK_TESTS),
+    # Teams (issue 22): another client's team, round-robin turns.
+    Mutant("team-of-another-client", "workspace/teams.py",
+           "    if team is not None and team.client_id != conversation.client_id:",
+           "    if False:", ("tests/workspace/test_teams.py",)),
+    Mutant("round-robin-always-first-member", "workspace/teams.py",
+           "chosen = members[team.rotation % len(members)]", "chosen = members[0]", ("tests/workspace/test_teams.py",)),
+    Mutant("round-robin-without-row-lock", "workspace/teams.py",
+           "team = Team.objects.select_for_update().get(pk=team_id)", "team = Team.objects.get(pk=team_id)",
+           ("tests/workspace/test_teams.py",), postgres_only=True,
+           note="two workers would read the same turn: only the threaded test on PostgreSQL sees it"),
 ]

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
@@ -25,7 +25,9 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from waportal.admin_base import ReadOnlyAdmin, TenantAdminMixin, badge
+from waportal.admin_words import word_filter
 from waportal.errors import ApplicationError
+from waportal.words import choice_label, word
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -117,7 +119,8 @@ class WebhookEndpointAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("events"))
     def event_list(self, obj):
-        return ", ".join(obj.events) if obj.events else gettext("every type")
+        return ", ".join(choice_label(EventType, event) for event in obj.events) if obj.events else gettext(
+            "every type")
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data
@@ -289,7 +292,19 @@ class InventoryChangeAdmin(TenantAdminMixin, ReadOnlyAdmin):
     """Numbers' history: quality rating and verification changes found by the scheduled refresh."""
 
     change_role = None
-    list_display = ["at", "phone_number", "field", "old_value", "new_value", "client"]
-    list_filter = ["field", "client"]
+    list_display = ["at", "phone_number", "field_display", "old_display", "new_display", "client"]
+    list_filter = [word_filter("field", "field", _("field")), "client"]
     list_select_related = ["phone_number", "client"]
     search_fields = ["phone_number__digits"]
+
+    @admin.display(description=_("field"), ordering="field")
+    def field_display(self, change: InventoryChange) -> str:
+        return word("field", change.field)
+
+    @admin.display(description=pgettext_lazy("value change", "from"))
+    def old_display(self, change: InventoryChange) -> str:
+        return change.value_words(change.old_value)
+
+    @admin.display(description=pgettext_lazy("value change", "to"))
+    def new_display(self, change: InventoryChange) -> str:
+        return change.value_words(change.new_value)

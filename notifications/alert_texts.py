@@ -5,11 +5,16 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from notifications.models import Alert, AlertKind
+from waportal.words import humanise, word
 
 
 def alert_title(alert: Alert) -> str:
     p = {"name": "", "language": "", "reason": "", "old": "", "new": "", "url": "", "number": "", "count": alert.count,
          "provider": "", "account": "", "events": 0, "minutes": 0, "tasks": 0, **alert.params}
+    # The provider's words (ACCOUNT_UPDATE, GREEN) in the reader's language.
+    mapping = {AlertKind.TEMPLATE_CATEGORY: "template_category", AlertKind.NUMBER_QUALITY: "quality"}.get(alert.kind)
+    if mapping:
+        p["old"], p["new"] = word(mapping, p["old"]) or "—", word(mapping, p["new"]) or "—"
     texts = {
         AlertKind.TEMPLATE_PAUSED: _("Template %(name)s (%(language)s) was paused by WhatsApp."),
         AlertKind.TEMPLATE_REJECTED: _("Template %(name)s (%(language)s) was rejected: %(reason)s"),
@@ -26,7 +31,7 @@ def alert_title(alert: Alert) -> str:
         AlertKind.WORKERS_STALLED: _("%(tasks)s background tasks have waited more than %(minutes)s minutes and no "
                                      "task worker is alive."),
     }
-    text = texts.get(alert.kind, alert.kind) % p
+    text = texts.get(alert.kind, humanise(alert.kind)) % p
     if alert.count > 1:
         text = _("%(text)s (%(count)s times)") % {"text": text, "count": alert.count}
     return text

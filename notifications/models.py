@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.crypto import EncryptedTextField
 from accounts.models import Client
+from waportal.words import word
 
 
 def new_signing_secret() -> str:
@@ -251,7 +252,13 @@ class InventoryChange(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.phone_number_id}: {self.field} {self.old_value} → {self.new_value}"
+        return f"{self.phone_number_id}: {word('field', self.field)} {self.value_words(self.old_value)} → " \
+               f"{self.value_words(self.new_value)}"
+
+    def value_words(self, value: str) -> str:
+        """A quality rating or verification as the reader says it (never the provider's SCREAMING_CASE)."""
+        mapping = {"quality_rating": "quality", "code_verification_status": "code_verification"}.get(self.field)
+        return word(mapping, value) if mapping else value
 
 
 class ScheduledJob(models.Model):

@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
@@ -34,13 +34,16 @@ from templates_mgr.models import Template, TemplateChange
 from templates_mgr.presenters import (
     category_words,
     delete_error_words,
+    quality_words,
     status_label,
     status_tone,
     status_words,
     template_preview,
 )
 from waportal.admin_base import TenantAdminMixin, badge
+from waportal.admin_words import word_filter
 from waportal.errors import ApplicationError
+from waportal.words import word
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -62,7 +65,7 @@ class TemplateChangeInline(admin.TabularInline):
     """The history of status and category changes: written by sync, events and people, never edited here."""
 
     model = TemplateChange
-    fields = ["at", "field", "old_value", "new_value", "reason", "source", "actor"]
+    fields = ["at", "field_display", "old_display", "new_display", "reason", "source", "actor"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -70,6 +73,18 @@ class TemplateChangeInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("field"))
+    def field_display(self, change: TemplateChange) -> str:
+        return word("field", change.field)
+
+    @admin.display(description=pgettext_lazy("value change", "from"))
+    def old_display(self, change: TemplateChange) -> str:
+        return change.value_words(change.old_value)
+
+    @admin.display(description=pgettext_lazy("value change", "to"))
+    def new_display(self, change: TemplateChange) -> str:
+        return change.value_words(change.new_value)
 
     def has_view_permission(self, request, obj=None):
         # The template's own admin already decided whether this user sees it.
@@ -98,24 +113,33 @@ def _clean_cv_template_id(form) -> str:
 class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     client_path = "client"
     change_role = Role.ADMIN
-    list_display = ["name", "language", "waba", "category_label", "status_badge", "problem_flag", "messages_sent_7d",
+    list_display = ["name", "language", "waba", "category_display", "status_badge", "problem_flag", "messages_sent_7d",
                     "messages_opened_7d", "synced_at"]
-    list_filter = [("waba", admin.RelatedOnlyFieldListFilter), "status", "category", "language", DeletedFilter]
+    list_filter = [("waba", admin.RelatedOnlyFieldListFilter), "status",
+                   word_filter("category", "template_category", _("category")), "language", DeletedFilter]
     search_fields = ["name"]
     list_select_related = ["waba", "client__provider_account"]
     list_per_page = 100
     inlines = [TemplateChangeInline]
     change_form_template = "admin/templates_mgr/template/change_form.html"
     fieldsets = [
-        (None, {"fields": ["name", "language", "waba", "client", "category", "status_badge", "rejected_reason",
+        (None, {"fields": ["name", "language", "waba", "client", "category_display", "status_badge", "rejected_reason",
                            "provider_template_id"]}),
         (_("Preview"), {"fields": ["preview"]}),
-        (_("Performance (7 days)"), {"fields": ["quality_score", "messages_sent_7d", "messages_opened_7d",
+        (_("Performance (7 days)"), {"fields": ["quality_display", "messages_sent_7d", "messages_opened_7d",
                                                 "top_block_reason"]}),
         (_("Components"), {"fields": ["components_json"]}),
         (_("Record"), {"fields": ["text", "synced_at", "created_by", "created_at", "deleted_at", "deleted_by"]}),
     ]
-    readonly_fields = ["status_badge", "preview", "components_json"]
+    readonly_fields = ["status_badge", "preview", "components_json", "quality_display", "category_display"]
+
+    @admin.display(description=_("category"), ordering="category")
+    def category_display(self, obj: Template) -> str:
+        return category_words(obj.category)
+
+    @admin.display(description=_("quality"), ordering="quality_score")
+    def quality_display(self, obj: Template) -> str:
+        return quality_words(obj.quality_score) or "—"
 
     # --- list ------------------------------------------------------------------
 
@@ -123,9 +147,6 @@ class TemplateAdmin(TenantAdminMixin, admin.ModelAdmin):
     def status_badge(self, obj: Template) -> str:
         return badge(status_words(obj), status_tone(obj))
 
-    @admin.display(description=_("category"), ordering="category")
-    def category_label(self, obj: Template) -> str:
-        return category_words(obj.category)
 
     @admin.display(description=_("problem"), ordering="status")
     def problem_flag(self, obj: Template) -> str:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Client, TimeStamped, WhatsAppBusinessAccount
+from waportal.words import choice_label, word
 
 
 class TemplateStatus(models.TextChoices):
@@ -140,4 +141,11 @@ class TemplateChange(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.template}: {self.field} {self.old_value} → {self.new_value}"
+        return f"{self.template}: {word('field', self.field)} {self.value_words(self.old_value)} → " \
+               f"{self.value_words(self.new_value)}"
+
+    def value_words(self, value: str) -> str:
+        """A status or category as the reader says it (the provider's SCREAMING_CASE never shown)."""
+        if self.field == "status":
+            return choice_label(TemplateStatus, value)
+        return word("template_category", value) if self.field == "category" else value

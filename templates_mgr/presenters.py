@@ -9,7 +9,8 @@ from django.utils.translation import gettext, gettext_lazy
 
 from providers.base import ProviderError
 from templates_mgr.builder import components_from_plain_text, render_preview
-from templates_mgr.models import Template, TemplateCategory, TemplateStatus
+from templates_mgr.models import Template, TemplateStatus
+from waportal.words import choice_label, word
 
 STATUS_TONES = {
     TemplateStatus.APPROVED: "green",
@@ -22,7 +23,8 @@ STATUS_TONES = {
     TemplateStatus.FLAGGED: "red",
 }
 
-# WhatsApp's words for why a template was refused, and its quality ratings, as a person reads them.
+# WhatsApp's words for why a template was refused, as a person reads them. Categories and quality ratings are
+# ``waportal.words``' (one mapping per provider enum).
 REJECTION_REASONS = {
     "ABUSIVE_CONTENT": gettext_lazy("WhatsApp found the content abusive."),
     "INVALID_FORMAT": gettext_lazy("The template's format is not valid (variables, length or characters)."),
@@ -32,36 +34,9 @@ REJECTION_REASONS = {
     "SCAM": gettext_lazy("WhatsApp suspects the template of being a scam."),
     "NONE": gettext_lazy("WhatsApp gave no reason."),
 }
-QUALITY_WORDS = {
-    "GREEN": gettext_lazy("High"), "HIGH": gettext_lazy("High"),
-    "YELLOW": gettext_lazy("Medium"), "MEDIUM": gettext_lazy("Medium"),
-    "RED": gettext_lazy("Low"), "LOW": gettext_lazy("Low"),
-    "UNKNOWN": gettext_lazy("Not rated yet"),
-}
-# WhatsApp's older categories (before 2023), still on some providers' listings.
-LEGACY_CATEGORIES = {
-    "ACCOUNT_UPDATE": gettext_lazy("Account update"),
-    "ALERT_UPDATE": gettext_lazy("Alert update"),
-    "APPOINTMENT_UPDATE": gettext_lazy("Appointment update"),
-    "AUTO_REPLY": gettext_lazy("Auto-reply"),
-    "ISSUE_RESOLUTION": gettext_lazy("Issue resolution"),
-    "PAYMENT_UPDATE": gettext_lazy("Payment update"),
-    "PERSONAL_FINANCE_UPDATE": gettext_lazy("Personal finance update"),
-    "RESERVATION_UPDATE": gettext_lazy("Reservation update"),
-    "SHIPPING_UPDATE": gettext_lazy("Shipping update"),
-    "TICKET_UPDATE": gettext_lazy("Ticket update"),
-    "TRANSACTIONAL": gettext_lazy("Transactional"),
-    "TRANSPORTATION_UPDATE": gettext_lazy("Transportation update"),
-    "OTP": gettext_lazy("One-time password"),
-}
-
-
 def category_words(category: str) -> str:
-    """A category in words, today's and WhatsApp's older ones; anything else as it came."""
-    value = (category or "").strip().upper()
-    if value in TemplateCategory.values:
-        return str(TemplateCategory(value).label)
-    return str(LEGACY_CATEGORIES.get(value, category or ""))
+    """A category in words, today's and WhatsApp's older ones; anything else humanised."""
+    return word("template_category", category)
 
 
 def reason_words(reason: str) -> str:
@@ -70,7 +45,7 @@ def reason_words(reason: str) -> str:
 
 
 def quality_words(quality: str) -> str:
-    return str(QUALITY_WORDS.get((quality or "").strip().upper(), quality or ""))
+    return word("quality", quality)
 
 
 def status_tone(template: Template) -> str:
@@ -86,8 +61,8 @@ def status_words(template: Template) -> str:
 
 
 def status_label(value: str) -> str:
-    """A stored status value (history's old and new values) in words; unknown values as they came."""
-    return TemplateStatus(value).label if value in TemplateStatus.values else value
+    """A stored status value (history's old and new values) in words; unknown values humanised."""
+    return choice_label(TemplateStatus, value)
 
 
 def template_preview(template: Template) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Client
+from accounts.models import Client, PhoneNumber
 from messaging.models import Conversation
 
 
@@ -22,6 +22,7 @@ class ActivityKind(models.TextChoices):
     NOTE = "note", _("Note added")
     REOPENED = "reopened", _("Reopened by the customer")
     WOKEN = "woken", _("Snooze ended")
+    TEAM = "team", _("Team changed")
 
 
 class ConversationActivity(models.Model):
@@ -84,3 +85,53 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut}"
+
+
+class Team(models.Model):
+    """A group of the client's agents (Chatwoot's teams): conversations go to a team and/or one of its members.
+
+    ``phone_numbers``: the business numbers the team serves; a new customer's conversation on one of them goes to
+    the team and, with ``round_robin``, to its next member in turn (``rotation`` counts the turns, under a row
+    lock, so two workers never hand out the same turn).
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="teams", verbose_name=_("client"),
+                               db_index=False)
+    name = models.CharField(_("name"), max_length=60)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="workspace_teams",
+                                     verbose_name=_("members"))
+    phone_numbers = models.ManyToManyField(PhoneNumber, blank=True, related_name="workspace_teams",
+                                           verbose_name=_("business numbers served"))
+    round_robin = models.BooleanField(_("round-robin assignment"), default=False, help_text=_(
+        "A new customer's conversation on a number the team serves goes to its members in turn."))
+    rotation = models.PositiveBigIntegerField(_("turns handed out"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="team_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationTeam(models.Model):
+    """The team a conversation is assigned to (at most one).
+
+    A one-to-one kept here rather than a foreign key on ``messaging.Conversation``: messaging sits below the
+    workspace and must not point at it; the row exists only while the conversation has a team.
+    """
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, primary_key=True,
+                                        related_name="team_link", verbose_name=_("conversation"))
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="conversation_links",
+                             verbose_name=_("team"))
+
+    class Meta:
+        verbose_name = _("conversation's team")
+        verbose_name_plural = _("conversations' teams")
+
+    def __str__(self) -> str:
+        return str(self.team)

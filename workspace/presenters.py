@@ -76,6 +76,9 @@ def activity_words(activity: ConversationActivity) -> str:
     who = (activity.actor.get_full_name() or activity.actor.get_username()) if activity.actor else _("The customer")
     detail = activity.detail or {}
     if activity.kind == ActivityKind.ASSIGNED:
+        if detail.get("round_robin"):
+            return _("Assigned to %(to)s in turn (team %(team)s)") % {"to": detail.get("to", ""),
+                                                                     "team": detail["round_robin"]}
         if detail.get("to"):
             return _("%(who)s assigned the conversation to %(to)s") % {"who": who, "to": detail["to"]}
         return _("%(who)s unassigned the conversation") % {"who": who}
@@ -84,6 +87,12 @@ def activity_words(activity: ConversationActivity) -> str:
                                                                    "status": _status_label(detail.get("to", ""))}
         return words if activity.kind == ActivityKind.STATUS else _("%(who)s wrote: the conversation is open again") % {
             "who": who}
+    if activity.kind == ActivityKind.TEAM:
+        if detail.get("auto"):
+            return _("The conversation went to the team %(team)s (it serves this number)") % {"team": detail.get("to")}
+        if detail.get("to"):
+            return _("%(who)s assigned the conversation to the team %(team)s") % {"who": who, "team": detail["to"]}
+        return _("%(who)s removed the conversation's team") % {"who": who}
     if activity.kind == ActivityKind.WOKEN:
         return _("The snooze ended: the conversation is open again")
     if activity.kind == ActivityKind.LABELS:

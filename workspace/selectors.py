@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -19,13 +20,16 @@ from accounts.tenancy import scope
 from campaigns.models import CampaignRecipient
 from contacts.models import ConsentEvent, Tag
 from contacts.selectors import contacts_filter, contacts_visible
-from messaging.models import Conversation, ConversationStatus, Label
+from messaging.models import Contact, Conversation, ConversationStatus, Label, Message
 from workspace import conf
-from workspace.models import CannedResponse, ConversationActivity, Note
+from workspace.models import CannedResponse, ConversationActivity, ConversationTeam, Note, Team
 
-VIEWS = ("mine", "unassigned", "all")
+VIEWS = ("mine", "teams", "unassigned", "all")
 # A change committed up to this long after its timestamp was taken is still seen by the next poll.
 POLL_OVERLAP = timedelta(seconds=5)
+# Up to this many messages matching a search are read as ids; beyond it the word is common (see
+# ``_message_text_condition``).
+MESSAGE_MATCHES = 500
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ def conversations_filtered(user, flt: InboxFilter) -> QuerySet[Conversation]:
     queryset = conversations_visible(user)
     if flt.view == "mine":
         queryset = queryset.filter(assignee=user)
+    elif flt.view == "teams":
+        queryset = queryset.filter(team_link__team__members=user)
     elif flt.view == "unassigned":
         queryset = queryset.filter(assignee__isnull=True)
     if flt.status != "all":
@@ -71,11 +77,39 @@ def conversations_filtered(user, flt: InboxFilter) -> QuerySet[Conversation]:
         queryset = queryset.filter(phone_number_id=flt.number)
     if flt.q:
         digits = "".join(ch for ch in flt.q if ch.isdigit())
-        condition = Q(contact__profile_name__icontains=flt.q) | Q(last_message_preview__icontains=flt.q)
+        people = Q(profile_name__icontains=flt.q)
         if digits:
-            condition |= Q(contact__wa_id__contains=digits)
+            people |= Q(wa_id__contains=digits)
+        # Subqueries, not joins: each is served by its own trigram index on PostgreSQL (migration 0004).
+        condition = (Q(contact__in=scope(Contact.objects.filter(people), user, "client").values("pk"))
+                     | Q(last_message_preview__icontains=flt.q) | _message_text_condition(user, flt.q))
         queryset = queryset.filter(condition)
     return queryset
+
+
+def _message_text_condition(user, text: str) -> Q:
+    """Conversations with a message containing ``text``, in a form whose cost is bounded either way.
+
+    A rare word (at most ``MESSAGE_MATCHES`` messages, found through the trigram index in one query): those
+    conversations by id. A common word: a per-row ``EXISTS`` while the list is read in its order — the page
+    fills within its first rows, so neither case reads every message.
+    """
+    found = list(messages_matching(user, text).values_list("conversation_id", flat=True)[:MESSAGE_MATCHES + 1])
+    if len(found) <= MESSAGE_MATCHES:
+        return Q(pk__in=set(found))
+    return Q(Exists(Message.objects.filter(conversation=OuterRef("pk")).alias(
+        text=KeyTextTransform("body", "content")).filter(text__icontains=text)))
+
+
+def messages_matching(user, text: str) -> QuerySet:
+    """Ids of the conversations with a message whose text contains ``text`` (a subquery, not a list).
+
+    ``UPPER(content ->> 'body') LIKE UPPER('%text%')``: on PostgreSQL a GIN trigram index on exactly that
+    expression serves it (workspace migration 0003); SQLite reads the rows.
+    """
+    return (scope(Message.objects.all(), user, "client")
+            .alias(text=KeyTextTransform("body", "content")).filter(text__icontains=text)
+            .values("conversation_id"))
 
 
 def _rows(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
@@ -143,6 +177,19 @@ def numbers_visible(user) -> QuerySet[PhoneNumber]:
 
 def canned_responses_visible(user) -> QuerySet[CannedResponse]:
     return scope(CannedResponse.objects.all(), user, "client")
+
+
+def teams_visible(user) -> QuerySet[Team]:
+    return scope(Team.objects.all(), user, "client").order_by("name", "pk")
+
+
+def teams_of_client(client_id: int) -> QuerySet[Team]:
+    return Team.objects.filter(client_id=client_id).order_by("name", "pk")
+
+
+def team_of(conversation: Conversation) -> Team | None:
+    link = ConversationTeam.objects.filter(conversation=conversation).select_related("team").first()
+    return link.team if link else None
 
 
 def notes_of(conversation: Conversation) -> QuerySet[Note]:

@@ -99,6 +99,10 @@ def conversation_status_set(*, actor, conversation: Conversation, status: str,
     if snoozed_until is not None:
         detail["until"] = snoozed_until.isoformat()
     _record(conversation, actor, ActivityKind.STATUS, detail)
+    if snoozed_until is not None:
+        from workspace.tasks import snooze_wake_schedule
+
+        snooze_wake_schedule(at=snoozed_until)
     if status == ConversationStatus.RESOLVED:
         _event(conversation, EventType.CONVERSATION_RESOLVED, {"previous_status": previous})
     return conversation

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workspace.views import analytics, campaigns, contacts, frame, inbox, replybox, templates, thread
+from workspace.views import analytics, campaigns, contacts, frame, inbox, replybox, teams, templates, thread
 
 app_name = "workspace"
 
@@ -44,6 +44,7 @@ urlpatterns = [
     path("c/<int:pk>/quote/", replybox.quote, name="quote"),
     path("emoji/", replybox.emoji_picker, name="emoji"),
     path("c/<int:pk>/assign/", thread.assign, name="assign"),
+    path("c/<int:pk>/team/", teams.team_assign, name="team"),
     path("c/<int:pk>/status/", thread.status, name="status"),
     path("c/<int:pk>/labels/", thread.labels, name="labels"),
     path("c/<int:pk>/notes/", thread.note_add, name="note-add"),

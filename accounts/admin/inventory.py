@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.models import Client, Membership, PhoneNumber, WhatsAppBusinessAccount
 from waportal.admin_base import QUALITY_CLASSES, TenantAdminMixin, badge
+from waportal.admin_words import word_filter
 from waportal.errors import ApplicationError
+from waportal.words import word
 
 
 class MembershipInline(admin.TabularInline):
@@ -129,9 +131,10 @@ class PhoneNumberAdmin(TenantAdminMixin, admin.ModelAdmin):
     """Numbers: synced (ISV token, or the Contacto Virtual line), or added here by hand."""
 
     form = PhoneNumberForm
-    list_display = ["display_phone_number", "verified_name", "quality", "code_verification_status", "waba", "client",
+    list_display = ["display_phone_number", "verified_name", "quality", "verification", "waba", "client",
                     "is_active"]
-    list_filter = ["quality_rating", "is_active", "code_verification_status", "client"]
+    list_filter = ["quality_rating", "is_active",
+                   word_filter("code_verification_status", "code_verification", _("code verification")), "client"]
     search_fields = ["digits", "display_phone_number", "verified_name", "phone_number_id"]
     list_select_related = ["client", "waba"]
     readonly_fields = ["synced_at"]
@@ -153,6 +156,10 @@ class PhoneNumberAdmin(TenantAdminMixin, admin.ModelAdmin):
                 obj.pk = created.pk
         except ApplicationError as exc:
             raise PermissionDenied(exc.message) from exc
+
+    @admin.display(description=_("code verification"), ordering="code_verification_status")
+    def verification(self, obj) -> str:
+        return word("code_verification", obj.code_verification_status)
 
     @admin.display(description=_("quality"), ordering="quality_rating")
     def quality(self, obj):

@@ -706,3 +706,71 @@ def _not_opted_out(contact):
 
 def _untagged(contact):
     assert not contact.tags.exists()
+
+
+# Teams (issue 22): each side's team is made on first use, so the shared world stays as is.
+def _team(world, side: str):
+    from workspace.models import Team
+
+    made = world.__dict__.setdefault("_teams", {})
+    if side not in made:
+        made[side] = Team.objects.create(client=getattr(world, side).client, name=f"Team of {side}")
+    return made[side]
+
+
+def team_url(side: str):
+    return lambda w: f"/api/v1/teams/{_team(w, side).pk}/"
+
+
+def _teams_listed_only_a(world, response):
+    ids = _ids(response)
+    assert str(_team(world, "b").pk) not in ids and str(_team(world, "a").pk) in ids
+
+
+def _list_teams(who):
+    def path(w):
+        _team(w, "a"), _team(w, "b")
+        return "/api/v1/teams/"
+
+    return check(who, "GET", path, {200}, then=_teams_listed_only_a)
+
+
+def _team_name_kept(side: str):
+    def then(world, response):
+        from workspace.models import Team
+
+        assert Team.objects.get(pk=_team(world, side).pk).name == f"Team of {side}"
+
+    return then
+
+
+def _no_team_for_b(world, response):
+    from workspace.models import Team
+
+    assert not Team.objects.filter(client=world.b.client, name="stolen").exists()
+
+
+COVERAGE.update({
+    ("team-list", "GET"): {"isolation": _list_teams("viewer_a"),
+                           "role": check(None, "GET", lambda w: "/api/v1/teams/", ANONYMOUS)},
+    ("team-list", "POST"): {
+        "isolation": check("admin_a", "POST", lambda w: "/api/v1/teams/", {400, 404},
+                           body=lambda w: {"client": w.b.client.pk, "name": "stolen"}, then=_no_team_for_b),
+        "role": check("agent_a", "POST", lambda w: "/api/v1/teams/", REFUSED,
+                      body=lambda w: {"client": w.a.client.pk, "name": "mine"}),
+    },
+    ("team-detail", "GET"): {
+        "isolation": check("admin_a", "GET", team_url("b"), NOT_FOUND),
+        "role": check("outsider", "GET", team_url("a"), NOT_FOUND),
+    },
+    ("team-detail", "PATCH"): {
+        "isolation": check("admin_a", "PATCH", team_url("b"), NOT_FOUND, body=lambda w: {"name": "renamed"},
+                           then=_team_name_kept("b")),
+        "role": check("agent_a", "PATCH", team_url("a"), REFUSED, body=lambda w: {"name": "renamed"},
+                      then=_team_name_kept("a")),
+    },
+    ("team-detail", "DELETE"): {
+        "isolation": check("admin_a", "DELETE", team_url("b"), NOT_FOUND, then=_team_name_kept("b")),
+        "role": check("agent_a", "DELETE", team_url("a"), REFUSED, then=_team_name_kept("a")),
+    },
+})

@@ -79,7 +79,7 @@ def inbox(request):
         "query": filter_query(flt),
         "cursor": cursor_of(now),
         "views": [(key, label, filter_query(flt, view=key)) for key, label in (
-            ("mine", _("Mine")), ("unassigned", _("Unassigned")), ("all", _("All")))],
+            ("mine", _("Mine")), ("teams", _("My teams")), ("unassigned", _("Unassigned")), ("all", _("All")))],
         "statuses": [(key, label, filter_query(flt, status=key)) for key, label in (
             *ConversationStatus.choices, ("all", _("All statuses")))],
         "labels": selectors.labels_visible(request.user),
