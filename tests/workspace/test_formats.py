@@ -85,3 +85,13 @@ def test_machine_values_stay_iso(browser, thread, scheduled, agent, language):
     assert 'value="2026-12-06T23:53"' in detail  # the datetime-local input
     page = client.get(f"/c/{thread.pk}/").content.decode()
     assert "<time datetime=\"2026-12-07T04:53:00+00:00\">" + EXPECTED[language] in page  # ISO for machines
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_long_lists_total_gets_the_languages_separator(browser, number, agent, language):
+    from messaging.models import Contact
+
+    Contact.objects.bulk_create([Contact(client=number.client, wa_id=f"5731{i:08d}") for i in range(1234)])
+    page = browser(agent, language).get("/contacts/").content.decode()
+    words = {"es": "Página 1 de 25 (1.234 contactos)", "en": "Page 1 of 25 (1,234 contacts)"}
+    assert words[language] in page
