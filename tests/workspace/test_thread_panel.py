@@ -99,6 +99,9 @@ def test_an_agent_tags_and_untags_from_the_thread(browser, ana, conversation, ag
     empty = client.post(f"/c/{conversation.pk}/contact/tag/", {"tag": "  "}, **HX)
     assert empty.status_code == 400 and "Name at least one tag." in empty.content.decode()
     assert client.get(f"/c/{conversation.pk}/contact/tag/").status_code == 405
+    plain = client.post(f"/c/{conversation.pk}/contact/tag/", {"tag": "sin-js"})  # no htmx: back to the thread
+    assert plain.status_code == 302 and plain["Location"] == f"/c/{conversation.pk}/"
+    assert "sin-js" in set(ana.tags.values_list("name", flat=True))
 
 
 def test_another_clients_contact_data_never_shows(browser, ana, number, conversation, agent):

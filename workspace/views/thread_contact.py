@@ -5,7 +5,7 @@ reason). Answers the panel (htmx swaps it whole)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -27,6 +27,8 @@ def contact_tag(request, pk: int):
                                       remove=request.POST.get("remove") == "1")
     except ApplicationError as exc:
         error, status = exc.message, exc.http_status
+    if not getattr(request, "htmx", False):  # a plain form post (no JavaScript): back to the thread
+        return redirect("workspace:thread", pk=conversation.pk)
     context = {"conversation": conversation}
     context.update(contact_panel(conversation, can_act=has_role(request.user, conversation.client_id, Role.AGENT),
                                  error=error))
