@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from workspace.views import analytics, campaigns, contacts, frame, inbox, replybox, teams, templates, thread
+from workspace.views import (analytics, campaigns, contacts, frame, inbox, replybox, teams, templates, thread,
+                             thread_contact)
 
 app_name = "workspace"
 
@@ -48,4 +49,5 @@ urlpatterns = [
     path("c/<int:pk>/status/", thread.status, name="status"),
     path("c/<int:pk>/labels/", thread.labels, name="labels"),
     path("c/<int:pk>/notes/", thread.note_add, name="note-add"),
+    path("c/<int:pk>/contact/tag/", thread_contact.contact_tag, name="thread-contact-tag"),
 ]

@@ -130,6 +130,11 @@ LANGUAGE_CODE = env("LANGUAGE_CODE", default="es")
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# One date and number format per language for people (waportal/formats/<lang>/formats.py). Thousands are grouped
+# where a template asks (``|floatformat:"g"``, ``formats.number_format(..., force_grouping=True)``), not
+# everywhere: USE_THOUSAND_SEPARATOR would also group ids printed in hidden inputs and data- attributes.
+FORMAT_MODULE_PATH = ["waportal.formats"]
+USE_THOUSAND_SEPARATOR = False
 USE_TZ = True
 TIME_ZONE = "UTC"  # stored in UTC; shown in the user's zone (UserTimezoneMiddleware)
 DEFAULT_USER_TIME_ZONE = env("DEFAULT_USER_TIME_ZONE", default="America/Bogota")

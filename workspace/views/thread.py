@@ -27,6 +27,7 @@ from messaging.sending import message_send
 from providers.base import ProviderError
 from waportal.errors import ApplicationError
 from workspace import conf, presenters, selectors, services
+from workspace.contact_panel import contact_panel
 from workspace.context import frame
 from workspace.views import replybox
 from workspace.views.inbox import cursor_of, cursor_parse
@@ -112,8 +113,8 @@ def thread(request, pk: int):
         "items": items,
         "cursor": cursor_of(now),
         "oldest": cursor_of(oldest),
-        "past": selectors.past_conversations(conversation),
     })
+    context.update(contact_panel(conversation, can_act=context["can_act"]))
     return render(request, "workspace/thread.html", context)
 
 

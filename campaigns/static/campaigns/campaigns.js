@@ -6,6 +6,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("wa-campaign");
   if (!root || !root.dataset.progressUrl) return;
 
+  // Counts grouped like the page's numbers (es 1.234, en 1,234): the page's language picks the separators.
+  const grouped = new Intl.NumberFormat(document.documentElement.lang || undefined, { useGrouping: "always" });
+  const number = (value) => (typeof value === "number" ? grouped.format(value) : String(value));
+
   const setText = (id, value) => {
     const node = document.getElementById(id);
     if (node && value !== undefined && value !== null) node.textContent = String(value);
@@ -17,15 +21,15 @@ document.addEventListener("DOMContentLoaded", () => {
         rect.setAttribute("x", segment.x);
         rect.setAttribute("width", segment.width);
         const title = rect.querySelector("title");
-        if (title) title.textContent = `${segment.label}: ${segment.count}`;
+        if (title) title.textContent = `${segment.label}: ${number(segment.count)}`;
       });
     });
     Object.entries(data.counts || {}).forEach(([key, value]) => {
-      root.querySelectorAll(`[data-count="${key}"]`).forEach((cell) => { cell.textContent = String(value); });
+      root.querySelectorAll(`[data-count="${key}"]`).forEach((cell) => { cell.textContent = number(value); });
     });
     setText("wa-percent", `${data.percent}%`);
-    setText("wa-done", data.done);
-    setText("wa-total", data.total);
+    setText("wa-done", number(data.done));
+    setText("wa-total", number(data.total));
     setText("wa-eta", data.eta_text);
     setText("wa-rate", data.rate_text);
     const status = document.getElementById("wa-status");
@@ -52,7 +56,7 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       items.forEach((failure) => {
         const item = document.createElement("li");
-        item.textContent = `${failure.reason} — ${failure.count}`;
+        item.textContent = `${failure.reason} — ${number(failure.count)}`;
         failures.appendChild(item);
       });
     }
