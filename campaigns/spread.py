@@ -10,13 +10,15 @@ allowed, unless ``CAMPAIGN_WORKERS`` was 1.
 A slice about to start on a number another process is already sending from (a
 ``campaign_run`` task running for a campaign of that number) steps aside when
 a campaign task is ready for a number no process serves: its task goes back
-to the queue (behind that one) and the process takes the next. Campaigns
+to the queue (behind that one) and the process takes the next. Of two slices
+started together on one number only the later steps aside. Campaigns
 alone on their number, or all on one number, are shared by every process as
 before; a process never steps aside when there is nothing better waiting.
 """
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -39,11 +41,18 @@ def campaign_steps_aside(*, campaign_id: int, task_id: str) -> bool:
     ours = Campaign.objects.filter(pk=campaign_id).values_list("phone_number_id", flat=True).first()
     if ours is None:
         return False
-    running = _campaign_ids(DBTaskResult.objects.filter(task_path=TASK_PATH, status=TaskResultStatus.RUNNING)
-                            .exclude(pk=task_id))
-    served = set(Campaign.objects.filter(pk__in=running).values_list("phone_number_id", flat=True))
+    running = DBTaskResult.objects.filter(task_path=TASK_PATH, status=TaskResultStatus.RUNNING).exclude(pk=task_id)
+    served = set(Campaign.objects.filter(pk__in=_campaign_ids(running)).values_list("phone_number_id", flat=True))
     if ours not in served:
         return False
+    # Two slices that started together on one number: only the later one (then the greater id) steps aside,
+    # so two processes never both leave a number for another one together, and back.
+    mine = DBTaskResult.objects.filter(pk=task_id).values_list("started_at", flat=True).first()
+    if mine is not None:
+        before = running.filter(Q(started_at__lt=mine) | Q(started_at=mine, pk__lt=task_id))
+        if ours not in set(Campaign.objects.filter(pk__in=_campaign_ids(before))
+                           .values_list("phone_number_id", flat=True)):
+            return False
     waiting = _campaign_ids(DBTaskResult.objects.ready().filter(task_path=TASK_PATH))
     return Campaign.objects.filter(pk__in=waiting - {campaign_id}).exclude(
         phone_number_id__in=served | {ours}).exists()

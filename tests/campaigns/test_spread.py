@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.tasks import TaskResultStatus
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from campaigns import spread
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def _task(campaign: Campaign, *, running: bool = False) -> str:
     result = task_enqueue(campaign_run, campaign_id=campaign.pk, generation=campaign.generation)
     if running:
-        DBTaskResult.objects.filter(pk=result.id).update(status=TaskResultStatus.RUNNING)
+        DBTaskResult.objects.filter(pk=result.id).update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
     return str(result.id)
 
 
@@ -41,6 +42,20 @@ def test_a_second_process_on_a_number_steps_aside_for_a_number_nobody_serves(two
     assert spread.campaign_steps_aside(campaign_id=a.pk, task_id=mine)
     # The waiting campaign's slice itself does not: nobody serves its number.
     assert not spread.campaign_steps_aside(campaign_id=b.pk, task_id=_task(b, running=True))
+
+
+def test_of_two_slices_on_one_number_only_the_later_steps_aside(two_numbers):
+    a, b = two_numbers
+    first = _task(a, running=True)
+    second = _task(a, running=True)
+    _task(b)
+    assert spread.campaign_steps_aside(campaign_id=a.pk, task_id=second)
+    assert not spread.campaign_steps_aside(campaign_id=a.pk, task_id=first)  # never both, never back and forth
+    started = DBTaskResult.objects.get(pk=first).started_at
+    DBTaskResult.objects.filter(pk=second).update(started_at=started)  # at the same instant: the greater id
+    later, earlier = sorted([first, second], key=lambda pk: DBTaskResult.objects.get(pk=pk).pk, reverse=True)
+    assert spread.campaign_steps_aside(campaign_id=a.pk, task_id=later)
+    assert not spread.campaign_steps_aside(campaign_id=a.pk, task_id=earlier)
 
 
 def test_no_stepping_aside_without_a_better_task_waiting(two_numbers):
@@ -66,8 +81,7 @@ def test_a_slice_that_steps_aside_goes_back_to_the_queue(two_numbers, fake_send,
     from tests.campaigns.test_tasks import run_queued_tasks
 
     a, b = two_numbers
-    other = DBTaskResult.objects.get(pk=_task(a))
-    DBTaskResult.objects.filter(pk=other.pk).update(status=TaskResultStatus.RUNNING)  # a process is on a's number
+    _task(a, running=True)  # a process is on a's number
     mine = _task(a)
     _task(b)
     run_queued_tasks(limit=1)  # this process takes the oldest ready task: a's second
