@@ -727,7 +727,7 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
 
     from django.db import connection
 
-    from campaigns import pace, runner
+    from campaigns import pace, runner, screening, stops
     from messaging import sending
     from messaging.sending import batch
     from providers.aldeamo import AldeamoClient
@@ -761,8 +761,8 @@ def stage_breakdown(*, count: int) -> tuple[str, dict[str, float]]:
         (runner, "claim_chunk", "runner: claim a chunk (UPDATE ... SKIP LOCKED)"),
         (pace, "reserve_slots", "runner: reserve pace slots"),
         (runner, "record_outcomes", "runner: record a chunk's outcomes"),
-        (runner, "_snapshot", "runner: re-read the campaign per chunk"),
-        (runner.CampaignWorker, "_without_opted_out", "runner: opt-out re-check per chunk"),
+        (stops, "snapshot", "runner: re-read the campaign per chunk"),
+        (screening, "without_opted_out", "runner: opt-out re-check per chunk"),
         (runner.ContentBuilder, "content", "runner: build each recipient's template content"),
         (sending.TemplateBatch, "store", "send: store the chunk (keys, contacts, conversations, INSERT)"),
         (batch, "prepare", "send: validate, build the template request"),

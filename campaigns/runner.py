@@ -27,8 +27,8 @@ reservation at ``start + i/pace``. Slots never overlap, so the campaign's
 rate never exceeds its pace; small reservations interleave the workers, so
 together they hold a pace none of them could alone.
 
-**Control.** Before each chunk, and every ``CAMPAIGN_CONTROL_SECONDS`` while
-sending one, the worker re-reads the campaign: a pause, a cancel, a newer
+**Control** (:mod:`campaigns.stops`). Before each chunk, and every
+``CAMPAIGN_CONTROL_SECONDS`` while sending one, the worker re-reads the campaign: a pause, a cancel, a newer
 generation (a resume started fresh tasks) or a template that became PAUSED,
 REJECTED or DISABLED stops it; the rest of its chunk is given back unsent.
 Chunks are bigger than that interval (``CAMPAIGN_CHUNK_SECONDS``) because a
@@ -47,21 +47,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Min
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import rates
 from accounts.audit import audit_record
 from accounts.models import PhoneNumber
-from campaigns import conf, hooks, tracking
+from campaigns import conf, hooks, screening, stops, throttles, tracking
 from campaigns.claims import (
     LOST_IN_FLIGHT,
     Claimed,
     LeaseKeeper,
     RecipientOutcome,
     claim_chunk,
-    defer,
     extend_lease,
     in_flight_resolve,
     lost_in_flight_words,
@@ -75,32 +74,20 @@ from campaigns.models import (
     CampaignStatus,
     PauseKind,
     RecipientState,
-    SkipReason,
 )
 from campaigns.pace import SEND_AHEAD_SECONDS, Flight, Late, PaceShare
 from campaigns.variables import ContentBuilder, template_slots
 from messaging import sending
-from messaging.models import Direction, Message, MessageStatus
+from messaging.models import Message, MessageStatus
 from providers.base import ProviderError
-from templates_mgr.models import Template, TemplateStatus
+from templates_mgr.models import Template
 from waportal.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-# The template statuses that stop a campaign (WhatsApp refuses sends with them).
-STOPPING_TEMPLATE_STATUSES = {
-    TemplateStatus.PAUSED, TemplateStatus.REJECTED, TemplateStatus.DISABLED, TemplateStatus.PENDING_DELETION,
-    TemplateStatus.DELETED,
-}
-FAILED_STATES = (RecipientState.FAILED, RecipientState.UNKNOWN)
-# Failures that say "too fast", not "cannot be sent": never counted towards the automatic pause.
-THROTTLE_CODES = frozenset({"429", *sending.NUMBER_THROTTLE_CODES, *sending.RECIPIENT_THROTTLE_CODES})
 HEARTBEAT_EVERY = 5.0
 # Recipients in a worker's first chunk, before it has measured how long a send takes.
 FIRST_CHUNK = 10
-# After a throttled answer without Retry-After: wait BASE * 2^(n-1) seconds (n in a row), at most CAP.
-THROTTLE_BASE_SECONDS = 0.25
-THROTTLE_CAP_SECONDS = 8.0
 # Sends due within SEND_AHEAD_SECONDS are marked ``sending`` about this many seconds of slots at a time (one
 # UPDATE for the group); a group whose first slot is closer than URGENT_SECONDS leaves at once.
 GROUP_SECONDS = 0.1
@@ -131,59 +118,6 @@ class ChunkResult:
 # --- the slice ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    status: str
-    generation: int
-    pace: int
-    start_at: datetime | None
-    template_status: str
-    template_deleted: bool
-
-    @property
-    def template_stops(self) -> bool:
-        """The template can no longer be sent (deleted, or in a status WhatsApp refuses)."""
-        return self.template_deleted or self.template_status in STOPPING_TEMPLATE_STATUSES
-
-    def lets_send(self, generation: int) -> bool:
-        """Whether a worker of ``generation`` may go on sending: the run loop's checks, all passed."""
-        return self.generation == generation and self.status == CampaignStatus.RUNNING and not self.template_stops
-
-
-def _snapshot(campaign_id: int) -> Snapshot | None:
-    row = (
-        Campaign.objects.filter(pk=campaign_id)
-        .values_list("status", "generation", "pace", "start_at", "template__status", "template__deleted_at")
-        .first()
-    )
-    if row is None:
-        return None
-    return Snapshot(status=row[0], generation=row[1], pace=row[2], start_at=row[3], template_status=row[4],
-                    template_deleted=row[5] is not None)
-
-
-def auto_pause(*, campaign: Campaign, kind: str, reason: str) -> bool:
-    """Pause a running (or scheduled) campaign by itself, with the reason shown; audited."""
-    moved = campaign.transition(
-        CampaignStatus.PAUSED, only_from=(CampaignStatus.RUNNING, CampaignStatus.SCHEDULED),
-        pause_kind=kind, pause_reason=reason, paused_at=timezone.now(),
-    )
-    if moved:
-        hooks.campaign_status_changed.fire(campaign=campaign, previous=CampaignStatus.RUNNING)
-        logger.warning("campaign %s paused automatically: %s", campaign.pk, reason)
-        audit_record(actor=None, action="campaign.auto_pause", obj=campaign, client=campaign.client,
-                     changes={"pause_kind": kind, "pause_reason": reason})
-    return moved
-
-
-def template_stop_reason(*, name: str, status: str, deleted: bool) -> str:
-    if deleted:
-        return _("The template %(name)s was deleted at the provider.") % {"name": name}
-    return _("The template %(name)s is now %(status)s; WhatsApp will not send it.") % {
-        "name": name, "status": TemplateStatus(status).label if status in TemplateStatus.values else status,
-    }
-
-
 class CampaignWorker:
     """One slice of work on one campaign (objects loaded once, state re-read per chunk)."""
 
@@ -200,7 +134,7 @@ class CampaignWorker:
         self.control_seconds = float(conf.setting("CAMPAIGN_CONTROL_SECONDS"))
         self.max_attempts = int(conf.setting("CAMPAIGN_MAX_ATTEMPTS"))
         self.batch = sending.TemplateBatch(phone_number=self.phone_number, template=self.template)
-        self.batch.throttle_back = True  # a throttled send comes back to slow down and try later (_throttled)
+        self.batch.throttle_back = True  # a throttled send comes back to slow down and try later (_harvest)
         self.seconds_per_send = 0.0  # moving average, slot waits included: sizes chunks
         self.last_heartbeat = 0.0
         self.flight: Flight | None = None
@@ -256,7 +190,7 @@ class CampaignWorker:
         deadline = time.monotonic() + budget_seconds
         sent = 0
         while True:
-            snap = _snapshot(self.campaign.pk)
+            snap = stops.snapshot(self.campaign.pk)
             if snap is None:
                 return SliceOutcome(again=False, reason="deleted", sent=sent)
             if snap.generation != self.generation:
@@ -271,7 +205,7 @@ class CampaignWorker:
             if snap.status != CampaignStatus.RUNNING:
                 return SliceOutcome(again=False, reason=snap.status, sent=sent)
             if snap.template_stops:
-                auto_pause(campaign=self.campaign, kind=PauseKind.TEMPLATE, reason=template_stop_reason(
+                stops.auto_pause(campaign=self.campaign, kind=PauseKind.TEMPLATE, reason=stops.template_stop_reason(
                     name=self.template.name, status=snap.template_status, deleted=snap.template_deleted))
                 return SliceOutcome(again=False, reason="template", sent=sent)
             self.flight.stopping.clear()  # a stop seen mid-chunk was undone meanwhile (e.g. resumed): go on
@@ -283,16 +217,16 @@ class CampaignWorker:
                     settled = self._settle()
                     sent += settled.sent
                     if settled.auth_failure:
-                        auto_pause(campaign=self.campaign, kind=PauseKind.AUTH, reason=settled.auth_failure)
+                        stops.auto_pause(campaign=self.campaign, kind=PauseKind.AUTH, reason=settled.auth_failure)
                         return SliceOutcome(again=False, reason="auth", sent=sent)
                     continue
                 return self._nothing_to_claim(sent)
             result = self._process(chunk, pace=snap.pace)
             sent += result.sent
             if result.auth_failure:
-                auto_pause(campaign=self.campaign, kind=PauseKind.AUTH, reason=result.auth_failure)
+                stops.auto_pause(campaign=self.campaign, kind=PauseKind.AUTH, reason=result.auth_failure)
                 return SliceOutcome(again=False, reason="auth", sent=sent)
-            if result.failures and self._too_many_failures():
+            if result.failures and stops.too_many_failures(campaign=self.campaign):
                 return SliceOutcome(again=False, reason="failures", sent=sent)
             if time.monotonic() >= deadline:
                 return SliceOutcome(again=True, reason="slice", sent=sent)
@@ -341,7 +275,9 @@ class CampaignWorker:
         """
         result = ChunkResult()
         self._harvest(result, timeout=0)  # answers that came in since the last chunk (or calls stopped there)
-        chunk = self._without_pair_limited(self._without_opted_out(chunk))
+        chunk = screening.without_opted_out(chunk=chunk, campaign=self.campaign, batch=self.batch)
+        chunk = screening.without_pair_limited(chunk=chunk, campaign=self.campaign, phone_number=self.phone_number,
+                                               worker_id=self.worker_id)
         if not chunk:
             return result
         stored = self.batch.store([
@@ -481,7 +417,10 @@ class CampaignWorker:
                     release(recipient_ids=[claimed.id], worker_id=self.worker_id)
                 continue
             if outcome.status == sending.THROTTLED:
-                self._throttled(claimed, message, outcome)
+                self.throttles += 1
+                throttles.answer_throttled(campaign_id=self.campaign.pk, phone_number_id=self.phone_number.pk,
+                                           batch=self.batch, recipient_id=claimed.id, message=message,
+                                           outcome=outcome, worker_id=self.worker_id, in_a_row=self.throttles)
                 continue
             message = self.batch.complete(message, outcome)
             if message.status != MessageStatus.FAILED:
@@ -511,96 +450,17 @@ class CampaignWorker:
     def _count(self, recipient: RecipientOutcome, result: ChunkResult) -> None:
         self.done.append(recipient)
         result.sent += 1
-        if recipient.state in FAILED_STATES:
+        if recipient.state in stops.FAILED_STATES:
             result.failures += 1
             if recipient.error_kind == "auth":
                 result.auth_failure = _(
                     "The provider refused the account's credentials (%(code)s): %(words)s") % {
                     "code": recipient.error_code, "words": recipient.error or _("authentication error")}
 
-    def _throttled(self, claimed: Claimed, message: Message, outcome) -> None:
-        """The provider did not take the send because of throttling: slow down, and send it later.
-
-        Not a failure (the auto-pause ratio never sees it) and never a
-        duplicate: the provider refused it, so its message is withdrawn (it
-        never left) and the recipient is put back with a lease that keeps it
-        for ``delay`` -- claimed again afterwards, by any worker, and stored
-        afresh under the same key. A number throttle (429, 130429) also keeps
-        every sender of the number waiting that long; a recipient throttle
-        (131056) waits at least ``CAMPAIGN_PAIR_SECONDS``.
-        """
-        self.throttles += 1
-        delay = min(outcome.retry_after or THROTTLE_BASE_SECONDS * 2 ** (self.throttles - 1), THROTTLE_CAP_SECONDS)
-        if outcome.throttle == "number":
-            rates.number_slow_down(phone_number_id=self.phone_number.pk, seconds=delay)
-        else:
-            delay = max(delay, float(conf.setting("CAMPAIGN_PAIR_SECONDS")))
-        if not self.batch.withdraw(message):
-            logger.warning("campaign %s: throttled message %s moved meanwhile; left to its lease", self.campaign.pk,
-                           message.pk)
-            return
-        defer(recipient_ids=[claimed.id], worker_id=self.worker_id, seconds=delay)
-
     def _still_running(self) -> bool:
         """The mid-chunk control check: whether this worker may go on sending (the loop says why not)."""
-        snap = _snapshot(self.campaign.pk)
+        snap = stops.snapshot(self.campaign.pk)
         return snap is not None and snap.lets_send(self.generation)
-
-    def _without_pair_limited(self, chunk: list[Claimed]) -> list[Claimed]:
-        """Put back for later the recipients this number wrote to too often just now (the pair rate).
-
-        WhatsApp allows about one message every few seconds from a number to one
-        person, after a small burst (error 131056). A recipient who already got
-        ``CAMPAIGN_PAIR_BURST`` messages from this number in the last
-        ``CAMPAIGN_PAIR_SECONDS`` (another campaign, the API, the inbox) waits that
-        long -- deferred, not queued in front of the others: the worker goes on
-        with the rest. One query per chunk; its own message (a re-claimed
-        recipient's) does not count.
-        """
-        burst = int(conf.setting("CAMPAIGN_PAIR_BURST"))
-        seconds = float(conf.setting("CAMPAIGN_PAIR_SECONDS"))
-        if burst <= 0 or seconds <= 0 or not chunk:
-            return chunk
-        own = [CampaignRecipient.idempotency_key(self.campaign.pk, c.id) for c in chunk]
-        recent = dict(
-            Message.objects.filter(phone_number_id=self.phone_number.pk, direction=Direction.OUTBOUND,
-                                   to_number__in=[c.phone for c in chunk],
-                                   created_at__gte=timezone.now() - timedelta(seconds=seconds))
-            .exclude(idempotency_key__in=own).values_list("to_number").annotate(n=Count("id"))
-        )
-        later = [c.id for c in chunk if recent.get(c.phone, 0) >= burst]
-        if not later:
-            return chunk
-        defer(recipient_ids=later, worker_id=self.worker_id, seconds=seconds)
-        return [c for c in chunk if c.id not in set(later)]
-
-    def _without_opted_out(self, chunk: list[Claimed]) -> list[Claimed]:
-        """Skip recipients who opted out after the dry run (a "stop" reply mid-campaign).
-
-        A re-claimed one may have been sent before its worker died: it keeps its
-        message (linked by the batch's replay) instead of being skipped.
-        """
-        phones = {c.phone for c in chunk}
-        stopped = sending.opted_out_among(client_id=self.campaign.client_id, phones=phones,
-                                  category=self.campaign.template.category)
-        out = [c for c in chunk if c.phone in stopped]
-        if not out:
-            return chunk
-        keys = {CampaignRecipient.idempotency_key(self.campaign.pk, c.id): c.id for c in out if c.attempts > 1}
-        earlier = (Message.objects.filter(client_id=self.campaign.client_id, idempotency_key__in=list(keys))
-                   if keys else [])
-        words = _("This person asked not to receive messages (after the list was checked).")
-        sent_before = set()
-        for message in earlier:
-            if message.status == MessageStatus.QUEUED:
-                self.batch.abandon(message, words=words)
-            else:
-                sent_before.add(keys[message.idempotency_key])
-        skipped = {c.id for c in out} - sent_before
-        CampaignRecipient.objects.filter(pk__in=skipped).update(
-            state=RecipientState.SKIPPED, skip_reason=SkipReason.OPTED_OUT, claimed_by="", lease_until=None,
-            skip_detail=words)
-        return [c for c in chunk if c.id not in skipped]
 
     def _outcome_of(self, claimed: Claimed, message: Message) -> RecipientOutcome:
         failed = message.status == MessageStatus.FAILED
@@ -616,28 +476,6 @@ class CampaignWorker:
                   kind: str = "") -> RecipientOutcome:
         return RecipientOutcome(id=claimed.id, state=state, finished_at=timezone.now(), message_id=message_id,
                                 error_code=(code or "")[:32], error=error or "", error_kind=kind)
-
-    # -- automatic stops --
-
-    def _too_many_failures(self) -> bool:
-        """Pause when more than RATIO of the last WINDOW outcomes failed (or got no answer)."""
-        window = int(conf.setting("CAMPAIGN_FAILURE_WINDOW"))
-        ratio = float(conf.setting("CAMPAIGN_FAILURE_RATIO"))
-        recent = list(
-            CampaignRecipient.objects.filter(campaign_id=self.campaign.pk, finished_at__isnull=False)
-            .order_by("-finished_at").values_list("state", "error_code")[:window]
-        )
-        # Throttling is not failure: a 130429 / 131056 reported by a status webhook after the send stays out.
-        failures = sum(1 for state, code in recent if state in FAILED_STATES and code not in THROTTLE_CODES)
-        if failures <= ratio * window:
-            return False
-        return auto_pause(
-            campaign=self.campaign, kind=PauseKind.FAILURES,
-            reason=_("%(failures)d of the last %(total)d messages failed or got no answer (the limit is "
-                     "%(percent)d%%). Check the failure reasons, then resume.")
-            % {"failures": failures, "total": len(recent), "percent": round(ratio * 100)},
-        )
-
 
 def campaign_work(*, campaign_id: int, generation: int, worker_id: str, budget_seconds: float | None = None
                   ) -> SliceOutcome:

@@ -3,8 +3,8 @@
 The provider may take a send and WhatsApp refuse it afterwards: a ``failed``
 status webhook with error 130429 (the number's throughput), 131056 (the pair
 rate to one recipient) or 429. In the send's answer such a refusal makes the
-runner slow down and send later (:meth:`campaigns.runner.CampaignWorker._throttled`);
-reported later, it does the same here, heard on
+runner slow down and send later (:func:`answer_throttled`, below); reported
+later, it does the same, heard on
 ``messaging.hooks.statuses_changed`` (registered in ``CampaignsConfig.ready``):
 
 - a number throttle (130429, 429) keeps every sender of the number waiting
@@ -38,12 +38,16 @@ from django.utils import timezone
 
 from accounts import rates
 from campaigns import conf
+from campaigns.claims import defer
 from campaigns.models import CampaignRecipient, CampaignStatus, RecipientState
 from messaging import sending
 from messaging.models import Direction, Message, MessageStatus
 
 logger = logging.getLogger(__name__)
 
+# After a throttled answer without Retry-After: wait BASE * 2^(n-1) seconds (n in a row), at most CAP.
+THROTTLE_BASE_SECONDS = 0.25
+THROTTLE_CAP_SECONDS = 8.0
 #: How long a number throttle reported by a status webhook holds every sender of the number back.
 LATE_THROTTLE_SECONDS = 1.0
 NUMBER_CODES = frozenset({"429", *sending.NUMBER_THROTTLE_CODES})
@@ -62,6 +66,32 @@ def throttle_code(message: Message) -> str:
         return ""
     code = (message.error_code or "").strip().lstrip("#")
     return code if code in CODES else ""
+
+
+def answer_throttled(*, campaign_id: int, phone_number_id: int, batch: sending.TemplateBatch, recipient_id: int,
+                     message: Message, outcome, worker_id: str, in_a_row: int) -> None:
+    """The provider did not take a campaign's send because of throttling: slow down, and send it later.
+
+    Not a failure (the auto-pause ratio never sees it) and never a
+    duplicate: the provider refused it, so its message is withdrawn (it
+    never left) and the recipient is put back with a lease that keeps it
+    for ``delay`` -- claimed again afterwards, by any worker, and stored
+    afresh under the same key. A number throttle (429, 130429) also keeps
+    every sender of the number waiting that long; a recipient throttle
+    (131056) waits at least ``CAMPAIGN_PAIR_SECONDS``. ``in_a_row``: the
+    worker's throttled answers in a row, this one included (the backoff's
+    exponent).
+    """
+    delay = min(outcome.retry_after or THROTTLE_BASE_SECONDS * 2 ** (in_a_row - 1), THROTTLE_CAP_SECONDS)
+    if outcome.throttle == "number":
+        rates.number_slow_down(phone_number_id=phone_number_id, seconds=delay)
+    else:
+        delay = max(delay, float(conf.setting("CAMPAIGN_PAIR_SECONDS")))
+    if not batch.withdraw(message):
+        logger.warning("campaign %s: throttled message %s moved meanwhile; left to its lease", campaign_id,
+                       message.pk)
+        return
+    defer(recipient_ids=[recipient_id], worker_id=worker_id, seconds=delay)
 
 
 def on_statuses_changed(*, messages) -> None:

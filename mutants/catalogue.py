@@ -240,8 +240,8 @@ MUTANTS: list[Mutant] = [
     Mutant("analytics-prune-other-wabas", "analytics/services.py",
            "            ConversationDataPoint.objects.filter(\n                waba=waba,\n",
            "            ConversationDataPoint.objects.filter(\n", ANALYTICS_SYNC_TESTS),
-    # --- campaign claims, pace, attempts, opt-out (campaigns/runner.py) ---------------------------
-    Mutant("runner-opt-out-ignored", "campaigns/runner.py",
+    # --- campaign claims, pace, attempts, opt-out (campaigns/runner.py, screening.py, stops.py) ---
+    Mutant("runner-opt-out-ignored", "campaigns/screening.py",
            "stopped = sending.opted_out_among(", "stopped = set() if True else sending.opted_out_among(",
            RUNNER_TESTS),
     Mutant("runner-attempts-one-too-few", "campaigns/runner.py",
@@ -273,14 +273,14 @@ MUTANTS: list[Mutant] = [
            "            if False:\n                return self._finished(", RUNNER_TESTS),
     Mutant("runner-auth-failure-does-not-pause", "campaigns/runner.py",
            "if recipient.error_kind == \"auth\":", "if False:", RUNNER_TESTS),
-    Mutant("runner-failure-ratio-doubled", "campaigns/runner.py",
+    Mutant("runner-failure-ratio-doubled", "campaigns/stops.py",
            "if failures <= ratio * window:", "if failures <= 2 * ratio * window:", RUNNER_TESTS),
     Mutant("runner-mid-chunk-control-skipped", "campaigns/runner.py",
            "                    if not self._still_running():", "                    if False:", RUNNER_TESTS),
     Mutant("runner-old-generation-keeps-sending", "campaigns/runner.py",
            "            if snap.generation != self.generation:\n                return SliceOutcome(again=False, "
            "reason=\"superseded\", sent=sent)\n", "", RUNNER_TESTS),
-    Mutant("runner-reclaimed-sent-is-skipped", "campaigns/runner.py",
+    Mutant("runner-reclaimed-sent-is-skipped", "campaigns/screening.py",
            "skipped = {c.id for c in out} - sent_before", "skipped = {c.id for c in out}", RUNNER_TESTS),
     # --- idempotency (messaging/sending/, campaigns/models.py) ---------------------------------
     Mutant("send-idempotency-key-ignored", "messaging/sending/send.py",

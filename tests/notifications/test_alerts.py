@@ -126,7 +126,7 @@ def test_a_campaign_paused_by_the_portal_alerts_but_one_paused_by_a_person_does_
     from django.utils import timezone
 
     from campaigns import services as campaign_services
-    from campaigns.runner import auto_pause
+    from campaigns.stops import auto_pause
 
     campaign = campaign_services.campaign_create_with_recipients(
         actor=client_admin, phone_number=line, template=template, name="Promo",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from campaigns import services as campaign_services
 from campaigns.models import PauseKind
-from campaigns.runner import auto_pause
+from campaigns.stops import auto_pause
 from messaging.models import MessageStatus
 from notifications import delivery, services, signing
 from notifications.models import Delivery, DeliveryAttempt, EventType, WebhookEndpoint
