@@ -15,9 +15,9 @@ CUSTOMER = "573137004444"
 
 @pytest.mark.django_db(transaction=True)
 def test_an_agent_tags_the_customer_from_the_thread_panel(new_page, demo):  # noqa: F811
-    from accounts.models import PhoneNumber
     from django.utils import timezone
 
+    from accounts.models import PhoneNumber
     from campaigns.models import Campaign, CampaignStatus, RecipientState
     from contacts.models import AttributeDefinition, AttributeKind
     from messaging.models import Conversation
