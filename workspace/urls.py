@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from workspace.views import analytics, campaigns, contacts, frame, inbox, replybox, teams, templates, thread, thread_contact
+from workspace.views import (
+    analytics,
+    campaigns,
+    contacts,
+    frame,
+    inbox,
+    replybox,
+    teams,
+    templates,
+    thread,
+    thread_contact,
+)
 
 app_name = "workspace"
 
