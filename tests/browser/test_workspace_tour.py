@@ -1,0 +1,145 @@
+"""The workspace tour (issue 22): every workspace page at 1,366 px and at 390 px (phone), in the demo's world.
+
+One test visits each page a client admin can open (login, inbox, a thread with the reply box, the closed window's
+template picker, contacts, a contact, campaigns, a new campaign, a campaign, templates, a template, the builder,
+analytics, settings) at both widths, asserts nothing runs off the page sideways (a table may scroll inside its own
+box) and, with ``UPDATE_SCREENSHOTS=1``, saves ``docs/screenshots/workspace-<page>-{1366,390}.png`` for the README's
+tour. The phone's header is checked too: the "Menu" button opens the task links stacked, the bell and the user
+menu stay reachable. Regenerate every picture with one command::
+
+    UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser/test_workspace_tour.py
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+from tests.browser.test_workspace_browser import BUSINESS, DESKTOP, PHONE, login, new_page, staff  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+CUSTOMER = "573137004455"
+LATE_CUSTOMER = "573137004466"
+
+# Elements running off the page (a clipped column, a table wider than the screen): none allowed, except inside a
+# container that scrolls sideways on purpose (a wide table in its own box).
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const scrolls = (el) => {
+    for (let up = el.parentElement; up; up = up.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(up).overflowX)) return true;
+    }
+    return false;
+  };
+  const wide = [...document.querySelectorAll('body *')].filter((el) => {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    return box.width > 0 && box.right > width + 1 && style.position !== 'fixed' && !el.closest('[hidden]')
+      && !scrolls(el);
+  }).map((el) => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ')[0] : ''));
+  return {scroll: document.documentElement.scrollWidth - width, wide: wide.slice(0, 8)};
+}"""
+
+
+def fits(page, name: str) -> None:
+    result = page.evaluate(OVERFLOW)
+    assert result["scroll"] <= 1 and not result["wide"], (name, result)
+
+
+def both_widths(page, url: str, name: str) -> None:
+    """Open ``url`` at each width, check it fits, save the README's picture."""
+    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        fits(page, f"{name} at {width}")
+        screenshot(page, f"workspace-{name}-{width}", readme=True)
+
+
+def demo_history(url: str, actor) -> None:
+    """The demo's earlier conversations (text, a document, a location, an image) and its finished campaign."""
+    import requests
+
+    from sandbox.demo_history import demo_history_seed
+    from sandbox.transport import InProcessTransport
+
+    session = requests.Session()
+    session.mount(f"{url}/", InProcessTransport())
+    try:
+        demo_history_seed(actor=actor, session=session)
+    finally:
+        session.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # noqa: F811
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+    from messaging.models import Conversation
+    from messaging.webhooks.process import webhook_events_process
+    from sandbox.replies import sandbox_customer_reply
+    from templates_mgr.models import Template
+
+    demo_history(demo.url, get_user_model().objects.get(username="ana"))
+    carla = staff("carla", "admin")
+    for customer in (CUSTOMER, LATE_CUSTOMER):
+        sandbox_customer_reply(phone_number=BUSINESS, from_number=customer, type="text")
+    webhook_events_process()
+    conversation = Conversation.objects.get(contact__wa_id=CUSTOMER)
+    late = Conversation.objects.get(contact__wa_id=LATE_CUSTOMER)  # its window closed: the template picker
+    Conversation.objects.filter(pk=late.pk).update(last_inbound_at=timezone.now() - timedelta(days=2))
+    campaign = Campaign.objects.filter(phone_number__client__memberships__user=carla).order_by("-pk").first()
+    template = Template.objects.filter(waba__phone_numbers__digits=BUSINESS, name="order_update").first()
+    assert campaign is not None and template is not None
+
+    page = new_page()
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{demo.url}/login/")
+    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        fits(page, f"login at {width}")
+        screenshot(page, f"workspace-login-{width}", readme=True)
+    page.set_viewport_size(DESKTOP)
+    login(page, demo.url, "carla")
+
+    both_widths(page, f"{demo.url}/", "inbox")
+    both_widths(page, f"{demo.url}/c/{conversation.pk}/", "thread")
+    both_widths(page, f"{demo.url}/c/{late.pk}/", "template-picker")
+    both_widths(page, f"{demo.url}/contacts/", "contacts")
+    both_widths(page, f"{demo.url}/contacts/{conversation.contact_id}/", "contact")
+    both_widths(page, f"{demo.url}/campaigns/", "campaigns")
+    both_widths(page, f"{demo.url}/campaigns/new/", "campaign-new")
+    both_widths(page, f"{demo.url}/campaigns/{campaign.pk}/", "campaign")
+    both_widths(page, f"{demo.url}/templates/", "templates")
+    both_widths(page, f"{demo.url}/templates/{template.pk}/", "template")
+    both_widths(page, f"{demo.url}/templates/new/", "template-builder")
+    both_widths(page, f"{demo.url}/analytics/", "analytics")
+    both_widths(page, f"{demo.url}/settings/", "settings")
+
+    # The phone's header: the task links behind "Menu", stacked; the bell and the user menu stay in the header.
+    page.set_viewport_size(PHONE)
+    page.goto(f"{demo.url}/")
+    expect(page.locator("[data-nav=contacts]")).to_be_hidden()
+    expect(page.locator("form[action='/logout/'] button")).to_be_visible()
+    page.click(".ws-menu-button")
+    links = page.locator(".ws-nav-item")
+    expect(page.locator("[data-nav=contacts]")).to_be_visible()
+    boxes = [links.nth(i).bounding_box() for i in range(links.count())]
+    assert len({round(box["x"]) for box in boxes}) == 1 and len(boxes) >= 6  # stacked, one under the other
+    assert all(box["x"] + box["width"] <= PHONE["width"] for box in boxes)
+    fits(page, "the open menu at 390")
+    screenshot(page, "workspace-menu-390", readme=True)
+    page.click("[data-nav=campaigns]")
+    page.wait_for_url(f"{demo.url}/campaigns/")
+    # On a desktop the links are a row, no "Menu" button.
+    page.set_viewport_size(DESKTOP)
+    expect(page.locator(".ws-menu-button")).to_be_hidden()
+    expect(page.locator("[data-nav=contacts]")).to_be_visible()
+    first, last = links.first.bounding_box(), links.last.bounding_box()
+    assert first["y"] == last["y"] and last["x"] > first["x"]
