@@ -80,6 +80,8 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from analytics.daily import analytics_sync_recent
+
     from campaigns.models import Campaign
     from messaging.models import Conversation
     from messaging.webhooks.process import webhook_events_process
@@ -88,9 +90,12 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
 
     demo_history(demo.url, get_user_model().objects.get(username="ana"))
     carla = staff("carla", "admin")
-    for customer in (CUSTOMER, LATE_CUSTOMER):
-        sandbox_customer_reply(phone_number=BUSINESS, from_number=customer, type="text")
-    webhook_events_process()
+    analytics_sync_recent(days=14, granularities=["DAILY"])  # the charts open full
+    # A customer who writes in several types (the thread), another whose window is closed (the template picker).
+    for customer, kind in ((CUSTOMER, "text"), (CUSTOMER, "image"), (CUSTOMER, "location"), (CUSTOMER, "text"),
+                           (LATE_CUSTOMER, "text")):
+        sandbox_customer_reply(phone_number=BUSINESS, from_number=customer, type=kind)
+        webhook_events_process()
     conversation = Conversation.objects.get(contact__wa_id=CUSTOMER)
     late = Conversation.objects.get(contact__wa_id=LATE_CUSTOMER)  # its window closed: the template picker
     Conversation.objects.filter(pk=late.pk).update(last_inbound_at=timezone.now() - timedelta(days=2))
@@ -110,7 +115,15 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
 
     both_widths(page, f"{demo.url}/", "inbox")
     both_widths(page, f"{demo.url}/c/{conversation.pk}/", "thread")
-    both_widths(page, f"{demo.url}/c/{late.pk}/", "template-picker")
+    # The closed window: the picker with a template chosen, its input filled and the preview following it.
+    page.goto(f"{demo.url}/c/{late.pk}/")
+    page.select_option("#reply-box select[name=template]", label="actualiza_botones (es)")
+    page.locator("input[name=tpl_body_1]").press_sequentially("Valentina")
+    expect(page.locator("#template-preview")).to_contain_text("Valentina")
+    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        fits(page, f"template picker at {width}")
+        screenshot(page, f"workspace-template-picker-{width}", readme=True)
     both_widths(page, f"{demo.url}/contacts/", "contacts")
     both_widths(page, f"{demo.url}/contacts/{conversation.contact_id}/", "contact")
     both_widths(page, f"{demo.url}/campaigns/", "campaigns")
