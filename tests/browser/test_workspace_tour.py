@@ -81,7 +81,6 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     from django.utils import timezone
 
     from analytics.daily import analytics_sync_recent
-
     from campaigns.models import Campaign
     from messaging.models import Conversation
     from messaging.webhooks.process import webhook_events_process

@@ -16,7 +16,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
-from django.urls import URLPattern, Resolver404, resolve
+from django.urls import Resolver404, URLPattern, resolve
 from django.utils import timezone
 
 from accounts.models import Role
