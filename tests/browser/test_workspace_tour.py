@@ -84,12 +84,17 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     from campaigns.models import Campaign
     from messaging.models import Conversation
     from messaging.webhooks.process import webhook_events_process
+    from sandbox.models import SandboxWaba
     from sandbox.replies import sandbox_customer_reply
+    from sandbox.services_analytics import sandbox_analytics_generate
     from templates_mgr.models import Template
 
     demo_history(demo.url, get_user_model().objects.get(username="ana"))
     carla = staff("carla", "admin")
-    analytics_sync_recent(days=14, granularities=["DAILY"])  # the charts open full
+    # Two weeks of the provider's analytics (the fixture seeds one day), synced: the charts open full.
+    for waba in SandboxWaba.objects.all():
+        sandbox_analytics_generate(waba=waba, days=14)
+    analytics_sync_recent(days=14, granularities=["DAILY"])
     # A customer who writes in several types (the thread), another whose window is closed (the template picker).
     for customer, kind in ((CUSTOMER, "text"), (CUSTOMER, "image"), (CUSTOMER, "location"), (CUSTOMER, "text"),
                            (LATE_CUSTOMER, "text")):
