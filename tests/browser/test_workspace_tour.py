@@ -88,9 +88,12 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     from sandbox.replies import sandbox_customer_reply
     from sandbox.services_analytics import sandbox_analytics_generate
     from templates_mgr.models import Template
+    from workspace.models import Team
 
     demo_history(demo.url, get_user_model().objects.get(username="ana"))
     carla = staff("carla", "admin")
+    team = Team.objects.create(client=carla.memberships.get().client, name="Ventas")
+    team.members.set([carla])
     # Two weeks of the provider's analytics (the fixture seeds one day), synced: the charts open full.
     for waba in SandboxWaba.objects.all():
         sandbox_analytics_generate(waba=waba, days=14)
@@ -119,6 +122,31 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
 
     both_widths(page, f"{demo.url}/", "inbox")
     both_widths(page, f"{demo.url}/c/{conversation.pk}/", "thread")
+    # The reply box while answering: quoting a message with the emoji picker open; on a phone, attaching by URL.
+    page.set_viewport_size(DESKTOP)
+    page.click("[data-quote]")
+    expect(page.locator("#reply-quote .ws-quoting")).to_be_visible()
+    page.locator("#reply-text").press_sequentially("Claro que sí, ")
+    page.click("[data-action=emoji]")
+    expect(page.locator("#emoji-panel .ws-emoji").first).to_be_visible()
+    fits(page, "reply box at 1366")
+    screenshot(page, "workspace-reply-1366", readme=True)
+    page.keyboard.press("Escape")
+    page.click("[data-action=attach]")
+    page.select_option("#attach-type", "document")
+    page.set_viewport_size(PHONE)
+    fits(page, "reply box at 390")
+    screenshot(page, "workspace-reply-390", readme=True)
+    # The side panel moves the conversation to a team; the history says so.
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{demo.url}/c/{conversation.pk}/")
+    page.select_option("select[name=team]", str(team.pk))
+    page.click("[data-action=assign-team]")
+    expect(page.locator("[data-team]")).to_have_text("Ventas")
+    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        fits(page, f"thread with its team at {width}")
+        screenshot(page, f"workspace-thread-team-{width}", readme=True)
     # The closed window: the picker with a template chosen, its input filled and the preview following it.
     page.goto(f"{demo.url}/c/{late.pk}/")
     page.select_option("#reply-box select[name=template]", label="actualiza_botones (es)")
