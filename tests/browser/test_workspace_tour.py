@@ -150,6 +150,7 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     # The closed window: the picker with a template chosen, its input filled and the preview following it.
     page.goto(f"{demo.url}/c/{late.pk}/")
     page.select_option("#reply-box select[name=template]", label="actualiza_botones (es)")
+    expect(page.locator("#template-preview")).to_contain_text("{{1}}")  # its inputs are in: type into them
     page.locator("input[name=tpl_body_1]").press_sequentially("Valentina")
     expect(page.locator("#template-preview")).to_contain_text("Valentina")
     for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
@@ -163,7 +164,20 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     both_widths(page, f"{demo.url}/campaigns/{campaign.pk}/", "campaign")
     both_widths(page, f"{demo.url}/templates/", "templates")
     both_widths(page, f"{demo.url}/templates/{template.pk}/", "template")
-    both_widths(page, f"{demo.url}/templates/new/", "template-builder")
+    # The builder half filled: WhatsApp's rules checked while typing, the preview showing the example.
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{demo.url}/templates/new/")
+    page.select_option("#id_waba", str(template.waba_id))
+    page.fill("#id_name", "aviso_listo")
+    page.select_option("#id_category", "UTILITY")
+    page.locator("#id_body_text").press_sequentially("Hola {{1}}, tu pedido está listo.")
+    page.fill("#id_body_example_1", "José")
+    expect(page.locator("#ws-check-state")).to_have_attribute("data-state", "ok", timeout=5_000)
+    expect(page.locator("#wa-preview-body")).to_contain_text("Hola José")
+    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        fits(page, f"template builder at {width}")
+        screenshot(page, f"workspace-template-builder-{width}", readme=True)
     both_widths(page, f"{demo.url}/analytics/", "analytics")
     both_widths(page, f"{demo.url}/settings/", "settings")
 
