@@ -202,3 +202,9 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     expect(page.locator("[data-nav=contacts]")).to_be_visible()
     first, last = links.first.bounding_box(), links.last.bounding_box()
     assert first["y"] == last["y"] and last["x"] > first["x"]
+    # In Spanish (longer words) the phone's header still fits.
+    page.set_viewport_size(PHONE)
+    page.context.add_cookies([{"name": "django_language", "value": "es", "url": demo.url}])
+    page.goto(f"{demo.url}/")
+    expect(page.locator(".ws-menu-button")).to_contain_text("Menú")
+    fits(page, "the Spanish header at 390")
