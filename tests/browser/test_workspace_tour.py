@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import pump, screenshot
 from tests.browser.test_workspace_browser import BUSINESS, DESKTOP, PHONE, login, new_page, staff  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -91,6 +91,7 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     from workspace.models import Team
 
     demo_history(demo.url, get_user_model().objects.get(username="ana"))
+    pump()  # the campaign's messages delivered and read, as a few minutes later
     carla = staff("carla", "admin")
     team = Team.objects.create(client=carla.memberships.get().client, name="Ventas")
     team.members.set([carla])
