@@ -73,9 +73,9 @@ def test_agent_sees_a_new_customer_live_answers_with_a_canned_reply_assigns_and_
     row = page.locator(f"#conv-{conversation.pk}")
     expect(row).to_be_visible(timeout=3_000)
     expect(page).to_have_title(__import__("re").compile(r"^\(\d+\) "))  # the unread badge in the title
-    screenshot(page, "workspace-inbox-1366", readme=True)
+    screenshot(page, "workspace-inbox-1366")  # test-artifacts; the README's is the tour's
     page.set_viewport_size(PHONE)
-    screenshot(page, "workspace-inbox-390", readme=True)
+    screenshot(page, "workspace-inbox-390")  # test-artifacts; the README's is the tour's
     page.set_viewport_size(DESKTOP)
 
     row.locator("a").click()
@@ -90,9 +90,9 @@ def test_agent_sees_a_new_customer_live_answers_with_a_canned_reply_assigns_and_
     page.click("[data-action=resolve]")
     expect(page.locator("[data-conversation-status]")).to_have_attribute("data-conversation-status", "resolved")
     expect(page.locator("#timeline .ws-activity")).to_have_count(2)
-    screenshot(page, "workspace-thread-1366", readme=True)
+    screenshot(page, "workspace-thread-1366")  # test-artifacts; the README's is the tour's
     page.set_viewport_size(PHONE)
-    screenshot(page, "workspace-thread-390", readme=True)
+    screenshot(page, "workspace-thread-390")  # test-artifacts; the README's is the tour's
     assert not [error for error in errors if "Content Security Policy" in error or "htmx" in error], errors
 
     # A second agent sees it resolved and assigned.
@@ -127,7 +127,7 @@ def test_closed_window_sends_a_template_from_the_picker_with_its_preview(new_pag
     expect(page.locator("#template-preview")).to_contain_text("{{1}}")
     page.locator("input[name=tpl_body_1]").press_sequentially("Valentina")
     expect(page.locator("#template-preview")).to_contain_text("Valentina")  # the preview follows what is typed
-    screenshot(page, "workspace-template-picker-1366", readme=True)
+    screenshot(page, "workspace-template-picker-1366")  # test-artifacts; the README's is the tour's
     page.click("[data-action=send-template]")
     expect(page.locator("#timeline .wa-msg-out")).to_have_count(1, timeout=5_000)
     sent = Message.objects.filter(conversation=conversation, direction="out").get()

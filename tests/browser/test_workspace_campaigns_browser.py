@@ -75,7 +75,7 @@ def test_client_admin_creates_starts_watches_and_exports_a_campaign(page, demo, 
     expect(page.locator('[data-count="read"]')).to_have_text("20", timeout=20_000)
     expect(page.locator("#wa-campaign-retry")).to_be_hidden()  # nothing failed: no retry offered
     page.wait_for_timeout(800)  # the bar's transition, for the picture
-    screenshot(page, "workspace-campaign-1366", readme=True)
+    screenshot(page, "workspace-campaign-1366")  # test-artifacts; the README's is the tour's
 
     with page.expect_download() as download_info:
         page.click("#wa-campaign-export")
@@ -86,14 +86,14 @@ def test_client_admin_creates_starts_watches_and_exports_a_campaign(page, demo, 
     assert len(rows) == 1 + 22 and rows[1][2] == "Read"
 
     page.set_viewport_size(PHONE)
-    screenshot(page, "workspace-campaign-390", readme=True)
+    screenshot(page, "workspace-campaign-390")  # test-artifacts; the README's is the tour's
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     page.goto(f"{demo.url}/campaigns/")
     expect(page.locator(f'[data-campaign="{campaign.pk}"]')).to_contain_text("100%")
-    screenshot(page, "workspace-campaigns-390", readme=True)
+    screenshot(page, "workspace-campaigns-390")  # test-artifacts; the README's is the tour's
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.set_viewport_size(DESKTOP)
-    screenshot(page, "workspace-campaigns-1366", readme=True)
+    screenshot(page, "workspace-campaigns-1366")  # test-artifacts; the README's is the tour's
     assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
     assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors

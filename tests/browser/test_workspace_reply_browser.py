@@ -164,7 +164,7 @@ def test_agent_is_alerted_replies_to_a_message_with_an_emoji_and_sends_an_image(
     expect(page.locator("#reply-quote .ws-quoting")).to_be_visible()
     page.click("[data-action=emoji]")
     expect(page.locator("#emoji-panel .ws-emoji").first).to_be_visible()
-    screenshot(page, "workspace-reply-1366", readme=True)
+    screenshot(page, "workspace-reply-1366")  # test-artifacts; the README's is the tour's
     page.keyboard.press("Escape")
     expect(page.locator("#emoji-panel .ws-emoji").first).to_be_hidden()
     page.click("[data-action=attach]")
@@ -172,7 +172,7 @@ def test_agent_is_alerted_replies_to_a_message_with_an_emoji_and_sends_an_image(
     expect(page.locator("[data-attach-filename]")).to_be_visible()
     screenshot(page, "workspace-reply-attach-1366")  # test-artifacts only
     page.set_viewport_size(PHONE)
-    screenshot(page, "workspace-reply-390", readme=True)
+    screenshot(page, "workspace-reply-390")  # test-artifacts; the README's is the tour's
     page.set_viewport_size(DESKTOP)
     # On the thread, the bell still hears other customers: the thread's poll brings their news (no request more).
     assert page.evaluate("window.__notifications.length") == 0

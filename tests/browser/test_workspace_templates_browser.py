@@ -35,9 +35,9 @@ def login(page, url: str, username: str) -> None:
 
 def both_sizes(page, name: str) -> None:
     page.set_viewport_size(DESKTOP)
-    screenshot(page, f"{name}-1366", readme=True)
+    screenshot(page, f"{name}-1366")  # the README's are the tour's
     page.set_viewport_size(PHONE)
-    screenshot(page, f"{name}-390", readme=True)
+    screenshot(page, f"{name}-390")
     page.set_viewport_size(DESKTOP)
 
 

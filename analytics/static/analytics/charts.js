@@ -41,9 +41,15 @@
     }));
     const valueAxis = { beginAtZero: true, stacked: stacked, ticks: { precision: 0, color: textColour() } };
     const labelAxis = { stacked: stacked, ticks: { color: textColour(), autoSkip: true, maxRotation: 0 } };
+    // On a phone a long label ("+57 324 555 0101 · Comercial Andina") would be cut at the canvas's edge: the
+    // horizontal charts show it on two lines there instead.
+    const narrow = window.matchMedia("(max-width: 600px)").matches;
+    const labels = horizontal && narrow
+      ? chart.labels.map((label) => (typeof label === "string" && label.includes(" · ") ? label.split(" · ") : label))
+      : chart.labels;
     return {
       type: "bar",
-      data: { labels: chart.labels, datasets: datasets },
+      data: { labels: labels, datasets: datasets },
       options: {
         indexAxis: horizontal ? "y" : "x",
         responsive: true,
