@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_workspace_browser import BUSINESS, PHONE, login, new_page, staff  # noqa: F401
-from tests.browser.test_workspace_teams_browser import fits
+from tests.browser.test_workspace_tour import fits
 
 CUSTOMER = "573137004444"
 
@@ -61,11 +61,11 @@ def test_an_agent_tags_the_customer_from_the_thread_panel(new_page, demo):  # no
     expect(page.locator("#ws-contact [data-tag=mayorista]")).to_have_count(0)
     assert list(contact.tags.values_list("name", flat=True)) == ["vip"]
     assert page.url.endswith(f"/c/{conversation.pk}/")  # never left the thread
-    fits(page)
+    fits(page, "thread panel")
     panel.scroll_into_view_if_needed()
-    screenshot(page, "workspace-thread-panel-1366", readme=True)
+    screenshot(page, "workspace-thread-panel-1366")
     page.set_viewport_size(PHONE)
     page.reload()
     expect(page.locator("#ws-contact [data-tag=vip]")).to_be_visible()
-    fits(page)
-    screenshot(page, "workspace-thread-panel-390", readme=True)
+    fits(page, "thread panel")
+    screenshot(page, "workspace-thread-panel-390")
