@@ -9,11 +9,11 @@ the sha256 in the payload is the real digest of what the link returns.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import struct
 import zlib
 from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,10 +21,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from .conf import setting
 
-_JPEG_1X1 = base64.b64decode(
-    "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////"
-    "////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA="
-)
+# A 480×320 photo-like picture (made once with Chromium from a gradient and the words "waportal sandbox"), so an
+# inbound image in the demo shows as a picture, not as a one-pixel dot.
+_PHOTO_JPG = (Path(__file__).parent / "samples" / "photo.jpg").read_bytes()
 
 
 def _png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (37, 211, 102)) -> bytes:
@@ -69,8 +68,8 @@ def _pdf() -> bytes:
 SAMPLES: dict[str, tuple[str, bytes]] = {
     # extension: (content type, bytes). Audio/video are tagged stubs: enough to
     # download, store and hash; nobody needs to play them in a demo.
-    "jpg": ("image/jpeg", _JPEG_1X1),
-    "png": ("image/png", _png()),
+    "jpg": ("image/jpeg", _PHOTO_JPG),
+    "png": ("image/png", _png(480, 320)),
     "pdf": ("application/pdf", _pdf()),
     "mp4": ("video/mp4", b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64),
     "mp3": ("audio/mpeg", b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 32),

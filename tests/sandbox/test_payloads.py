@@ -115,3 +115,14 @@ def test_media_links_use_the_port_the_demo_serves(settings):
     settings.PUBLIC_BASE_URL = "https://portal.example.com"
     _kind, content = inbound_content("image", webhook_url="http://127.0.0.1:8123/webhooks/aldeamo/s3cr3t/")
     assert content["image"]["link"].startswith("https://portal.example.com/sandbox/")
+
+
+def test_the_sample_photo_is_a_picture_a_person_can_see():
+    """An inbound image in the demo shows as a picture (the sample used to be one pixel)."""
+    from sandbox.media import SAMPLES
+
+    data = SAMPLES["jpg"][1]
+    assert data[:2] == b"\xff\xd8"  # a JPEG
+    frame = data.index(b"\xff\xc0")  # baseline frame header: length, precision, height, width
+    height, width = int.from_bytes(data[frame + 5:frame + 7]), int.from_bytes(data[frame + 7:frame + 9])
+    assert (width, height) == (480, 320)
