@@ -120,12 +120,15 @@ def backoff(attempt: int, error: ProviderError) -> float:
 
 
 def call_provider(*, client, wire: Any, account: ProviderAccount, label: Any,
-                   throttle_back: bool = False, on_throttle: Callable[[float], None] | None = None) -> Outcome:
+                   throttle_back: bool = False, on_throttle: Callable[[float], None] | None = None,
+                   before_retry: Callable[[], None] | None = None) -> Outcome:
     """Send ``wire``, retrying only what is safe; the outcome, never a ProviderError.
 
     With ``throttle_back``, a throttling answer (:func:`throttle_of`) is
     returned at once as a ``throttled`` outcome instead of being retried here;
     otherwise ``on_throttle(delay)`` hears of a number throttle before the retry.
+    ``before_retry()`` runs after the backoff, before each new attempt: a single
+    send takes the number's next slot there, so a retry is counted like any send.
 
     Anything else raised (a bug, not a provider answer) propagates: the caller
     records the message as ``unknown`` (see :func:`internal_error`).
@@ -150,6 +153,8 @@ def call_provider(*, client, wire: Any, account: ProviderAccount, label: Any,
                 if on_throttle is not None and throttle_of(exc) == "number":
                     on_throttle(delay)  # every sender of the number waits too, not only this one
                 sleep(delay)
+                if before_retry is not None:
+                    before_retry()
                 continue
             logger.info("send %s: failed after %d attempt(s): %s", label, attempt, exc)
             return Outcome(MessageStatus.FAILED, timezone.now(), error_code=_error_code(exc),
@@ -167,7 +172,10 @@ def internal_error() -> Outcome:
 
 def deliver(*, message: Message, wire: Any, account: ProviderAccount) -> Message:
     """Take the number's next send slot, call the provider (retrying only what is safe), record the outcome."""
-    number_slot(phone_number_id=message.phone_number_id, digits=message.from_number)
+    def slot() -> None:
+        number_slot(phone_number_id=message.phone_number_id, digits=message.from_number)
+
+    slot()
 
     def slow_down(seconds: float) -> None:
         from accounts import rates
@@ -176,7 +184,7 @@ def deliver(*, message: Message, wire: Any, account: ProviderAccount) -> Message
 
     try:
         outcome = call_provider(client=provider_client(account), wire=wire, account=account, label=message.pk,
-                                 on_throttle=slow_down)
+                                 on_throttle=slow_down, before_retry=slot)
     except Exception:
         record(message, account=account, outcome=internal_error())
         raise

@@ -287,6 +287,23 @@ def test_connection_error_then_503_then_200_makes_three_calls_and_ends_sent(numb
     assert all(0 < wait <= delivery.BACKOFF_CAP_SECONDS for wait in waits)
 
 
+def test_every_attempt_of_a_single_send_takes_its_own_slot_of_the_number(number, agent, waits, monkeypatch):
+    """A retry is a send WhatsApp may count: it waits for the number's next slot like the first attempt."""
+    slots = []
+    monkeypatch.setattr(delivery, "number_slot", lambda **kwargs: slots.append(kwargs["phone_number_id"]))
+    open_window(number, CUSTOMER)
+    with responses.RequestsMock(registry=OrderedRegistry) as mocked:
+        mocked.post(send_url("text"), status=429, json={"errors": ["Too Many Requests"]})
+        mocked.post(send_url("text"), status=503, json={"errors": ["Service Unavailable"]})
+        mocked.post(send_url("text"), json=fixture("send_text_response"))
+
+        message = send_text(agent, number)
+
+        assert len(mocked.calls) == 3
+    assert message.status == MessageStatus.SENT
+    assert slots == [number.pk] * 3
+
+
 def test_a_400_makes_one_call(mocked, number, agent, waits):
     open_window(number, CUSTOMER)
     mocked.post(send_url("text"), status=400, json=fixture("send_error_400"))
