@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from waportal.errors import ApplicationError
 from workspace import teams
-from workspace.views.thread import _act
+from workspace.views.thread import panel_act
 
 
 @login_required
@@ -24,4 +24,4 @@ def team_assign(request, pk: int):
             raise ApplicationError(_("Pick a team."), field="team")
         teams.conversation_team_set(actor=request.user, conversation=conversation, team=team)
 
-    return _act(request, pk, action)
+    return panel_act(request, pk, action)

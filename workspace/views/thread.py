@@ -37,7 +37,8 @@ TEXT_LIMIT = 4096
 SNOOZE_CHOICES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(hours=24)}
 
 
-def _conversation(request, pk: int) -> Conversation:
+def conversation_or_404(request, pk: int) -> Conversation:
+    """The user's conversation with what the thread and its side panel read (another client's is a 404)."""
     return get_object_or_404(
         selectors.conversations_visible(request.user).select_related(
             "contact", "phone_number__client__provider_account", "assignee"),
@@ -92,7 +93,7 @@ def _reply_context(request, conversation: Conversation, **extra: Any) -> dict[st
 @login_required
 @require_GET
 def thread(request, pk: int):
-    conversation = _conversation(request, pk)
+    conversation = conversation_or_404(request, pk)
     services.conversation_mark_read(conversation=conversation)
     size = conf.setting("WORKSPACE_THREAD_SIZE")
     messages = list(_messages(conversation).order_by("-created_at")[:size])[::-1]
@@ -122,7 +123,7 @@ def thread(request, pk: int):
 @require_GET
 def thread_changes(request, pk: int):
     """New timeline items since the cursor (the page drops its earlier copy of each), ticks, the panel."""
-    conversation = _conversation(request, pk)
+    conversation = conversation_or_404(request, pk)
     since = cursor_parse(request.GET.get("cursor", ""))
     oldest = cursor_parse(request.GET.get("oldest", ""))
     after = since - OVERLAP
@@ -166,7 +167,7 @@ def reply(request, pk: int):
 
     Answers a fresh reply box and the new bubble, or the box with the error (what was typed kept).
     """
-    conversation = _conversation(request, pk)
+    conversation = conversation_or_404(request, pk)
     text = request.POST.get("text", "").strip()
     token = "".join(ch for ch in request.POST.get("token", "") if ch.isalnum())[:64]
     quoted = None
@@ -222,7 +223,7 @@ def _template_of(request, conversation: Conversation, raw: str):
 @require_GET
 def template_form(request, pk: int):
     """The inputs of the picked template and its preview, as the customer will read it."""
-    conversation = _conversation(request, pk)
+    conversation = conversation_or_404(request, pk)
     template = _template_of(request, conversation, request.GET.get("template", ""))
     return render(request, "workspace/_template_inputs.html", {
         "conversation": conversation,
@@ -236,7 +237,7 @@ def template_form(request, pk: int):
 @require_POST
 def template_send(request, pk: int):
     """Send the picked template through the composer's form (the same checks and content) and message_send."""
-    conversation = _conversation(request, pk)
+    conversation = conversation_or_404(request, pk)
     token = "".join(ch for ch in request.POST.get("token", "") if ch.isalnum())[:64] or uuid.uuid4().hex
     data = {key: value for key, value in request.POST.items() if key.startswith("tpl_")}
     data.update({"idempotency_key": f"workspace-{conversation.pk}-{token}",
@@ -263,7 +264,7 @@ def template_send(request, pk: int):
 @require_GET
 def canned_suggest(request, pk: int):
     """Typing ``/short`` lists the client's saved replies; ``use`` puts one in the reply box."""
-    conversation = _conversation(request, pk)
+    conversation = conversation_or_404(request, pk)
     canned = selectors.canned_responses_visible(request.user).filter(client_id=conversation.client_id)
     use = request.GET.get("use", "")
     if use.isdigit():
@@ -278,15 +279,15 @@ def canned_suggest(request, pk: int):
 
 
 def _panel_answer(request, conversation: Conversation, *, error: str = "", status: int = 200):
-    conversation = _conversation(request, conversation.pk)
+    conversation = conversation_or_404(request, conversation.pk)
     context = _panel(request, conversation, error=error)
     context["items"] = [presenters.activity_item(activity) for activity in
                         selectors.activities_of(conversation).order_by("-created_at", "-id")[:1]] if not error else []
     return render(request, "workspace/_panel_answer.html", context, status=status)
 
 
-def _act(request, pk: int, action) -> HttpResponse:
-    conversation = _conversation(request, pk)
+def panel_act(request, pk: int, action) -> HttpResponse:
+    conversation = conversation_or_404(request, pk)
     try:
         action(conversation)
     except ApplicationError as exc:
@@ -309,7 +310,7 @@ def assign(request, pk: int):
             raise ApplicationError(_("Pick someone to assign."), field="assignee")
         services.conversation_assign(actor=request.user, conversation=conversation, assignee=assignee)
 
-    return _act(request, pk, action)
+    return panel_act(request, pk, action)
 
 
 def _snooze_until(raw: str) -> datetime | None:
@@ -330,7 +331,7 @@ def status(request, pk: int):
         services.conversation_status_set(actor=request.user, conversation=conversation, status=value,
                                          snoozed_until=until)
 
-    return _act(request, pk, action)
+    return panel_act(request, pk, action)
 
 
 @login_required
@@ -340,14 +341,14 @@ def labels(request, pk: int):
         names = [name for name in request.POST.get("labels", "").split(",") if name.strip()]
         services.conversation_labels_set(actor=request.user, conversation=conversation, labels=names)
 
-    return _act(request, pk, action)
+    return panel_act(request, pk, action)
 
 
 @login_required
 @require_POST
 def note_add(request, pk: int):
     """Add a private note; answers the note box (emptied) and the note in the timeline."""
-    conversation = _conversation(request, pk)
+    conversation = conversation_or_404(request, pk)
     try:
         note = services.conversation_note_add(actor=request.user, conversation=conversation,
                                               text=request.POST.get("text", ""))

@@ -13,13 +13,13 @@ from accounts.tenancy import has_role
 from contacts import services as contact_services
 from waportal.errors import ApplicationError
 from workspace.contact_panel import contact_panel
-from workspace.views.thread import _conversation
+from workspace.views.thread import conversation_or_404
 
 
 @login_required
 @require_POST
 def contact_tag(request, pk: int):
-    conversation = _conversation(request, pk)
+    conversation = conversation_or_404(request, pk)
     error, status = "", 200
     try:
         contact_services.contacts_tag(actor=request.user, client_id=conversation.client_id,
