@@ -32,7 +32,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from campaigns import audiences, presenters, selectors, services, tracking
-from campaigns.api.views import export_response
 from campaigns.forms import CampaignNewForm, MappingForm
 from campaigns.models import (
     ACTIVE_STATUSES,
@@ -221,7 +220,7 @@ class CampaignAdmin(TenantAdminMixin, admin.ModelAdmin):
         return JsonResponse(presenters.progress_payload(campaign))
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return export_response(self._campaign(request, pk), localized=True)
+        return presenters.export_response(self._campaign(request, pk), localized=True)
 
     def action_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         campaign = self._campaign(request, pk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import StreamingHttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 
@@ -147,3 +148,13 @@ def campaign_control(*, actor, campaign: Campaign, action: str, data) -> tuple[C
         "resume": gettext("The campaign resumed."),
         "cancel": gettext("The campaign was cancelled."),
     }[action]
+
+
+def export_response(campaign: Campaign, *, localized: bool = False) -> StreamingHttpResponse:
+    """The per-recipient results as a streamed CSV download (states refreshed first), times in the requesting
+    user's zone; ``localized``: headers and words in their language too (the pages' download, for a person)."""
+    tracking.campaigns_refresh(campaign_ids=[campaign.pk], force=True)
+    response = StreamingHttpResponse(selectors.export_lines(campaign=campaign, localized=localized),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-results.csv"'
+    return response

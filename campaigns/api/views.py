@@ -8,7 +8,6 @@ be sent and why, and reading it is what allows ``POST …/{id}/start/``.
 from __future__ import annotations
 
 import django_filters
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -47,16 +46,6 @@ class RecipientFilter(django_filters.FilterSet):
     class Meta:
         model = CampaignRecipient
         fields = ["state", "skip_reason"]
-
-
-def export_response(campaign: Campaign, *, localized: bool = False) -> StreamingHttpResponse:
-    """The per-recipient results as a streamed CSV download (states refreshed first), times in the requesting
-    user's zone; ``localized``: headers and words in their language too (the pages' download, for a person)."""
-    tracking.campaigns_refresh(campaign_ids=[campaign.pk], force=True)
-    response = StreamingHttpResponse(selectors.export_lines(campaign=campaign, localized=localized),
-                                     content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-results.csv"'
-    return response
 
 
 class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -199,4 +188,4 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         """Per-recipient results as CSV, streamed."""
-        return export_response(self.get_object())
+        return presenters.export_response(self.get_object())

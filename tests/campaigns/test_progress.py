@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from campaigns import selectors, services, tracking
-from campaigns.api.views import export_response
 from campaigns.models import Campaign, CampaignStatus, RecipientState
+from campaigns.presenters import export_response
 from messaging.models import Direction, Message, MessageStatus
 from tests.campaigns.conftest import work
 

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from accounts.tenancy import client_ids_for, has_role
 from campaigns import audiences, presenters, selectors, services
-from campaigns.api.views import export_response
 from campaigns.forms import CampaignNewForm, MappingForm
 from campaigns.models import Campaign, CampaignStatus, CampaignUpload
 from campaigns.variables import template_slots
@@ -168,7 +167,7 @@ def campaign_progress(request, pk: int):
 @require_GET
 def campaign_export(request, pk: int):
     """The results for a person: the user's language and time zone, Excel-friendly."""
-    return export_response(_campaign(request, pk), localized=True)
+    return presenters.export_response(_campaign(request, pk), localized=True)
 
 
 @login_required
