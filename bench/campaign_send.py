@@ -989,7 +989,12 @@ def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int,
     senders = stats.get("senders") or [""] * len(stats["arrivals"])
     by_number = {n: sorted(t for t, f in zip(stats["arrivals"], senders, strict=True) if f == n) for n in numbers}
     per_number_max = {n: max_in_window(times) for n, times in by_number.items()} if len(numbers) > 1 else {}
+    # The same count over the times the stand-in's process read each request (what earlier runs measured): a
+    # busy stand-in reads several at once, so this one also counts its own scheduling.
+    read = stats.get("read") or stats["arrivals"]
+    read_max = max(max_in_window(sorted(t for t, f in zip(read, senders, strict=True) if f == n)) for n in numbers)
     result = {"rate": rate, "max_1s": max(per_number_max.values()) if per_number_max else max_in_window(arrivals),
+              "max_1s_read": read_max,
               "cpu_ms": cpu_window * 1000 / max(campaign_requests, 1), "api_sent": sum(api_sent),
               "requests": len(arrivals), "accepted": stats["accepted"], "throttled": stats["throttled"],
               "duplicates": stats["duplicates"], "elapsed": elapsed, "problems": problems, "states": states,
@@ -997,7 +1002,8 @@ def standin_run(env: dict[str, str], *, url: str, workers: int, recipients: int,
               "paused_seconds": sum(pauses)}
     if per_number_max:
         log(f"  {label}: most requests of one number in any 1 s window: {per_number_max}")
-    log(f"  {label}: {rate:.1f} requests/s at the stand-in; max in any 1 s window {result['max_1s']}; portal CPU "
+    log(f"  {label}: {rate:.1f} requests/s at the stand-in; max in any 1 s window {result['max_1s']} (arrivals, "
+        f"the kernel's time; {read_max} by the stand-in's read times); portal CPU "
         f"{result['cpu_ms']:.2f} ms per campaign request; {campaigns} campaign(s), {sum(api_sent)} API sends; "
         f"{stats['accepted']} accepted, {stats['throttled']} answered 429, "
         f"{stats['duplicates']} duplicates; {len(pauses)} pauses over 0.1 s without a request ({sum(pauses):.2f} s "
@@ -1081,7 +1087,9 @@ def standin_scenario(env: dict[str, str], args: argparse.Namespace) -> None:
                       f"requests/s at the stand-in ({latency:g} ms)", "msg/s",
                       target=f">= {(0.95 if args.campaigns == 1 and not args.api_threads else 0.9) * args.limit
                                    * args.numbers:g}")
-        peak = Figure("most requests of one number in any 1 s window", "msg", target=f"<= {args.limit}")
+        peak = Figure("most requests of one number in any 1 s window (arrival: the kernel's receive time)", "msg",
+                      target=f"<= {args.limit}")
+        peak_read = Figure("the same by the stand-in's read times (its own scheduling included)", "msg")
         cpu = Figure("portal CPU per campaign request (db_worker processes)", "ms", target="<= 2 ms")
         for run in range(args.runs):
             r = standin_run(env, url=url, workers=args.workers, recipients=args.recipients, window=args.window,
@@ -1090,9 +1098,10 @@ def standin_scenario(env: dict[str, str], args: argparse.Namespace) -> None:
                             numbers=numbers)
             rate.runs.append(r["rate"])
             peak.runs.append(r["max_1s"])
+            peak_read.runs.append(r["max_1s_read"])
             cpu.runs.append(r["cpu_ms"])
             problems += [f"stand-in run {run + 1}: {p}" for p in r["problems"]]
-        figures += [rate, peak, cpu]
+        figures += [rate, peak, peak_read, cpu]
         if args.profile:
             profile_notes = standin_profile(url, latency=latency, count=min(args.recipients, 400),
                                             dump=args.profile_out)
