@@ -105,13 +105,17 @@ def leave_tolerance() -> float:
     return max(0.002, (1.0 / headroom - 1.0) / 2)
 
 
-def number_wait(*, phone_number_id: int, digits: str, sleep=time.sleep) -> None:
-    """Take one slot of the number and sleep until it (single sends: composer, API, replies).
+def number_wait(*, phone_number_id: int, digits: str, sleep=time.sleep, anyway: bool = False) -> float | None:
+    """Take one slot of the number and sleep until it (single sends: composer, API, replies); the moment the
+    send must have left by (epoch seconds), or None when it may leave whenever.
 
     Woken later than :func:`leave_tolerance` after it (a busy machine), the
     slot is given up and the next one taken (up to ``LATE_RETRIES`` times): a
-    late send would crowd the other senders' slots. Call it outside a transaction: inside one, the row
-    stays locked until it ends.
+    late send would crowd the other senders' slots. After that -- or with
+    ``anyway`` -- it leaves late rather than never (None). The caller sends
+    under :func:`providers.leave.leave_by` the moment returned, so a send held
+    up after waking is not made either. Call it outside a transaction: inside
+    one, the row stays locked until it ends.
     """
     tolerance = leave_tolerance()
     for tries in range(LATE_RETRIES + 1):
@@ -119,8 +123,11 @@ def number_wait(*, phone_number_id: int, digits: str, sleep=time.sleep) -> None:
         delay = first - time.time()
         if delay > 0:
             sleep(delay)
-        if time.time() <= first + tolerance or tries == LATE_RETRIES:
-            return  # on time -- or late again after a few slots given up: leaves rather than never
+        if anyway or tries == LATE_RETRIES:
+            return None  # late again after a few slots given up: leaves rather than never
+        if time.time() <= first + tolerance:
+            return first + tolerance
+    return None
 
 
 def number_slow_down(*, phone_number_id: int, seconds: float) -> None:

@@ -25,6 +25,7 @@ from campaigns import conf
 from campaigns.models import (
     Campaign,
 )
+from providers.leave import SendLate, leave_by
 
 logger = logging.getLogger(__name__)
 
@@ -157,13 +158,24 @@ class Flight:
         across processes; a thread that woke later (the machine was busy) would
         crowd another process's slots, so it returns :class:`Late` without
         calling and the worker gives the call a new slot -- up to
-        ``LATE_RETRIES`` times, then it leaves late rather than never.
+        ``LATE_RETRIES`` times, then it leaves late rather than never. The
+        same deadline is checked again right before the request's first byte
+        (:mod:`providers.leave`): a thread held up inside the HTTP stack
+        returns :class:`Late` too, nothing of the request having left. A
+        retry the call makes in place (a 5xx, a refused connection; after its
+        backoff) is past the deadline by then, so it takes a new slot as well.
         """
         if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
             return self.NOT_SENT
-        if at and tries < LATE_RETRIES and time.time() > at + self.tolerance:
+        if not at or tries >= LATE_RETRIES:
+            return call()
+        if time.time() > at + self.tolerance:
             return Late(call, tries + 1)
-        return call()
+        try:
+            with leave_by(at + self.tolerance):  # checked again right before the request's first byte
+                return call()
+        except SendLate:
+            return Late(call, tries + 1)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -265,6 +265,18 @@ MUTANTS: list[Mutant] = [
     Mutant("runner-pace-double", "campaigns/pace.py",
            "    interval = 1.0 / max(pace, 1)\n    now = time.time()",
            "    interval = 0.5 / max(pace, 1)\n    now = time.time()", RUNNER_TESTS),
+    # A send's deadline (issue 21's 1 s window): checked in the connection right before the first byte, set
+    # by the campaign's send threads and by single sends from their slot.
+    Mutant("leave-unchecked-in-the-connection", "providers/leave.py",
+           "        leave_check()\n        if isinstance(data, bytes | bytearray):",
+           "        if isinstance(data, bytes | bytearray):", ("tests/providers/test_leave.py",)),
+    Mutant("leave-head-and-body-apart", "providers/leave.py",
+           "if self._held is None and isinstance(data, bytes | bytearray):", "if False:",
+           ("tests/providers/test_leave.py",)),
+    Mutant("flight-no-send-deadline", "campaigns/pace.py",
+           "with leave_by(at + self.tolerance):", "with leave_by(None):", ("tests/campaigns/test_in_flight.py",)),
+    Mutant("single-send-no-deadline", "messaging/sending/delivery.py",
+           "leave_by_set(number_slot(", "(number_slot(", SEND_TESTS),
     # The campaign's own pace is the "not before" of every slot the number's bucket grants (issue 21).
     Mutant("runner-pace-no-sleep", "campaigns/runner.py",
            "not_before=share.next(wanted=len(chunk) - index))", "not_before=0.0)", RUNNER_TESTS),

@@ -27,6 +27,8 @@ from requests.models import Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, get_environ_proxies
 
+from providers.leave import POOL_CLASSES, leave_check
+
 logger = logging.getLogger("providers")
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
@@ -132,6 +134,10 @@ class ProviderHTTPAdapter(HTTPAdapter):
       request; here the pool found for an origin, TLS verification and client
       certificate is remembered (a few origins per provider account) until
       :meth:`close`. Requests through a proxy take ``HTTPAdapter``'s own way.
+    - **A deadline per request.** Its connections check the sending thread's
+      deadline (:func:`providers.leave.leave_by`) right before a request's
+      first byte, and do not send it when it has passed. Requests through a
+      proxy are checked only in :meth:`BaseClient.request`.
     - **No cookie jar.** The providers authenticate in headers and forms and
       :meth:`BaseClient.request` sends no cookies, so responses are not run
       through ``http.cookiejar`` (``response.cookies`` stays empty).
@@ -147,6 +153,11 @@ class ProviderHTTPAdapter(HTTPAdapter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pools: dict[tuple[Any, ...], Any] = {}
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        # Connections that check their sender's deadline before a request's first byte (providers.leave).
+        self.poolmanager.pool_classes_by_scheme = dict(POOL_CLASSES)
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         if proxies:
@@ -354,6 +365,7 @@ class BaseClient:
         prepared = _prepare(method, url, headers={**self.session.headers, **(headers or {})}, params=params,
                             json_body=json_body, form=form)
         proxies, verify = _environment(self.base_url)
+        leave_check()  # any transport; the pooled one checks again right before the first byte (providers.leave)
         try:
             response = self.session.get_adapter(url).send(
                 prepared,

@@ -22,12 +22,13 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
-from accounts import gateway
+from accounts import gateway, rates
 from accounts.models import ProviderAccount
 from messaging import hooks
 from messaging.models import STATUS_FIELDS, Message, MessageStatus, SendOutcome
 from messaging.webhooks.statuses import status_apply, status_events_attach
 from providers.base import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderTimeout
+from providers.leave import SendLate, leave_by, leave_by_set
 from providers.types import SendResult
 
 logger = logging.getLogger("messaging.sending")
@@ -171,35 +172,43 @@ def internal_error() -> Outcome:
 
 
 def deliver(*, message: Message, wire: Any, account: ProviderAccount) -> Message:
-    """Take the number's next send slot, call the provider (retrying only what is safe), record the outcome."""
-    def slot() -> None:
-        number_slot(phone_number_id=message.phone_number_id, digits=message.from_number)
+    """Take the number's next send slot, call the provider (retrying only what is safe), record the outcome.
 
-    slot()
+    The call must leave by its slot's deadline (:mod:`providers.leave`): held
+    up past it (a busy machine), nothing is sent and the number's next slot is
+    taken -- up to ``LATE_RETRIES`` (``accounts.rates``) times, then it leaves whenever it can. A
+    retry after a 5xx or a 429 takes a new slot with a new deadline.
+    """
+    late = 0
+
+    def slot() -> None:
+        leave_by_set(number_slot(phone_number_id=message.phone_number_id, digits=message.from_number,
+                                 anyway=late >= rates.LATE_RETRIES))
 
     def slow_down(seconds: float) -> None:
-        from accounts import rates
-
         rates.number_slow_down(phone_number_id=message.phone_number_id, seconds=seconds)
 
-    try:
-        outcome = call_provider(client=provider_client(account), wire=wire, account=account, label=message.pk,
-                                 on_throttle=slow_down, before_retry=slot)
-    except Exception:
-        record(message, account=account, outcome=internal_error())
-        raise
-    return record(message, account=account, outcome=outcome)
+    client = provider_client(account)
+    with leave_by(None):
+        while True:
+            slot()
+            try:
+                outcome = call_provider(client=client, wire=wire, account=account, label=message.pk,
+                                        on_throttle=slow_down, before_retry=slot)
+            except SendLate:
+                late += 1  # nothing left: the provider never saw it
+                continue
+            except Exception:
+                record(message, account=account, outcome=internal_error())
+                raise
+            return record(message, account=account, outcome=outcome)
 
 
-def number_slot(*, phone_number_id: int, digits: str) -> None:
-    """Wait for the business number's next send slot, shared with its campaigns and every other sender.
-
-    The bucket (:mod:`accounts.rates`) keeps its table in the campaigns app,
-    which builds on this module: imported here, when a send needs it.
+def number_slot(*, phone_number_id: int, digits: str, anyway: bool = False) -> float | None:
+    """Wait for the business number's next send slot, shared with its campaigns and every other sender; the
+    moment the send must have left by (None: whenever).
     """
-    from accounts import rates
-
-    rates.number_wait(phone_number_id=phone_number_id, digits=digits, sleep=slot_sleep)
+    return rates.number_wait(phone_number_id=phone_number_id, digits=digits, sleep=slot_sleep, anyway=anyway)
 
 
 def _provider_name(account: ProviderAccount) -> str:

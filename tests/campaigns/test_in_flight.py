@@ -16,6 +16,7 @@ from campaigns import pace, runner, services
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientState
 from messaging.models import Message, MessageStatus
 from messaging.sending import delivery
+from providers import leave
 from providers.base import ProviderRateLimited, ProviderRejected
 from providers.types import SendResult
 from tests.campaigns.test_runner import states, work
@@ -252,5 +253,29 @@ def test_a_call_late_every_time_leaves_after_giving_up_a_few_slots_rather_never(
         flight.submit(lambda: "sent", "late", at=time.time() - 1, tries=pace.LATE_RETRIES)
         [(_item, future)] = flight.finished(1.0)
         assert future.result() == "sent"
+    finally:
+        flight.close()
+
+
+def test_a_call_held_up_inside_the_http_stack_past_its_slot_is_not_made_there():
+    """The thread woke on time, then lost the interpreter lock in the HTTP stack: the connection's check
+    (providers.leave) stops the request before its first byte and the call comes back Late."""
+    made: list[str] = []
+
+    def held_up():
+        time.sleep(0.05)
+        leave.leave_check()  # what the connection does right before the request's first byte
+        made.append("sent")
+        return "sent"
+
+    flight = runner.Flight(2)
+    try:
+        flight.submit(held_up, "held up", at=time.time() + 0.01)
+        [(_item, future)] = flight.finished(2.0)
+        assert isinstance(future.result(), runner.Late) and future.result().tries == 1
+        assert made == []
+        flight.submit(held_up, "last try", at=time.time() + 0.01, tries=pace.LATE_RETRIES)
+        [(_item, future)] = flight.finished(2.0)
+        assert future.result() == "sent"  # after a few slots given up it leaves, however late
     finally:
         flight.close()

@@ -8,6 +8,7 @@ the request the service makes the adapter produce. Everything else uses a fake c
 from __future__ import annotations
 
 import copy
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils import timezone, translation
 from responses import matchers
 from responses.registries import OrderedRegistry
 
+from accounts import rates
 from accounts.models import Role
 from messaging.models import Message, MessageStatus, StatusEvent
 from messaging.sending import delivery, message_resend, message_send, request_fingerprint, send
@@ -302,6 +304,41 @@ def test_every_attempt_of_a_single_send_takes_its_own_slot_of_the_number(number,
         assert len(mocked.calls) == 3
     assert message.status == MessageStatus.SENT
     assert slots == [number.pk] * 3
+
+
+def test_a_single_send_held_up_past_its_slot_is_not_made_and_takes_the_next_slot(number, agent, waits, monkeypatch):
+    """Woken on time, then held up before the request left (a busy machine): the deadline the slot set stops
+    it before any byte (providers.leave), and the number's next slot is taken -- one call in all."""
+    slots = []
+
+    def slot(**kwargs):
+        slots.append(kwargs["anyway"])
+        return time.time() - 0.001 if len(slots) == 1 else time.time() + 5  # the first slot's deadline passed
+
+    monkeypatch.setattr(delivery, "number_slot", slot)
+    open_window(number, CUSTOMER)
+    with responses.RequestsMock() as mocked:
+        mocked.post(send_url("text"), json=fixture("send_text_response"))
+        message = send_text(agent, number)
+        assert len(mocked.calls) == 1
+    assert message.status == MessageStatus.SENT and slots == [False, False]
+
+
+def test_a_single_send_late_every_time_leaves_after_giving_up_a_few_slots(number, agent, waits, monkeypatch):
+    slots = []
+
+    def slot(**kwargs):
+        slots.append(kwargs["anyway"])
+        return None if kwargs["anyway"] else time.time() - 0.001
+
+    monkeypatch.setattr(delivery, "number_slot", slot)
+    open_window(number, CUSTOMER)
+    with responses.RequestsMock() as mocked:
+        mocked.post(send_url("text"), json=fixture("send_text_response"))
+        message = send_text(agent, number)
+        assert len(mocked.calls) == 1
+    assert message.status == MessageStatus.SENT
+    assert slots == [False] * rates.LATE_RETRIES + [True]
 
 
 def test_a_400_makes_one_call(mocked, number, agent, waits):

@@ -1,0 +1,155 @@
+"""A send's deadline (``providers.leave``): past it, no byte of the request leaves; before it, nothing changes.
+
+Against a real local server, through the pooled adapter: the check that
+matters is the one in the connection, after the HTTP stack's own work.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+import responses
+
+from providers import base, leave
+from providers.base import BaseClient
+from providers.leave import SendLate, leave_by
+
+
+class _Recording(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    requests: list[str] = []
+
+    def do_POST(self):
+        # Headers alone reaching the server count: a request cut after its first bytes is a request.
+        type(self).requests.append(self.path)
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"messageId": "m-1"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    _Recording.requests = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recording)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def client(server):
+    session = base.session_for(f"leave-test-{server}")
+    yield BaseClient(base_url=server, session=session)
+    session.close()
+
+
+def test_without_a_deadline_requests_go_as_always(client):
+    assert client.request("POST", "send", json_body={"to": "1"}).json() == {"messageId": "m-1"}
+    with leave_by(None):
+        client.request("POST", "send", json_body={"to": "2"}).json()
+    assert _Recording.requests == ["/send", "/send"]
+
+
+def test_a_request_before_its_deadline_leaves(client):
+    with leave_by(time.time() + 5):
+        assert client.request("POST", "send", json_body={"to": "1"}).json() == {"messageId": "m-1"}
+    assert _Recording.requests == ["/send"]
+
+
+def test_a_request_past_its_deadline_is_not_made(client):
+    with leave_by(time.time() - 0.001), pytest.raises(SendLate):
+        client.request("POST", "send", json_body={"to": "1"})
+    assert _Recording.requests == []
+
+
+def test_held_up_inside_the_http_stack_past_the_deadline_no_byte_leaves(client, server, monkeypatch):
+    """The deadline is still ahead when the client hands the request over; the stack then takes too long
+    (a thread waiting for the interpreter lock): the connection refuses to write its first byte."""
+    client.request("POST", "send", json_body={"warm": "up"}).json()  # a kept-alive connection in the pool
+    get_conn = leave.CheckedHTTPConnectionPool._get_conn
+
+    def slow_get_conn(self, timeout=None):
+        time.sleep(0.05)
+        return get_conn(self, timeout)
+
+    monkeypatch.setattr(leave.CheckedHTTPConnectionPool, "_get_conn", slow_get_conn)
+    with leave_by(time.time() + 0.02), pytest.raises(SendLate) as late:
+        client.request("POST", "send", json_body={"to": "1"})
+    assert late.value.late_by > 0
+    assert _Recording.requests == ["/send"]  # the warm-up only
+
+    # The pool opens a new connection for the next request (urllib3 closed the one it could not trust).
+    monkeypatch.setattr(leave.CheckedHTTPConnectionPool, "_get_conn", get_conn)
+    assert client.request("POST", "send", json_body={"to": "1"}).json() == {"messageId": "m-1"}
+    assert _Recording.requests == ["/send", "/send"]
+
+
+def test_the_check_on_a_new_connection_comes_after_its_handshake(client, monkeypatch):
+    """A connection opened for the request is opened first, then the deadline read: the handshake's time
+    counts against the deadline."""
+    connect = leave.CheckedHTTPConnection.connect
+
+    def slow_connect(self):
+        time.sleep(0.05)
+        return connect(self)
+
+    monkeypatch.setattr(leave.CheckedHTTPConnection, "connect", slow_connect)
+    with leave_by(time.time() + 0.02), pytest.raises(SendLate):
+        client.request("POST", "send", json_body={"to": "1"})
+    assert _Recording.requests == []
+
+
+def test_every_transport_is_checked_before_it_gets_the_request():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        mocked.post("https://provider.example/send", json={"messageId": "m-1"})
+        with leave_by(time.time() - 0.001), pytest.raises(SendLate):
+            BaseClient(base_url="https://provider.example").request("POST", "send", json_body={})
+        assert len(mocked.calls) == 0
+
+
+def test_deadlines_nest_and_are_per_thread():
+    seen = []
+    with leave_by(time.time() - 1):
+        with leave_by(None):
+            leave.leave_check()  # the inner one rules
+        thread = threading.Thread(target=lambda: seen.append(leave.leave_check()))
+        thread.start()
+        thread.join()  # another thread has no deadline
+        with pytest.raises(SendLate):
+            leave.leave_check()
+    leave.leave_check()
+    assert seen == [None]
+
+
+def test_a_request_leaves_in_one_write_head_and_body_together(client, monkeypatch):
+    """urllib3 writes the head and the body apart; a thread held up between them delivers the request late
+    although it was checked in time. The checked connection writes them together."""
+    writes: list[bytes] = []
+    send = leave.HTTPConnection.send
+
+    def recording(self, data):
+        writes.append(bytes(data))
+        return send(self, data)
+
+    monkeypatch.setattr(leave.HTTPConnection, "send", recording)
+    with leave_by(time.time() + 5):
+        client.request("POST", "send", json_body={"to": "573001234567"}).json()
+    client.request("GET", "ping")  # no body: the head alone, once
+    assert len(writes) == 2
+    assert writes[0].startswith(b"POST /send HTTP/1.1\r\n") and writes[0].endswith(b'{"to": "573001234567"}')
+    assert writes[1].startswith(b"GET /ping HTTP/1.1\r\n") and writes[1].endswith(b"\r\n\r\n")
+    assert _Recording.requests == ["/send", "/ping"]
