@@ -163,7 +163,7 @@ class Flight:
         (:mod:`providers.leave`): a thread held up inside the HTTP stack
         returns :class:`Late` too, nothing of the request having left. A
         retry the call makes in place (a 5xx, a refused connection; after its
-        backoff) is past the deadline by then, so it takes a new slot as well.
+        backoff) goes without a deadline, as it goes without a slot.
         """
         if self.stopping.wait(max(0.0, at - time.time())) or self.stopping.is_set():
             return self.NOT_SENT

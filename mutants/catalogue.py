@@ -277,6 +277,9 @@ MUTANTS: list[Mutant] = [
            "with leave_by(at + self.tolerance):", "with leave_by(None):", ("tests/campaigns/test_in_flight.py",)),
     Mutant("single-send-no-deadline", "messaging/sending/delivery.py",
            "leave_by_set(number_slot(", "(number_slot(", SEND_TESTS),
+    Mutant("in-place-retry-keeps-the-deadline", "messaging/sending/delivery.py",
+           "leave_by_set(None)  # retried in place", "pass  # retried in place",
+           ("tests/campaigns/test_in_flight.py",)),
     # The campaign's own pace is the "not before" of every slot the number's bucket grants (issue 21).
     Mutant("runner-pace-no-sleep", "campaigns/runner.py",
            "not_before=share.next(wanted=len(chunk) - index))", "not_before=0.0)", RUNNER_TESTS),

@@ -156,6 +156,8 @@ def call_provider(*, client, wire: Any, account: ProviderAccount, label: Any,
                 sleep(delay)
                 if before_retry is not None:
                     before_retry()
+                else:
+                    leave_by_set(None)  # retried in place (a campaign's send thread): no new slot, no deadline
                 continue
             logger.info("send %s: failed after %d attempt(s): %s", label, attempt, exc)
             return Outcome(MessageStatus.FAILED, timezone.now(), error_code=_error_code(exc),

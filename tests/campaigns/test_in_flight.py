@@ -17,7 +17,7 @@ from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, Recipi
 from messaging.models import Message, MessageStatus
 from messaging.sending import delivery
 from providers import leave
-from providers.base import ProviderRateLimited, ProviderRejected
+from providers.base import ProviderRateLimited, ProviderRejected, ProviderUnavailable
 from providers.types import SendResult
 from tests.campaigns.test_runner import states, work
 
@@ -279,3 +279,21 @@ def test_a_call_held_up_inside_the_http_stack_past_its_slot_is_not_made_there():
         assert future.result() == "sent"  # after a few slots given up it leaves, however late
     finally:
         flight.close()
+
+
+def test_a_send_retried_in_place_after_a_5xx_is_not_stopped_by_its_slots_deadline(make_campaign, slow, monkeypatch):
+    """The send thread retries a 5xx after its backoff, past the slot's deadline: the retry goes (it has no slot
+    of its own), so a provider failing every time gets MAX_ATTEMPTS calls per recipient, not more."""
+    send = slow.send
+
+    def transport(wire):
+        leave.leave_check()  # what the pooled connection does before writing
+        return send(wire)
+
+    slow.send = transport
+    slow.refuse = lambda to, attempt: ProviderUnavailable("503 Service Unavailable", status=503)
+    monkeypatch.setattr(delivery, "sleep", lambda seconds: time.sleep(0.03))  # a backoff longer than the margin
+    campaign = make_campaign(3)
+    work(campaign)
+    assert slow.calls and set(slow.calls.values()) == {delivery.MAX_ATTEMPTS}
+    assert states(campaign) == {RecipientState.FAILED: 3}
