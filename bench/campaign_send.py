@@ -60,7 +60,9 @@ Run: ``.venv/bin/python bench/campaign_send.py [--recipients 10000] [--runs 3] [
 With ``--standin`` (issue 21): campaigns against ``bench/standin.py`` at a number's limit, ``[--limit 80]
 [--workers N] [--campaigns N] [--api-threads N] [--numbers N] [--campaign-workers N] [--switch-interval S]
 [--rate-limit-share 0.2]``; with ``--numbers`` above 1, campaign n sends from number n mod N and the busiest
-1 s window is reported per number (the stand-in records each request's ``from``).
+1 s window is reported per number (the stand-in records each request's ``from``). A request's time is when its
+last packet reached the stand-in's machine (the kernel's receive timestamp: on loopback, when the portal wrote
+it), not when the stand-in's process, sharing the cores, read it; the window by read times is printed beside.
 """
 
 from __future__ import annotations
