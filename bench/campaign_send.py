@@ -59,7 +59,7 @@ Run: ``.venv/bin/python bench/campaign_send.py [--recipients 10000] [--runs 3] [
 
 With ``--standin`` (issue 21): campaigns against ``bench/standin.py`` at a number's limit, ``[--limit 80]
 [--workers N] [--campaigns N] [--api-threads N] [--numbers N] [--campaign-workers N] [--switch-interval S]
-[--rate-limit-share 0.2]``; with ``--numbers`` above 1, campaign n sends from number n mod N and the busiest
+[--rate-limit-share 0.2] [--stall-ms 30 [--stall-share 0.05]]``; with ``--numbers`` above 1, campaign n sends from number n mod N and the busiest
 1 s window is reported per number (the stand-in records each request's ``from``). A request's time is when its
 last packet reached the stand-in's machine (the kernel's receive timestamp: on loopback, when the portal wrote
 it), not when the stand-in's process, sharing the cores, read it; the window by read times is printed beside.
@@ -1112,7 +1112,9 @@ def standin_scenario(env: dict[str, str], args: argparse.Namespace) -> None:
     invariants.runs = [float(len(problems))]
     figures += [reference, invariants]
     notes = [*(profile_notes if args.profile else []),
-             f"stand-in answering in {latency:g} ms, {args.rate_limit_share:.0%} answered 429; campaign pace "
+             f"stand-in answering in {latency:g} ms, {args.rate_limit_share:.0%} answered 429"
+             + (f", {args.stall_share:.0%} of requests held up {args.stall_ms:g} ms in the HTTP stack" if args.stall_ms
+                else "") + "; campaign pace "
              f"{args.standin_pace}, number limit {args.limit}/s; {args.workers} db_worker process(es); "
              f"{args.recipients:,} recipients, " + ("to the end" if args.complete else
                                                     f"a {args.window:g} s window after {args.warmup:g} s"), *problems]
@@ -1162,6 +1164,10 @@ def main() -> None:
                         help="with --standin: CAMPAIGN_WORKERS, the tasks started per campaign (default: the setting's)")
     parser.add_argument("--switch-interval", type=float, default=0.0,
                         help="with --standin: CAMPAIGN_SWITCH_INTERVAL in the workers (default: the setting's)")
+    parser.add_argument("--stall-ms", type=float, default=0.0,
+                        help="with --standin: hold up a share of provider requests this long inside the HTTP stack, "
+                             "after the sender woke at its slot (a fault injected: bench/settings.py)")
+    parser.add_argument("--stall-share", type=float, default=0.05, help="with --stall-ms: the share held up")
     parser.add_argument("--numbers", type=int, default=1,
                         help="with --standin: business numbers, each at --limit; campaign n sends from number n mod N")
     parser.add_argument("--api-threads", type=int, default=0,
@@ -1179,6 +1185,9 @@ def main() -> None:
         os.environ["BENCH_CAMPAIGN_WORKERS"] = str(args.campaign_workers)  # this process and the workers
     if args.switch_interval:
         os.environ["BENCH_SWITCH_INTERVAL"] = str(args.switch_interval)
+    if args.stall_ms:
+        os.environ["BENCH_STALL_MS"] = str(args.stall_ms)
+        os.environ["BENCH_STALL_SHARE"] = str(args.stall_share)
 
     with postgres() as database_url:
         env = bench_env(database_url, CAMPAIGN_PACE_LIMIT="100000", LOG_LEVEL="WARNING")

@@ -31,3 +31,24 @@ if os.environ.get("BENCH_CAMPAIGN_WORKERS"):
     CAMPAIGN_WORKERS = int(os.environ["BENCH_CAMPAIGN_WORKERS"])
 if os.environ.get("BENCH_SWITCH_INTERVAL"):  # ``--switch-interval S``
     CAMPAIGN_SWITCH_INTERVAL = float(os.environ["BENCH_SWITCH_INTERVAL"])
+
+# ``campaign_send.py --stall-ms MS [--stall-share P]``: a fault injected to test the send deadline -- a share of
+# provider requests held up MS inside the HTTP stack, after the sender woke at its slot and before the request
+# is written (urllib3 handing out a connection), as a thread waiting for the interpreter lock on a busy machine
+# would be.
+if os.environ.get("BENCH_STALL_MS"):
+    import random as _random
+    import time as _time
+
+    from urllib3 import connectionpool as _connectionpool
+
+    _get_conn = _connectionpool.HTTPConnectionPool._get_conn
+    _STALL = float(os.environ["BENCH_STALL_MS"]) / 1000
+    _STALL_SHARE = float(os.environ.get("BENCH_STALL_SHARE") or 0.05)
+
+    def _stalled_get_conn(self, timeout=None):
+        if _random.random() < _STALL_SHARE:
+            _time.sleep(_STALL)
+        return _get_conn(self, timeout)
+
+    _connectionpool.HTTPConnectionPool._get_conn = _stalled_get_conn
