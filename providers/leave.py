@@ -8,17 +8,17 @@ leaving there is the whole HTTP stack (requests, urllib3, http.client),
 and on a busy machine a thread waiting for the interpreter lock in there
 can lose tens of milliseconds. So the sender says when its request must
 be gone by (:func:`leave_by`, per thread) and the connection checks it
-right before the request is written -- head and body in one write, after
-the connection exists: later than that, :class:`SendLate` is raised and
+right before the request is written, head and body in one write (on a new
+connection, before its handshake): later than that, :class:`SendLate` is raised and
 nothing of the request has left -- the provider never saw it, so taking a
 new slot and sending it then is not a duplicate. :meth:`BaseClient.request`
 checks it too before handing the request to any transport (the in-process
 sandbox, ``responses`` in tests).
 
-A connection whose request was stopped this way is closed by urllib3 (it
-cannot know the stop left it clean) and the pool opens a new one next time:
-rare -- only a thread delayed between waking and writing -- and cheaper than
-a window over the limit.
+A kept-alive connection whose request was stopped this way is closed by
+urllib3 (it cannot know the stop left it clean) and the pool opens a new
+one next time: rare -- only a thread delayed between waking and writing --
+and cheaper than a window over the limit.
 """
 
 from __future__ import annotations
@@ -105,8 +105,9 @@ class _Checked:
 
     def _first_write(self, data: Any) -> None:
         head, self._held, self._checking = self._held or b"", None, False
-        if self.sock is None:  # type: ignore[attr-defined]
-            self.connect()  # type: ignore[attr-defined]  # a new connection's handshake comes before the check
+        # On a new connection this is before its handshake (http.client connects in send): a late request opens
+        # no connection, and the handshake -- a round trip or two to a real provider -- is not held against the
+        # deadline (held against it, every new connection's first request would be given up).
         leave_check()
         if isinstance(data, bytes | bytearray):
             return super().send(head + bytes(data))  # type: ignore[misc]
