@@ -268,8 +268,14 @@ MUTANTS: list[Mutant] = [
     # A send's deadline (issue 21's 1 s window): checked in the connection right before the first byte, set
     # by the campaign's send threads and by single sends from their slot.
     Mutant("leave-unchecked-in-the-connection", "providers/leave.py",
-           "        leave_check()\n        if isinstance(data, bytes | bytearray):",
-           "        if isinstance(data, bytes | bytearray):", ("tests/providers/test_leave.py",)),
+           "leave_check()  # a kept-alive connection", "pass  # a kept-alive connection",
+           ("tests/providers/test_leave.py",)),
+    Mutant("leave-late-request-opens-a-connection", "providers/leave.py",
+           "leave_check()  # a request already late opens no connection",
+           "pass  # a request already late opens no connection", ("tests/providers/test_leave.py",)),
+    Mutant("leave-handshake-held-against-the-deadline", "providers/leave.py",
+           "if self.sock is not None and not self._fresh:", "if self.sock is not None:",
+           ("tests/providers/test_leave.py",)),
     Mutant("leave-head-and-body-apart", "providers/leave.py",
            "if self._held is None and isinstance(data, bytes | bytearray):", "if False:",
            ("tests/providers/test_leave.py",)),

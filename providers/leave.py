@@ -8,8 +8,8 @@ leaving there is the whole HTTP stack (requests, urllib3, http.client),
 and on a busy machine a thread waiting for the interpreter lock in there
 can lose tens of milliseconds. So the sender says when its request must
 be gone by (:func:`leave_by`, per thread) and the connection checks it
-right before the request is written, head and body in one write (on a new
-connection, before its handshake): later than that, :class:`SendLate` is raised and
+right before the request is written, head and body in one write (a new
+connection: before its handshake): later than that, :class:`SendLate` is raised and
 nothing of the request has left -- the provider never saw it, so taking a
 new slot and sending it then is not a duplicate. :meth:`BaseClient.request`
 checks it too before handing the request to any transport (the in-process
@@ -81,10 +81,23 @@ class _Checked:
     the thread can wait for the interpreter lock between the two, and the
     provider has the request only when its body arrives. One write after the
     check makes "checked in time" mean "arrived in time".
+
+    A new connection is checked before its handshake instead (:meth:`connect`;
+    urllib3 opens an HTTPS connection before the request, http.client an HTTP
+    one inside its first write): the handshake -- a round trip or two to a
+    real provider -- is not held against the deadline, or every new
+    connection's first request would be given up and its connection thrown
+    away with it.
     """
 
     _checking = False
     _held: bytes | None = None
+    _fresh = False  # connected since the last request: its first write is not checked again
+
+    def connect(self) -> None:
+        leave_check()  # a request already late opens no connection
+        super().connect()  # type: ignore[misc]
+        self._fresh = True
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         self._checking, self._held = True, None
@@ -105,15 +118,16 @@ class _Checked:
 
     def _first_write(self, data: Any) -> None:
         head, self._held, self._checking = self._held or b"", None, False
-        # On a new connection this is before its handshake (http.client connects in send): a late request opens
-        # no connection, and the handshake -- a round trip or two to a real provider -- is not held against the
-        # deadline (held against it, every new connection's first request would be given up).
-        leave_check()
-        if isinstance(data, bytes | bytearray):
-            return super().send(head + bytes(data))  # type: ignore[misc]
-        if head:
-            super().send(head)  # type: ignore[misc]
-        return super().send(data)  # type: ignore[misc]
+        try:
+            if self.sock is not None and not self._fresh:  # type: ignore[attr-defined]
+                leave_check()  # a kept-alive connection: right before the write
+            if isinstance(data, bytes | bytearray):
+                return super().send(head + bytes(data))  # type: ignore[misc]  # connects first if need be
+            if head:
+                super().send(head)  # type: ignore[misc]
+            return super().send(data)  # type: ignore[misc]
+        finally:
+            self._fresh = False
 
 
 class CheckedHTTPConnection(_Checked, HTTPConnection):

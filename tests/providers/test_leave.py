@@ -6,7 +6,10 @@ matters is the one in the connection, after the HTTP stack's own work.
 
 from __future__ import annotations
 
+import datetime
 import http.server
+import ipaddress
+import ssl
 import threading
 import time
 
@@ -109,13 +112,13 @@ def test_held_up_inside_the_http_stack_past_the_deadline_no_byte_leaves(client, 
 def test_a_new_connections_handshake_is_not_held_against_the_deadline(client, monkeypatch):
     """Checked before the handshake: a round trip or two to a real provider would otherwise make every new
     connection's first request late, and each late one would throw its fresh connection away."""
-    connect = leave.CheckedHTTPConnection.connect
+    connect = leave.HTTPConnection.connect  # urllib3's: the handshake itself
 
     def slow_connect(self):
         time.sleep(0.05)
         return connect(self)
 
-    monkeypatch.setattr(leave.CheckedHTTPConnection, "connect", slow_connect)
+    monkeypatch.setattr(leave.HTTPConnection, "connect", slow_connect)
     with leave_by(time.time() + 0.02):
         assert client.request("POST", "send", json_body={"to": "1"}).json() == {"messageId": "m-1"}
     assert _Recording.requests == ["/send"]
@@ -132,6 +135,24 @@ def test_a_request_late_before_its_connection_exists_opens_none(client, server, 
     with leave_by(time.time() + 0.02), pytest.raises(SendLate):
         client.request("POST", "send", json_body={"to": "1"})
     assert _Recording.requests == [] and _Recording.server.accepted == 0
+
+
+def test_a_connection_opened_ahead_of_its_request_is_not_held_against_the_deadline(server):
+    """urllib3 opens an HTTPS connection before the request (``_validate_conn``): the handshake's time does not
+    count; the next request on the kept-alive connection is checked again."""
+    host, port = server.removeprefix("http://").split(":")
+    conn = leave.CheckedHTTPConnection(host, int(port))
+    try:
+        with leave_by(time.time() + 0.02):
+            conn.connect()
+            time.sleep(0.05)  # a long handshake
+            conn.request("POST", "/send", body=b"{}", headers={"Content-Type": "application/json"})
+            assert conn.getresponse().status == 200
+        with leave_by(time.time() - 0.001), pytest.raises(SendLate):
+            conn.request("POST", "/send", body=b"{}", headers={"Content-Type": "application/json"})
+    finally:
+        conn.close()
+    assert _Recording.requests == ["/send"]
 
 
 def test_every_transport_is_checked_before_it_gets_the_request():
@@ -174,3 +195,60 @@ def test_a_request_leaves_in_one_write_head_and_body_together(client, monkeypatc
     assert writes[0].startswith(b"POST /send HTTP/1.1\r\n") and writes[0].endswith(b'{"to": "573001234567"}')
     assert writes[1].startswith(b"GET /ping HTTP/1.1\r\n") and writes[1].endswith(b"\r\n\r\n")
     assert _Recording.requests == ["/send", "/ping"]
+
+
+def _self_signed(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+                   .not_valid_after(now + datetime.timedelta(hours=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_over_https_a_slow_handshake_is_not_held_against_the_deadline(tmp_path, monkeypatch):
+    """Real providers are HTTPS: urllib3 opens the connection (TCP and TLS) before the request, and the
+    request still leaves when the handshake took longer than the margin."""
+    cert, key = _self_signed(tmp_path)
+    _Recording.requests = []
+    httpd = _Server(("127.0.0.1", 0), _Recording)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{httpd.server_address[1]}"
+    session = base.session_for(f"leave-test-{url}")
+    session.verify = cert
+    connect = leave.HTTPSConnection.connect  # urllib3's: TCP and TLS
+
+    def slow_connect(self):
+        time.sleep(0.05)
+        return connect(self)
+
+    monkeypatch.setattr(leave.HTTPSConnection, "connect", slow_connect)
+    try:
+        client = BaseClient(base_url=url, session=session)
+        with leave_by(time.time() + 0.02):
+            assert client.request("POST", "send", json_body={"to": "1"}).json() == {"messageId": "m-1"}
+        with leave_by(time.time() - 0.001), pytest.raises(SendLate):  # late: not sent
+            client.request("POST", "send", json_body={"to": "2"})
+        assert _Recording.requests == ["/send"] and httpd.accepted == 1
+    finally:
+        session.close()
+        httpd.shutdown()
+        httpd.server_close()
