@@ -306,14 +306,14 @@ def test_every_attempt_of_a_single_send_takes_its_own_slot_of_the_number(number,
     assert slots == [number.pk] * 3
 
 
-def test_a_single_send_held_up_past_its_slot_is_not_made_and_takes_the_next_slot(number, agent, waits, monkeypatch):
-    """Woken on time, then held up before the request left (a busy machine): the deadline the slot set stops
-    it before any byte (providers.leave), and the number's next slot is taken -- one call in all."""
-    slots = []
+def _send_with_deadlines(number, agent, monkeypatch, deadline) -> tuple[Message, list[bool]]:
+    """One text sent with ``deadline(n, anyway)`` as the n-th slot's leave-by; the message and each slot's
+    ``anyway``. The provider is called exactly once."""
+    slots: list[bool] = []
 
     def slot(**kwargs):
         slots.append(kwargs["anyway"])
-        return time.time() - 0.001 if len(slots) == 1 else time.time() + 5  # the first slot's deadline passed
+        return deadline(len(slots), kwargs["anyway"])
 
     monkeypatch.setattr(delivery, "number_slot", slot)
     open_window(number, CUSTOMER)
@@ -321,22 +321,20 @@ def test_a_single_send_held_up_past_its_slot_is_not_made_and_takes_the_next_slot
         mocked.post(send_url("text"), json=fixture("send_text_response"))
         message = send_text(agent, number)
         assert len(mocked.calls) == 1
+    return message, slots
+
+
+def test_a_single_send_held_up_past_its_slot_is_not_made_and_takes_the_next_slot(number, agent, waits, monkeypatch):
+    """Woken on time, then held up before the request left (a busy machine): the deadline the slot set stops
+    it before any byte (providers.leave), and the number's next slot is taken -- one call in all."""
+    message, slots = _send_with_deadlines(  # the first slot's deadline has passed when the request would leave
+        number, agent, monkeypatch, lambda n, anyway: time.time() - 0.001 if n == 1 else time.time() + 5)
     assert message.status == MessageStatus.SENT and slots == [False, False]
 
 
 def test_a_single_send_late_every_time_leaves_after_giving_up_a_few_slots(number, agent, waits, monkeypatch):
-    slots = []
-
-    def slot(**kwargs):
-        slots.append(kwargs["anyway"])
-        return None if kwargs["anyway"] else time.time() - 0.001
-
-    monkeypatch.setattr(delivery, "number_slot", slot)
-    open_window(number, CUSTOMER)
-    with responses.RequestsMock() as mocked:
-        mocked.post(send_url("text"), json=fixture("send_text_response"))
-        message = send_text(agent, number)
-        assert len(mocked.calls) == 1
+    message, slots = _send_with_deadlines(
+        number, agent, monkeypatch, lambda n, anyway: None if anyway else time.time() - 0.001)
     assert message.status == MessageStatus.SENT
     assert slots == [False] * rates.LATE_RETRIES + [True]
 
