@@ -110,3 +110,11 @@ def pump(rounds: int = 2) -> None:
     for _ in range(rounds):
         sandbox_deliver_due(now=timezone.now() + timedelta(hours=1))
         webhook_events_process()
+
+
+def htmx_settled(page) -> None:
+    """Wait until htmx has settled what it swapped in: new content gets its triggers then (about 20 ms after the
+    swap), and keys typed before that are not heard -- a person never types that fast, a test does."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-added, .htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import htmx_settled, screenshot
 
 BUSINESS = "573245550101"
 CUSTOMER = "573137009911"
@@ -125,6 +125,7 @@ def test_closed_window_sends_a_template_from_the_picker_with_its_preview(new_pag
     expect(page.locator("[data-action=send]")).to_have_count(0)
     page.select_option("#reply-box select[name=template]", label="actualiza_botones (es)")
     expect(page.locator("#template-preview")).to_contain_text("{{1}}")
+    htmx_settled(page)
     page.locator("input[name=tpl_body_1]").press_sequentially("Valentina")
     expect(page.locator("#template-preview")).to_contain_text("Valentina")  # the preview follows what is typed
     screenshot(page, "workspace-template-picker-1366")  # test-artifacts; the README's is the tour's

@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import pump, screenshot
+from tests.browser.conftest import htmx_settled, pump, screenshot
 from tests.browser.test_workspace_browser import BUSINESS, DESKTOP, PHONE, login, new_page, staff  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -152,6 +152,7 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     page.goto(f"{demo.url}/c/{late.pk}/")
     page.select_option("#reply-box select[name=template]", label="actualiza_botones (es)")
     expect(page.locator("#template-preview")).to_contain_text("{{1}}")  # its inputs are in: type into them
+    htmx_settled(page)
     page.locator("input[name=tpl_body_1]").press_sequentially("Valentina")
     expect(page.locator("#template-preview")).to_contain_text("Valentina")
     for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
