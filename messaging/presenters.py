@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 
 from messaging.conversations import window_closes_at, window_open
 from messaging.models import Conversation, Direction, Message, MessageStatus, MessageType, WebhookEvent
+from templates_mgr.spec import TemplateSpec, spec_sent, template_spec
 
 MEDIA_TYPES = {MessageType.IMAGE, MessageType.VIDEO, MessageType.AUDIO, MessageType.VOICE, MessageType.DOCUMENT,
                MessageType.STICKER}
@@ -46,12 +47,15 @@ _PREVIEW_ICONS = {
 # --- one line --------------------------------------------------------------------------------------
 
 
-def message_preview(message_type: str, content: Any) -> str:
+def message_preview(message_type: str, content: Any, *, spec: TemplateSpec | None = None) -> str:
     """A message in one line (≤ 200 characters) for the conversation list, quotes and previews.
 
     Language-neutral on purpose: it is stored with the conversation
     (``last_message_preview``) when a message is sent or received, and read
-    later by people of any language, so a type is an icon, never a word.
+    later by people of any language, so a type is an icon, never a word. A
+    template send with its template's ``spec`` reads as the customer read it
+    (its body with the send's values), as in WhatsApp's own chat list; without
+    one, by the template's name.
     """
     text = ""
     data = content if isinstance(content, Mapping) else {}
@@ -80,7 +84,8 @@ def message_preview(message_type: str, content: Any) -> str:
         items = data.get("product_items") if isinstance(data.get("product_items"), list) else []
         text = f"× {len(items)}"
     elif message_type == MessageType.TEMPLATE:
-        text = _text(data.get("name")) or _text(data.get("id"))
+        text = (spec_sent(spec, data)["body"] if spec is not None else "") or _text(data.get("name")) or _text(
+            data.get("id"))
     icon = _PREVIEW_ICONS.get(message_type, "")
     preview = f"{icon} {text}".strip() if icon else text
     return " ".join(preview.split())[:200]
@@ -182,7 +187,8 @@ def _quote(message: Message) -> dict[str, Any] | None:
 
 def quote_text(message: Message) -> str:
     """A short text standing for a message in a quote: its one-line preview, or its type."""
-    return message_preview(message.type, message.content)[:160] or str(message.get_type_display())
+    spec = template_spec(message.template) if message.type == MessageType.TEMPLATE and message.template_id else None
+    return message_preview(message.type, message.content, spec=spec)[:160] or str(message.get_type_display())
 
 
 def bubble(message: Message) -> dict[str, Any]:

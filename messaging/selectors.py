@@ -15,7 +15,7 @@ def conversations_visible(user) -> QuerySet[Conversation]:
 
 
 def thread_messages(conversation: Conversation) -> QuerySet[Message]:
-    return Message.objects.filter(conversation=conversation).select_related("reply_to")
+    return Message.objects.filter(conversation=conversation).select_related("reply_to__template")
 
 
 def webhook_accounts_visible(user) -> QuerySet[ProviderAccount]:

@@ -158,3 +158,34 @@ def template_spec(template: Any) -> TemplateSpec:
         buttons=tuple(buttons),
         slots=tuple(slots),
     )
+
+
+def template_parameters(content: Any, component_type: str) -> list[str]:
+    """The text parameters a send's content gives one component ("header", "body"), in order."""
+    data = content if isinstance(content, Mapping) else {}
+    for component in data.get("components") or []:
+        if isinstance(component, Mapping) and str(component.get("type", "")).lower() == component_type:
+            return [str(parameter.get("text", "")) for parameter in component.get("parameters") or []
+                    if isinstance(parameter, Mapping) and parameter.get("type") == "text"]
+    return []
+
+
+def spec_filled(spec: TemplateSpec, *, header: list[str], body: list[str]) -> dict[str, str]:
+    """A template's header, body and footer with the given values in place (a missing one stays ``{{n}}``)."""
+    def filled(text: str, values: list[str]) -> str:
+        def value(match) -> str:
+            index = int(match.group(1)) - 1
+            return values[index] if 0 <= index < len(values) and values[index] else match.group(0)
+
+        return spec.placeholder.sub(value, text or "")
+
+    return {
+        "header": filled(spec.header_text, header) if spec.header_format in ("", "TEXT") else "",
+        "body": filled(spec.body_text, body),
+        "footer": spec.footer_text,
+    }
+
+
+def spec_sent(spec: TemplateSpec, content: Any) -> dict[str, str]:
+    """A template send as the customer read it: :func:`spec_filled` with the send's own parameters."""
+    return spec_filled(spec, header=template_parameters(content, "header"), body=template_parameters(content, "body"))

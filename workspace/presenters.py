@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from messaging.models import ConversationStatus, Message, MessageType
 from messaging.presenters import bubble, quote_text
-from templates_mgr.spec import template_spec
+from templates_mgr.spec import spec_filled, spec_sent, template_spec
 from workspace.models import ActivityKind, ConversationActivity, Note
-
-
-def _parameters(content: Any, component_type: str) -> list[str]:
-    data = content if isinstance(content, Mapping) else {}
-    for component in data.get("components") or []:
-        if isinstance(component, Mapping) and str(component.get("type", "")).lower() == component_type:
-            return [str(parameter.get("text", "")) for parameter in component.get("parameters") or []
-                    if isinstance(parameter, Mapping) and parameter.get("type") == "text"]
-    return []
-
-
-def template_filled(template, *, header: list[str], body: list[str]) -> dict[str, str]:
-    """A template's header, body and footer with the given values in place (a missing one stays ``{{n}}``)."""
-    spec = template_spec(template)
-
-    def filled(text: str, values: list[str]) -> str:
-        def value(match) -> str:
-            index = int(match.group(1)) - 1
-            return values[index] if 0 <= index < len(values) and values[index] else match.group(0)
-
-        return spec.placeholder.sub(value, text or "")
-
-    return {
-        "header": filled(spec.header_text, header) if spec.header_format in ("", "TEXT") else "",
-        "body": filled(spec.body_text, body),
-        "footer": spec.footer_text,
-    }
 
 
 def template_read(message: Message) -> dict[str, str] | None:
     """A template send as the customer read it: header, body and footer with its parameters in place."""
     if message.type != MessageType.TEMPLATE or message.template is None:
         return None
-    return template_filled(message.template, header=_parameters(message.content, "header"),
-                           body=_parameters(message.content, "body"))
+    return spec_sent(template_spec(message.template), message.content)
 
 
 def template_typed(template, values) -> dict[str, str]:
@@ -53,7 +24,7 @@ def template_typed(template, values) -> dict[str, str]:
     def typed(part: str) -> list[str]:
         return [str(values.get(f"tpl_{part}_{n}", "")) for n in range(1, 31)]
 
-    return template_filled(template, header=typed("header"), body=typed("body"))
+    return spec_filled(template_spec(template), header=typed("header"), body=typed("body"))
 
 
 def message_item(message: Message) -> dict[str, Any]:

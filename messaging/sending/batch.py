@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from messaging.sending.send import (
 )
 from providers.types import OutboundMessage, TemplateSend
 from templates_mgr.models import Template
+from templates_mgr.spec import template_spec
 from waportal.errors import ApplicationError
 from waportal.sql import bound_cursor, db_param, objects_insert, values_table
 
@@ -74,7 +76,7 @@ class TemplateBatch:
         self.phone_number = phone_number
         self.template = template
         self.account = phone_number.client.provider_account
-        self.preview = message_preview("template", {"name": template.name})[:200]
+        self.spec = template_spec(template)  # each conversation's preview: the body as its customer reads it
         self._client = None
         self._preparer = None
         self._wires: dict[Any, OutboundMessage | TemplateSend] = {}
@@ -144,7 +146,10 @@ class TemplateBatch:
             contacts = contacts_ensure(client_id=self.phone_number.client_id, wa_ids=[p.to for _i, p, _k, _f in new])
             conversations = conversations_ensure(phone_number=self.phone_number, contact_ids=contacts.values())
             messages = []
+            previews: dict[Any, str] = {}
             for index, prepared, key, fingerprint in new:
+                previews[conversations[contacts[prepared.to]]] = message_preview(
+                    "template", prepared.content, spec=self.spec)[:200]
                 message = new_message(
                     actor=None, phone_number=self.phone_number, type="template", prepared=prepared, key=key,
                     fingerprint=fingerprint, status=MessageStatus.QUEUED, at=now,
@@ -155,8 +160,11 @@ class TemplateBatch:
                 self._wires[message.pk] = prepared.wire
             # A key taken meanwhile by a concurrent batch: that row is skipped, and send() finds the winner.
             objects_insert(messages, ignore_conflicts=True)
-            Conversation.objects.filter(pk__in=set(conversations.values())).update(
-                last_message_at=now, last_message_preview=self.preview, updated_at=now)
+            texts = set(previews.values())
+            Conversation.objects.filter(pk__in=previews).update(
+                last_message_at=now, updated_at=now, last_message_preview=Value(texts.pop()) if len(texts) == 1 else Case(
+                    *(When(pk=pk, then=Value(text)) for pk, text in previews.items()),
+                    default=F("last_message_preview")))
 
     # -- sending --
 

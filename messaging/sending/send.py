@@ -20,6 +20,7 @@ from messaging.sending.checks import require_active, require_not_opted_out
 from messaging.sending.delivery import deliver
 from messaging.sending.prepare import Prepared, prepare
 from templates_mgr.models import Template
+from templates_mgr.spec import template_spec
 from waportal.errors import ApplicationError
 
 IDEMPOTENCY_KEY_MAX = 200
@@ -227,7 +228,8 @@ def store(
             raise
         return winner, False
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=now, last_message_preview=message_preview(type, prepared.content)[:200], updated_at=now
+        last_message_at=now, updated_at=now, last_message_preview=message_preview(
+            type, prepared.content, spec=template_spec(prepared.template) if prepared.template else None)[:200]
     )
     message.replayed = False
     return message, True

@@ -63,7 +63,9 @@ def test_a_chunk_is_stored_queued_in_a_few_statements_whatever_its_size(number, 
     assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 45
     assert Contact.objects.count() == 45 and Conversation.objects.count() == 45
     conversation = Conversation.objects.get(contact__wa_id="573130005000")
-    assert conversation.last_message_preview == "📝 aviso" and conversation.last_message_at
+    assert conversation.last_message_preview == "📝 Hola Cliente 5000." and conversation.last_message_at
+    # Each conversation its own text, in the same statement.
+    assert Conversation.objects.get(contact__wa_id="573130040039").last_message_preview == "📝 Hola Cliente 40039."
     assert not fake.sent  # storing sends nothing
 
 
