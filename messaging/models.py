@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Client, PhoneNumber, ProviderAccount
 
@@ -127,7 +128,7 @@ class Contact(models.Model):
 class ConversationStatus(models.TextChoices):
     """Where a conversation is in the staff's work (Chatwoot's four states)."""
 
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("conversation status", "Open")
     PENDING = "pending", _("Pending")
     RESOLVED = "resolved", _("Resolved")
     SNOOZED = "snoozed", _("Snoozed")
