@@ -44,6 +44,7 @@ from analytics.charts import (
 from analytics.filters import PointFilters, point_filters
 from analytics.models import AnalyticsSync, ConversationDirection, ConversationType, Granularity
 from analytics.ranges import DateRange, align_to_periods, date_range
+from analytics.words import sync_words
 from waportal.errors import ApplicationError
 
 # Bars per chart stay readable: half hours only for short ranges.
@@ -378,6 +379,8 @@ def _why_empty(
         .select_related("waba", "actor")
         .order_by("-started_at", "-id")[:5]
     )
+    for sync in syncs:
+        sync.words = sync_words(sync)  # in the reader's language, whoever ran it
     period = {
         "start": formats.date_format(span.start.astimezone(tz).date(), "SHORT_DATE_FORMAT"),
         "end": formats.date_format((span.end - timedelta(microseconds=1)).astimezone(tz).date(), "SHORT_DATE_FORMAT"),
@@ -396,9 +399,9 @@ def _why_empty(
         )
     last = syncs[0]
     if last.state == AnalyticsSync.State.ERROR:
-        return _("The last sync failed: %(message)s") % {"message": last.message}, syncs
+        return _("The last sync failed: %(message)s") % {"message": last.words}, syncs
     if last.state == AnalyticsSync.State.EMPTY:
-        return _("The provider had no data at the last sync: %(message)s") % {"message": last.message}, syncs
+        return _("The provider had no data at the last sync: %(message)s") % {"message": last.words}, syncs
     return (
         _("Nothing synced covers %(start)s – %(end)s at this granularity: sync this range from the provider.") % period,
         syncs,

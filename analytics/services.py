@@ -36,8 +36,9 @@ from django.utils.translation import gettext as _
 from accounts.gateway import provider_client
 from accounts.models import WhatsAppBusinessAccount
 from analytics.filters import PointFilters, checked_granularity, point_filters
-from analytics.models import POINT_KEY_FIELDS, AnalyticsSync, ConversationDataPoint, Granularity
+from analytics.models import POINT_KEY_FIELDS, AnalyticsSync, ConversationDataPoint
 from analytics.periods import MAX_RANGES, ONE_SECOND, as_utc, provider_time_zone, sync_chunks, to_provider_clock
+from analytics.words import sync_summary
 from providers.base import ProviderAuthError, ProviderError, ProviderRejected
 from providers.types import ConversationPoint
 from waportal.errors import ApplicationError
@@ -360,38 +361,12 @@ def analytics_sync(
         _finish(log, result, state=AnalyticsSync.State.ERROR, message=f"{type(exc).__name__}: {exc}")
         raise
 
-    result.message = _summary(result, chunks=len(chunks), tz=tz)
+    result.message = sync_summary(waba_id=result.waba_id, start=result.start, end=result.end,
+                                  granularity=result.granularity, points=result.points,
+                                  conversations=result.conversations, requests=result.requests,
+                                  removed=result.removed, tz=tz)
     _finish(log, result, state=result.state, message=result.message)
     return result
-
-
-def _summary(result: SyncResult, *, chunks: int, tz: zoneinfo.ZoneInfo) -> str:
-    span = {
-        "waba": result.waba_id,
-        "start": result.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-        "end": result.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-        "zone": tz.key,
-        "granularity": str(Granularity(result.granularity).label).lower(),
-    }
-    if result.points == 0:
-        return (
-            _(
-                "The provider has no conversation data for WABA %(waba)s from %(start)s to %(end)s (%(zone)s) "
-                "with these filters."
-            )
-            % span
-        )
-    return _(
-        "Synced %(points)d points (%(granularity)s, %(conversations)d conversations) for WABA %(waba)s from "
-        "%(start)s to %(end)s (%(zone)s) in %(requests)d requests; %(removed)d points the provider no longer "
-        "reports were removed."
-    ) % {
-        **span,
-        "points": result.points,
-        "conversations": result.conversations,
-        "requests": result.requests,
-        "removed": result.removed,
-    }
 
 
 def _finish(log: AnalyticsSync, result: SyncResult, *, state: str, message: str) -> None:

@@ -126,10 +126,24 @@ def test_the_empty_state_says_why_and_offers_a_sync(admin_client_, waba):
 
     AnalyticsSync.objects.create(
         waba=waba, client=waba.client, granularity="DAILY", range_start=timezone.now(), range_end=timezone.now(),
-        state=AnalyticsSync.State.EMPTY, message="Aldeamo has no conversation data … “Data not found for search criteria”.",
+        state=AnalyticsSync.State.EMPTY, message="La sincronización no encontró datos (written in Spanish).",
     )
     html = admin_client_.get(URL).content.decode()
-    assert "no data at the last sync" in html and "Data not found for search criteria" in html
+    assert "no data at the last sync" in html
+    # Made from the sync's numbers in the reader's language, not the words stored when it ran.
+    assert f"The provider has no conversation data for WABA {waba.waba_id}" in html and "written in" not in html
+    html = admin_client_.get(URL, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert f"El proveedor no tiene datos de conversaciones para la WABA {waba.waba_id}" in html, html[-3000:]
+
+
+@pytest.mark.django_db
+def test_a_failed_sync_keeps_the_words_it_failed_with(admin_client_, waba):
+    AnalyticsSync.objects.create(
+        waba=waba, client=waba.client, granularity="DAILY", range_start=timezone.now(), range_end=timezone.now(),
+        state=AnalyticsSync.State.ERROR, message="Aldeamo answered “Data not found for search criteria”.",
+    )
+    html = admin_client_.get(URL).content.decode()
+    assert "The last sync failed" in html and "Data not found for search criteria" in html
 
 
 @pytest.mark.django_db
