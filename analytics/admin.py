@@ -17,11 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import services
-from analytics.dashboard import CHART_KEYS, build_dashboard, csv_for
-from analytics.models import AnalyticsSync, ConversationDataPoint, Granularity
+from analytics.models import AnalyticsSync, ConversationDataPoint
+from analytics.pages import charts_page
 from waportal.admin_base import TenantAdminMixin, badge
 
-MAX_SYNC_WABAS = services.MAX_SYNC_WABAS
 LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 STATE_TONES = {"ok": "green", "empty": "grey", "error": "red", "running": "blue"}
 
@@ -75,33 +74,14 @@ class ConversationDataPointAdmin(_ReadOnly, TenantAdminMixin, admin.ModelAdmin):
         """The charts page; ``?export=<chart>`` answers the CSV of that chart with the same filters."""
         if not self.has_view_or_change_permission(request):
             raise DjangoPermissionDenied
-        params = request.GET.copy()
-        export = params.pop("export", [""])[-1]
-        tz = timezone.get_current_timezone()
-        dashboard = build_dashboard(user=request.user, params=params, tz=tz)
-        if export:
-            exported = csv_for(dashboard, export) if export in CHART_KEYS else None
-            if exported is None:
-                return HttpResponse(_("No such chart on this page."), status=404, content_type="text/plain")
-            filename, text = exported
-            response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
-            return response
-        query = params.urlencode()
+        page = charts_page(request)
+        if isinstance(page, HttpResponse):
+            return page
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Conversation analytics"),
-            "dashboard": dashboard,
-            "form": dashboard.form,
-            "query": query,
-            "export_links": {
-                key: f"?{query}&export={key}" if query else f"?export={key}" for key in dashboard.charts
-            },
-            "sync_granularity": dashboard.granularity,
-            "granularity_label": Granularity(dashboard.granularity).label,
-            "time_zone": str(tz),
-            "max_sync_wabas": MAX_SYNC_WABAS,
+            **page,
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/analytics/charts.html", context)

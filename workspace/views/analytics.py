@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from analytics import services
-from analytics.dashboard import CHART_KEYS, build_dashboard, csv_for
-from analytics.models import ConversationDataPoint, Granularity
+from analytics.models import ConversationDataPoint
+from analytics.pages import charts_page
 from workspace.context import frame
 
 LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
@@ -32,30 +32,11 @@ def _require_view(request) -> None:
 def analytics_page(request):
     """The charts; ``?export=<chart>`` answers that chart's CSV with the same filters."""
     _require_view(request)
-    params = request.GET.copy()
-    export = params.pop("export", [""])[-1]
-    tz = timezone.get_current_timezone()
-    dashboard = build_dashboard(user=request.user, params=params, tz=tz)
-    if export:
-        exported = csv_for(dashboard, export) if export in CHART_KEYS else None
-        if exported is None:
-            return HttpResponse(_("No such chart on this page."), status=404, content_type="text/plain")
-        filename, text = exported
-        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    query = params.urlencode()
+    page = charts_page(request)
+    if isinstance(page, HttpResponse):
+        return page
     context = frame(request, current="analytics", title=_("Conversation analytics"))
-    context.update({
-        "dashboard": dashboard,
-        "form": dashboard.form,
-        "query": query,
-        "export_links": {key: f"?{query}&export={key}" if query else f"?export={key}" for key in dashboard.charts},
-        "sync_granularity": dashboard.granularity,
-        "granularity_label": Granularity(dashboard.granularity).label,
-        "time_zone": str(tz),
-        "max_sync_wabas": services.MAX_SYNC_WABAS,
-    })
+    context.update(page)
     return render(request, "workspace/analytics/page.html", context)
 
 
