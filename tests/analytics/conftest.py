@@ -11,8 +11,7 @@ import pytest
 
 from providers.types import ConversationPoint
 from tests.factories import MembershipFactory, PhoneNumberFactory
-
-SANDBOX_BASE = "http://sandbox.internal/sandbox/aldeamo"
+from tests.support.sandbox_account import sandbox_aldeamo_account
 
 
 @pytest.fixture(autouse=True)
@@ -77,31 +76,13 @@ def point(start: str, count: int = 1, **dims: str) -> ConversationPoint:
 @pytest.fixture
 def sandbox(db, settings):
     """The sandbox provisioned with 3 days of history and an Aldeamo account synced from it, in-process."""
-    from accounts import gateway
-    from accounts.services import provider_account_create, provider_account_sync
-    from providers.base import sessions_clear
-    from sandbox.services import sandbox_provision
+    from accounts.services import provider_account_sync
 
-    settings.SANDBOX_ENABLED = True
-    settings.PROVIDER_TRANSPORT_MOUNTS = {"http://sandbox.internal/": "sandbox.transport.InProcessTransport"}
     # The sandbox writes its wall clock in UTC; read it that way so hours line up in these tests.
     settings.ANALYTICS_PROVIDER_TIME_ZONE = "UTC"
-    gateway._transport.cache_clear()
-    sessions_clear()
-    creds = sandbox_provision(seed_history_days=3)
-    account = provider_account_create(
-        actor=None,
-        name="Sandbox Aldeamo",
-        provider="aldeamo",
-        base_url=SANDBOX_BASE,
-        user_id=creds.aldeamo_user_id,
-        api_key=creds.aldeamo_api_key,
-        analytics_token=creds.aldeamo_token,
-    )
-    provider_account_sync(account=account)
-    yield account
-    sessions_clear()
-    gateway._transport.cache_clear()
+    with sandbox_aldeamo_account(settings, history_days=3) as account:
+        provider_account_sync(account=account)
+        yield account
 
 
 @pytest.fixture

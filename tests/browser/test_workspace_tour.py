@@ -50,6 +50,14 @@ def fits(page, name: str) -> None:
     assert result["scroll"] <= 1 and not result["wide"], (name, result)
 
 
+def pictured(page, name: str, label: str) -> None:
+    """The page as it stands, at each width: check it fits, save the README's picture."""
+    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        fits(page, f"{label} at {width}")
+        screenshot(page, f"workspace-{name}-{width}", readme=True)
+
+
 def both_widths(page, url: str, name: str) -> None:
     """Open ``url`` at each width, check it fits, save the README's picture."""
     for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
@@ -114,10 +122,7 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     page = new_page()
     page.set_viewport_size(DESKTOP)
     page.goto(f"{demo.url}/login/")
-    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        fits(page, f"login at {width}")
-        screenshot(page, f"workspace-login-{width}", readme=True)
+    pictured(page, "login", "login")
     page.set_viewport_size(DESKTOP)
     login(page, demo.url, "carla")
 
@@ -144,10 +149,7 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     page.select_option("select[name=team]", str(team.pk))
     page.click("[data-action=assign-team]")
     expect(page.locator("[data-team]")).to_have_text("Ventas")
-    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        fits(page, f"thread with its team at {width}")
-        screenshot(page, f"workspace-thread-team-{width}", readme=True)
+    pictured(page, "thread-team", "thread with its team")
     # The closed window: the picker with a template chosen, its input filled and the preview following it.
     page.goto(f"{demo.url}/c/{late.pk}/")
     page.select_option("#reply-box select[name=template]", label="actualiza_botones (es)")
@@ -155,10 +157,7 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     htmx_settled(page)
     page.locator("input[name=tpl_body_1]").press_sequentially("Valentina")
     expect(page.locator("#template-preview")).to_contain_text("Valentina")
-    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        fits(page, f"template picker at {width}")
-        screenshot(page, f"workspace-template-picker-{width}", readme=True)
+    pictured(page, "template-picker", "template picker")
     both_widths(page, f"{demo.url}/contacts/", "contacts")
     both_widths(page, f"{demo.url}/contacts/{conversation.contact_id}/", "contact")
     both_widths(page, f"{demo.url}/campaigns/", "campaigns")
@@ -176,10 +175,7 @@ def test_every_workspace_page_at_desktop_and_phone_widths(new_page, demo):  # no
     page.fill("#id_body_example_1", "José")
     expect(page.locator("#ws-check-state")).to_have_attribute("data-state", "ok", timeout=5_000)
     expect(page.locator("#wa-preview-body")).to_contain_text("Hola José")
-    for width, viewport in (("1366", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        fits(page, f"template builder at {width}")
-        screenshot(page, f"workspace-template-builder-{width}", readme=True)
+    pictured(page, "template-builder", "template builder")
     both_widths(page, f"{demo.url}/analytics/", "analytics")
     both_widths(page, f"{demo.url}/settings/", "settings")
 

@@ -9,29 +9,17 @@ from accounts.models import Membership, PhoneNumber, Role
 from notifications import inventory
 from notifications.models import Alert, AlertKind, Delivery, InventoryChange, ScheduledJob, WebhookEndpoint
 from tests.factories import UserFactory
+from tests.support.sandbox_account import sandbox_aldeamo_account
 
 pytestmark = pytest.mark.django_db
 
-SANDBOX_BASE = "http://sandbox.internal/sandbox/aldeamo"
 
 
 @pytest.fixture
 def synced(db, settings):
-    from accounts import gateway
-    from accounts.services import provider_account_create
-    from providers.base import sessions_clear
-    from sandbox.services import sandbox_provision
-
-    settings.SANDBOX_ENABLED = True
-    settings.PROVIDER_TRANSPORT_MOUNTS = {"http://sandbox.internal/": "sandbox.transport.InProcessTransport"}
-    gateway._transport.cache_clear()
-    sessions_clear()
-    creds = sandbox_provision(seed_history_days=0)
-    account = provider_account_create(actor=None, name="Sandbox Aldeamo", provider="aldeamo", base_url=SANDBOX_BASE,
-                                      user_id=creds.aldeamo_user_id, api_key=creds.aldeamo_api_key,
-                                      analytics_token=creds.aldeamo_token)
-    inventory.inventory_refresh()
-    return account
+    with sandbox_aldeamo_account(settings) as account:
+        inventory.inventory_refresh()
+        yield account
 
 
 def test_a_quality_drop_found_by_the_refresh_is_kept_sent_and_alerted(synced):

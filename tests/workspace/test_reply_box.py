@@ -15,11 +15,11 @@ from tests.messaging.factories import (
     member,
     open_window,
 )
+from tests.support.sandbox_account import sandbox_aldeamo_account
 from workspace.views.inbox import cursor_of
 
 pytestmark = pytest.mark.django_db
 
-SANDBOX_BASE = "http://sandbox.internal/sandbox/aldeamo"
 
 
 @pytest.fixture
@@ -35,25 +35,12 @@ def browser(client):
 @pytest.fixture
 def sandboxed(db, settings):
     """An Aldeamo account on the sandbox, reached in-process: what the provider received is in SandboxMessage."""
-    from accounts import gateway
     from accounts.models import PhoneNumber
-    from accounts.services import provider_account_create, provider_account_sync
-    from providers.base import sessions_clear
-    from sandbox.services import sandbox_provision
+    from accounts.services import provider_account_sync
 
-    settings.SANDBOX_ENABLED = True
-    settings.PROVIDER_TRANSPORT_MOUNTS = {"http://sandbox.internal/": "sandbox.transport.InProcessTransport"}
-    gateway._transport.cache_clear()
-    sessions_clear()
-    creds = sandbox_provision(seed_history_days=0)
-    account = provider_account_create(actor=None, name="Sandbox Aldeamo", provider="aldeamo", base_url=SANDBOX_BASE,
-                                      user_id=creds.aldeamo_user_id, api_key=creds.aldeamo_api_key,
-                                      analytics_token=creds.aldeamo_token)
-    provider_account_sync(account=account)
-    number = PhoneNumber.objects.filter(client__provider_account=account).order_by("digits").first()
-    yield number
-    sessions_clear()
-    gateway._transport.cache_clear()
+    with sandbox_aldeamo_account(settings) as account:
+        provider_account_sync(account=account)
+        yield PhoneNumber.objects.filter(client__provider_account=account).order_by("digits").first()
 
 
 def _inbound(conversation, *, text="¿Tienen envío a Cali?", provider_id="wamid.HBgMNTczMTM3MDA5OTExFQIAEhgg"):
